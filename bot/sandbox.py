@@ -1,0 +1,109 @@
+"""Start and stop the sandbox portals as a child process (`python -m portals`), for the demo, tests and benchmarks.
+
+The robot never imports the sandbox: it only starts it, like any other program, and talks to it over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+PORTAL_NAMES = ("casesystem", "skv", "fk", "af", "csn")
+
+
+def free_port_base(count: int = len(PORTAL_NAMES)) -> int:
+    """A base port with `count` consecutive free ports after it."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count >= 65000:
+            continue
+        sockets = []
+        try:
+            for offset in range(count):
+                s = socket.socket()
+                s.bind(("127.0.0.1", base + offset))
+                sockets.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free block of ports on 127.0.0.1")
+
+
+@dataclass
+class Sandbox:
+    data_dir: Path
+    port_base: int
+    process: subprocess.Popen[bytes] | None = None
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def url(self, portal: str, path: str = "") -> str:
+        return self.urls[portal] + path
+
+    def set_knobs(self, portal: str, **knobs: object) -> dict[str, object]:
+        response = httpx.post(self.url(portal, "/_admin/knobs"), json=knobs, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def reset_knobs(self) -> None:
+        for portal in PORTAL_NAMES:
+            self.set_knobs(portal, latency_ms=0, error_rate=0.0, maintenance=False, session_ttl_s=1800,
+                           layout="v1", system_message_rate=0.0)
+            httpx.post(self.url(portal, "/_admin/unlock"), timeout=10).raise_for_status()
+
+    def admin_get(self, portal: str, path: str) -> object:
+        response = httpx.get(self.url(portal, path), timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str = "2024-12",
+                  timeout_s: float = 60.0, port_base: int | None = None) -> Sandbox:
+    """Seed `data_dir` afresh and serve it; returns once every portal answers its health check."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    base = port_base if port_base is not None else free_port_base()
+    log = open(data_dir / "sandbox.log", "wb")  # noqa: SIM115 - lives as long as the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portals", "up", "--reseed", "--data", str(data_dir), "--cases", str(cases),
+         "--seed", str(seed), "--period", period, "--port-base", str(base), "--quiet"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    sandbox = Sandbox(data_dir, base, process,
+                      {name: f"http://127.0.0.1:{base + i}" for i, name in enumerate(PORTAL_NAMES)})
+    deadline = time.monotonic() + timeout_s
+    pending = set(PORTAL_NAMES)
+    while pending:
+        if process.poll() is not None:
+            raise RuntimeError(f"sandbox exited with {process.returncode}: "
+                               f"{(data_dir / 'sandbox.log').read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            sandbox.stop()
+            raise RuntimeError(f"sandbox not up after {timeout_s}s: {(data_dir / 'sandbox.log').read_text()[-3000:]}")
+        for name in list(pending):
+            try:
+                if httpx.get(sandbox.url(name, "/healthz"), timeout=1).status_code == 200:
+                    pending.discard(name)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.1)
+    return sandbox

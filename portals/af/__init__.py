@@ -1,0 +1,1 @@
+"""Employment service stand-in (Arbetsförmedlingen-like): the job-seeker status is shown inside an iframe."""

@@ -1,0 +1,93 @@
+"""Employment service (Arbetsförmedlingen-like): a search page whose answer is an embedded frame.
+
+The search (POST, CSRF) renders the page again with an `<iframe src="/status-frame?pnr=…">`: the status
+itself lives in another document, as in the many agency portals that embed an older status component, so
+the robot must switch into the frame to read it. The frame needs the same session cookie and, like the
+component it imitates, may only be framed by its own origin.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from portals.web import sessions
+from portals.web.agency import AVVIKELSE_TEXT, ensure_account, has_gap, in_clause, parse_pnr
+from portals.web.app import Page, build_app
+from portals.web.context import PortalContext
+from portals.web.faults import FaultInjection
+
+PORTAL = "af"
+FRAME_HEADERS = {"X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": "frame-ancestors 'self'"}
+
+# The seed may store the activity as a short key or as the text itself; either way the frame prints the text.
+ACTIVITIES = {
+    "jobbgarantin": "Jobb- och utvecklingsgarantin",
+    "jobb_och_utvecklingsgarantin": "Jobb- och utvecklingsgarantin",
+    "jog": "Jobb- och utvecklingsgarantin",
+    "oppet_arbetslos": "Öppet arbetslös",
+    "ungdomsgarantin": "Jobbgarantin för ungdomar",
+    "jobbgaranti_ungdom": "Jobbgarantin för ungdomar",
+    "etablering": "Etableringsprogrammet",
+    "etableringsprogrammet": "Etableringsprogrammet",
+    "rusta_och_matcha": "Rusta och matcha",
+    "deltid": "Deltidsarbetande",
+    "arbetsmarknadsutbildning": "Arbetsmarknadsutbildning",
+}
+
+
+def activity_text(value: str | None) -> str:
+    if not value:
+        return "–"
+    return ACTIVITIES.get(value.strip().lower(), value)
+
+
+async def home(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
+    return RedirectResponse("/sok", status_code=303)
+
+
+async def search(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
+    values: dict[str, object] = {"csrf": session.csrf, "user": session.display_name, "typed": ""}
+    if request.method == "POST":
+        form = await request.form()
+        try:
+            sessions.check_csrf(session, str(form.get("csrf", "")))
+        except PermissionError:
+            return sessions.csrf_error_response(ctx)
+        typed = str(form.get("personnummer", "")).strip()
+        values["typed"] = typed
+        pnr = parse_pnr(typed)
+        if pnr is None:
+            values["error"] = "Ogiltigt personnummer. Ange ÅÅÅÅMMDDNNNN eller ÅÅMMDD-NNNN."
+        else:
+            values["frame_src"] = f"/status-frame?pnr={pnr.digits12}"
+    return HTMLResponse(ctx.render("search.html", **values))
+
+
+async def status_frame(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
+    pnr = parse_pnr(request.query_params.get("pnr", ""))
+    if pnr is None:
+        return HTMLResponse(ctx.render("frame.html", error="Ogiltigt personnummer."), status_code=400,
+                            headers=FRAME_HEADERS)
+    if has_gap(ctx.conn, PORTAL, pnr):
+        return HTMLResponse(ctx.render("frame.html", pnr=pnr.display, avvikelse=AVVIKELSE_TEXT),
+                            headers=FRAME_HEADERS)
+    clause, values = in_clause(pnr)
+    row = ctx.conn.execute(f"SELECT * FROM af_status WHERE {clause} LIMIT 1", values).fetchone()
+    # No row: the person has never been registered, which the service reports as "Nej", not as an error.
+    registered = bool(row and row["registered"])
+    status = {
+        "registered": registered,
+        "activity": activity_text(row["activity"]) if registered and row else "–",
+        "from_date": (row["from_date"] or "–") if registered and row else "–",
+    }
+    return HTMLResponse(ctx.render("frame.html", pnr=pnr.display, status=status), headers=FRAME_HEADERS)
+
+
+def create_app(ctx: PortalContext) -> FaultInjection:
+    ensure_account(ctx.conn, PORTAL, "Socialtjänsten, ekonomiskt bistånd")
+    return build_app(ctx, [
+        Page("/", home),
+        Page("/sok", search, methods=("GET", "POST")),
+        Page("/status-frame", status_frame),
+    ])

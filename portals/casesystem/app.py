@@ -1,0 +1,344 @@
+"""The legacy case-management system ("Procapita EB"-like) that the robot prepares cases in.
+
+Screens (all but `/` are shown inside the `innehall` iframe of `/`, and also work on their own):
+  /                         header + menu + <iframe name="innehall">
+  /inkorg                   incoming e-applications, paged, with status/type filters and a search box
+  /arende/{id}/{tab}        a case: sokande | ansokan | berakning | journal | beslut
+Actions (POST, each with the CSRF token and the case's version): berakning (save), journal (note),
+parkera (park for signature; `attest` is the v2 form's address for the same action), manuell, signera.
+See docs/sandbox-casesystem.md for the screens, labels per layout and the stable hooks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from portals.casesystem import store
+from portals.casesystem.fields import (
+    APPLICATION_TYPES,
+    BY_KEY,
+    EDITABLE_STATUSES,
+    FIELD_KEYS,
+    MAX_AMOUNT,
+    ROLE_TEXT,
+    SECTIONS,
+    STATUS_TEXT,
+    STATUSES,
+    TABS,
+    TOTAL_KEYS,
+    TOTAL_LABELS,
+    fmt_pnr,
+    income_label,
+)
+from portals.web.app import Page, build_app
+from portals.web.context import PortalContext
+from portals.web.formats import fmt_kr, parse_whole_kronor
+from portals.web.sessions import Session, check_csrf, csrf_error_response
+
+PAGE_SIZE = 20
+# Roles allowed to sign a decision; the robot's service account (role `robot`) is deliberately not one.
+CASEWORKER_ROLES = frozenset({"handlaggare", "caseworker"})
+TAB_KEYS = tuple(t[0] for t in TABS)
+MAX_NOTE_LENGTH = 4000
+MAX_REASON_LENGTH = 500
+
+# Post/redirect/get: the redirect carries a message code rather than free text, so no one can put
+# arbitrary words on a case page through a link.
+MESSAGES = {
+    "sparad": "Beräkningen är sparad.",
+    "anteckning": "Anteckningen är sparad i journalen.",
+    "parkerad": "Ärendet är parkerat och tilldelat handläggaren {caseworker}.",
+    "manuell": "Ärendet är satt till manuell handläggning och tilldelat handläggaren {caseworker}.",
+    "signerad": "Beslutet är signerat.",
+}
+
+
+def _safe_path(path: str, default: str) -> str:
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else default
+
+
+def _form_version(form: FormData) -> int | None:
+    try:
+        return int(str(form.get("version", "")))
+    except ValueError:
+        return None
+
+
+def validate_amounts(form: FormData) -> tuple[dict[str, int | None], dict[str, str], dict[str, str]]:
+    """(values, errors per field, raw text per field). Blank → None; else whole kronor 0..1 000 000."""
+    values: dict[str, int | None] = {}
+    errors: dict[str, str] = {}
+    raw: dict[str, str] = {}
+    for key in FIELD_KEYS:
+        text = str(form.get(key, "") or "")
+        raw[key] = text
+        if not text.strip():
+            values[key] = None
+            continue
+        try:
+            amount = parse_whole_kronor(text)
+        except ValueError as exc:
+            # Öre are refused, not rounded: a robot typing '1 234,50' must be told, not silently corrected.
+            hint = "Öre kan inte anges" if re.search(r"\d[,.]\d", text) else "Ange hela kronor, t.ex. 12 345"
+            errors[key] = f"{exc}. {hint}."
+            continue
+        if not 0 <= amount <= MAX_AMOUNT:
+            errors[key] = f"Beloppet måste vara mellan 0 och {fmt_kr(MAX_AMOUNT)} kr."
+            continue
+        values[key] = amount
+    return values, errors, raw
+
+
+class CaseSystem:
+    def __init__(self, ctx: PortalContext) -> None:
+        self.ctx = ctx
+
+    # -- rendering helpers ------------------------------------------------------------------------------
+    def page(self, template: str, session: Session, code: int = 200, **values: object) -> HTMLResponse:
+        html = self.ctx.render(template, layout=self.ctx.knobs().layout, user=session, csrf=session.csrf,
+                               status_text=STATUS_TEXT, **values)
+        return HTMLResponse(html, status_code=code)
+
+    def not_found(self, session: Session, case_id: str) -> HTMLResponse:
+        return self.page("not_found.html", session, 404, case_id=case_id)
+
+    def case_page(self, session: Session, case_id: str, tab: str, code: int = 200, message_code: str = "",
+                  error: str = "", **extra: object) -> HTMLResponse:
+        conn = self.ctx.conn
+        case = store.load_case(conn, case_id)
+        if case is None:
+            return self.not_found(session, case_id)
+        message = MESSAGES[message_code].format(caseworker=case["caseworker"]) if message_code in MESSAGES else ""
+        layout = self.ctx.knobs().layout
+        data: dict[str, object] = {}
+        if tab == "sokande":
+            data["household"] = store.load_household(conn, case_id)
+        elif tab == "ansokan":
+            data["costs"] = store.load_declared_costs(conn, case_id)
+            data["incomes"] = store.load_declared_incomes(conn, case_id)
+        elif tab == "berakning":
+            calc = store.load_calc(conn, case_id)
+            data["calc"] = calc
+            data["shown"] = {k: fmt_kr(calc[k]) for k in FIELD_KEYS}
+        elif tab == "journal":
+            data["journal"] = store.load_journal(conn, case_id)
+        elif tab == "beslut":
+            data["calc"] = store.load_calc(conn, case_id)
+        data.update(extra)
+        editable = case["status"] in EDITABLE_STATUSES
+        html = self.ctx.render(
+            f"case_{tab}.html", layout=layout, user=session, csrf=session.csrf, case=case, tab=tab,
+            tabs=TABS, message=message, error=error, editable=editable, status_text=STATUS_TEXT,
+            role_text=ROLE_TEXT, fields=BY_KEY, sections=SECTIONS[layout], total_keys=TOTAL_KEYS,
+            total_labels=TOTAL_LABELS[layout], income_label=income_label, **data)
+        return HTMLResponse(html, status_code=code)
+
+    # -- screens ----------------------------------------------------------------------------------------
+    async def frame(self, ctx: PortalContext, request: Request, session: Session) -> Response:
+        start = _safe_path(request.query_params.get("sida", ""), "/inkorg")
+        return self.page("frame.html", session, start=start)
+
+    async def inbox(self, ctx: PortalContext, request: Request, session: Session) -> Response:
+        q = request.query_params
+        status = q.get("status", "")
+        status = status if status in STATUSES else ""
+        app_type = q.get("typ", "")
+        app_type = app_type if app_type in APPLICATION_TYPES else ""
+        search = q.get("sok", "").strip()[:40]
+        try:
+            page_no = int(q.get("sida", "1"))
+        except ValueError:
+            page_no = 1
+        result = store.inbox(ctx.conn, status, app_type, search, page_no, PAGE_SIZE)
+
+        def link(page: int) -> str:
+            params = {k: v for k, v in (("status", status), ("typ", app_type), ("sok", search)) if v}
+            return "/inkorg?" + urlencode({**params, "sida": page})
+
+        return self.page("inbox.html", session, result=result, status=status, app_type=app_type, search=search,
+                         statuses=STATUSES, app_types=APPLICATION_TYPES, link=link, page_size=PAGE_SIZE)
+
+    async def case_root(self, ctx: PortalContext, request: Request, session: Session) -> Response:
+        return RedirectResponse(f"/arende/{request.path_params['case_id']}/sokande", status_code=303)
+
+    async def case_tab(self, ctx: PortalContext, request: Request, session: Session) -> Response:
+        case_id, tab = request.path_params["case_id"], request.path_params["tab"]
+        if tab not in TAB_KEYS:
+            return self.not_found(session, case_id)
+        return self.case_page(session, case_id, tab, message_code=request.query_params.get("meddelande", ""))
+
+    # -- actions ----------------------------------------------------------------------------------------
+    async def _checked_form(self, request: Request, session: Session) -> FormData | None:
+        form = await request.form()
+        try:
+            check_csrf(session, str(form.get("csrf", "") or ""))
+        except PermissionError:
+            return None
+        return form
+
+    def _refused(self, session: Session, case_id: str, tab: str, exc: store.CaseError, **extra: object) -> Response:
+        if exc.kind == "notfound":
+            return self.not_found(session, case_id)
+        return self.case_page(session, case_id, tab, code=exc.status_code, error=exc.message, **extra)
+
+    def _done(self, case_id: str, tab: str, code: str) -> Response:
+        return RedirectResponse(f"/arende/{case_id}/{tab}?meddelande={code}", status_code=303)
+
+    async def save_calc(self, ctx: PortalContext, request: Request, session: Session) -> Response:
+        case_id = request.path_params["case_id"]
+        form = await self._checked_form(request, session)
+        if form is None:
+            return csrf_error_response(ctx)
+        case = store.load_case(ctx.conn, case_id)
+        if case is None:
+            return self.not_found(session, case_id)
+        values, errors, raw = validate_amounts(form)
+        version = _form_version(form)
+        try:
+            if errors:
+                # A locked case or a stale version wins over field errors: the input cannot be saved anyway.
+                store.check_calc_writable(case, version)
+                summary = f"Beräkningen sparades inte: {len(errors)} fält har fel. Rätta de markerade fälten."
+                return self.case_page(session, case_id, "berakning", 422, error=summary, errors=errors, shown=raw)
+            store.save_calc(ctx.conn, case_id, session.username, version, values)
+        except store.CaseError as exc:
+            return self._refused(session, case_id, "berakning", exc)
+        return self._done(case_id, "berakning", "sparad")
+
+    async def add_note(self, ctx: PortalContext, request: Request, session: Session) -> Response:
+        case_id = request.path_params["case_id"]
+        form = await self._checked_form(request, session)
+        if form is None:
+            return csrf_error_response(ctx)
+        text = str(form.get("anteckning", "") or "").strip()
+        if not text or len(text) > MAX_NOTE_LENGTH:
+            error = ("Anteckningen får inte vara tom." if not text
+                     else f"Anteckningen får vara högst {MAX_NOTE_LENGTH} tecken.")
+            return self.case_page(session, case_id, "journal", 422, error=error, draft=text)
+        try:
+            store.add_note(ctx.conn, case_id, session.username, _form_version(form), text)
+        except store.CaseError as exc:
+            return self._refused(session, case_id, "journal", exc, draft=text)
+        return self._done(case_id, "journal", "anteckning")
+
+    async def park(self, ctx: PortalContext, request: Request, session: Session) -> Response:
+        case_id = request.path_params["case_id"]
+        form = await self._checked_form(request, session)
+        if form is None:
+            return csrf_error_response(ctx)
+        try:
+            store.park(ctx.conn, case_id, session.username, _form_version(form),
+                       needs_completion=bool(form.get("behover_kompletteras")))
+        except store.CaseError as exc:
+            return self._refused(session, case_id, "beslut", exc)
+        return self._done(case_id, "beslut", "parkerad")
+
+    async def manual(self, ctx: PortalContext, request: Request, session: Session) -> Response:
+        case_id = request.path_params["case_id"]
+        form = await self._checked_form(request, session)
+        if form is None:
+            return csrf_error_response(ctx)
+        reason = " ".join(str(form.get("orsak", "") or "").split())
+        if not reason or len(reason) > MAX_REASON_LENGTH:
+            error = ("Ange en orsak till manuell handläggning." if not reason
+                     else f"Orsaken får vara högst {MAX_REASON_LENGTH} tecken.")
+            return self.case_page(session, case_id, "beslut", 422, error=error, reason_draft=reason)
+        try:
+            store.set_manual(ctx.conn, case_id, session.username, _form_version(form), reason)
+        except store.CaseError as exc:
+            return self._refused(session, case_id, "beslut", exc, reason_draft=reason)
+        return self._done(case_id, "beslut", "manuell")
+
+    async def sign(self, ctx: PortalContext, request: Request, session: Session) -> Response:
+        case_id = request.path_params["case_id"]
+        form = await self._checked_form(request, session)
+        if form is None:
+            return csrf_error_response(ctx)
+        if session.role not in CASEWORKER_ROLES:
+            store.record_denied_signing(ctx.conn, case_id, session.username)
+            return self.case_page(session, case_id, "beslut", 403,
+                                  error="Du saknar behörighet att signera beslut. Försöket har loggats.")
+        try:
+            store.sign(ctx.conn, case_id, session.username, _form_version(form))
+        except store.CaseError as exc:
+            return self._refused(session, case_id, "beslut", exc)
+        return self._done(case_id, "beslut", "signerad")
+
+
+def admin_case_routes(ctx: PortalContext) -> list[Route]:
+    """Test/demo hooks: read a case, the audit trail and the oracle's expectations; simulate a colleague."""
+
+    async def case(request: Request) -> Response:
+        case_id = request.path_params["case_id"]
+        row = ctx.conn.execute("SELECT * FROM cs_cases WHERE case_id = ?", (case_id,)).fetchone()
+        if row is None:
+            return JSONResponse({"error": "no such case"}, status_code=404)
+        return JSONResponse({
+            **dict(row),
+            "needs_completion": bool(row["needs_completion"]),
+            "calc": store.load_calc(ctx.conn, case_id),
+            "journal": [dict(r) for r in store.load_journal(ctx.conn, case_id)],
+        })
+
+    async def case_list(request: Request) -> Response:
+        """Every case's id, type, status and version: lets tests and the demo pick cases without a login."""
+        rows = ctx.conn.execute("SELECT case_id, application_type, status, version, caseworker, assigned_to "
+                                "FROM cs_cases ORDER BY received, case_id").fetchall()
+        return JSONResponse([dict(r) for r in rows])
+
+    async def audit(request: Request) -> Response:
+        case_id = request.query_params.get("case_id")
+        sql = "SELECT id, ts, username, case_id, field, old, new FROM cs_audit"
+        rows = (ctx.conn.execute(sql + " WHERE case_id = ? ORDER BY id", (case_id,)) if case_id
+                else ctx.conn.execute(sql + " ORDER BY id"))
+        return JSONResponse([dict(r) for r in rows])
+
+    async def touch(request: Request) -> Response:
+        case_id = request.path_params["case_id"]
+        try:
+            version = store.touch(ctx.conn, case_id)
+        except store.CaseError as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status_code)
+        return JSONResponse({"case_id": case_id, "version": version})
+
+    async def expected(request: Request) -> Response:
+        rows = ctx.conn.execute("SELECT * FROM sb_expected ORDER BY case_id").fetchall()
+        return JSONResponse([{
+            "case_id": r["case_id"], "kind": r["kind"], "outcome": r["outcome"],
+            "fields": json.loads(r["fields_json"]), "empty_fields": json.loads(r["empty_fields_json"]),
+            "reasons": json.loads(r["reasons_json"]),
+        } for r in rows])
+
+    return [
+        Route("/_admin/cases", case_list),
+        Route("/_admin/cases/{case_id}", case),
+        Route("/_admin/cases/{case_id}/touch", touch, methods=["POST"]),
+        Route("/_admin/audit", audit),
+        Route("/_admin/expected", expected),
+    ]
+
+
+def create_app(ctx: PortalContext) -> ASGIApp:
+    ctx.env.filters["pnr"] = fmt_pnr
+    cs = CaseSystem(ctx)
+    pages = [
+        Page("/", cs.frame),
+        Page("/inkorg", cs.inbox),
+        Page("/arende/{case_id}", cs.case_root),
+        Page("/arende/{case_id}/berakning", cs.save_calc, methods=("POST",)),
+        Page("/arende/{case_id}/journal", cs.add_note, methods=("POST",)),
+        Page("/arende/{case_id}/parkera", cs.park, methods=("POST",)),
+        Page("/arende/{case_id}/attest", cs.park, methods=("POST",)),
+        Page("/arende/{case_id}/manuell", cs.manual, methods=("POST",)),
+        Page("/arende/{case_id}/signera", cs.sign, methods=("POST",)),
+        Page("/arende/{case_id}/{tab}", cs.case_tab),
+    ]
+    return build_app(ctx, pages, admin_case_routes(ctx))

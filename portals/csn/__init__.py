@@ -1,0 +1,1 @@
+"""Study aid stand-in (CSN-like): a search page and a downloadable payment statement (CSV)."""

@@ -1,0 +1,107 @@
+"""Study aid (CSN-like): find the student, then download the payment statement as a CSV file.
+
+The figures are only in the file, never on screen, so the robot must handle a real download. The file is
+what a Swedish export looks like when opened in Excel: UTF-8 with a byte-order mark, CRLF line ends,
+semicolons between fields and decimal commas with a space as thousands separator ("1 250,00").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from portals.web import sessions
+from portals.web.agency import AVVIKELSE_TEXT, ensure_account, has_gap, in_clause, parse_pnr
+from portals.web.app import Page, build_app
+from portals.web.context import PortalContext
+from portals.web.faults import FaultInjection
+from portals.web.formats import fmt_decimal
+
+PORTAL = "csn"
+CSV_HEADER = ("Månad", "Stödform", "Belopp")
+STATEMENT_UNAVAILABLE = "Utbetalningsbesked kan inte tas fram just nu."
+
+# The seed may store a kind as a short key or as the text; the statement always prints the text.
+KINDS = {
+    "studiebidrag": "Studiebidrag",
+    "bidrag": "Studiebidrag",
+    "studielan": "Studielån",
+    "studielån": "Studielån",
+    "lan": "Studielån",
+    "lån": "Studielån",
+    "studiehjalp": "Studiehjälp",
+    "studiehjälp": "Studiehjälp",
+}
+
+
+def kind_text(value: str) -> str:
+    return KINDS.get(value.strip().lower(), value)
+
+
+async def home(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
+    return RedirectResponse("/sok", status_code=303)
+
+
+async def search(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
+    values: dict[str, object] = {"csrf": session.csrf, "user": session.display_name, "typed": ""}
+    if request.method == "GET":
+        return HTMLResponse(ctx.render("search.html", **values))
+    form = await request.form()
+    try:
+        sessions.check_csrf(session, str(form.get("csrf", "")))
+    except PermissionError:
+        return sessions.csrf_error_response(ctx)
+    typed = str(form.get("personnummer", "")).strip()
+    values["typed"] = typed
+    pnr = parse_pnr(typed)
+    if pnr is None:
+        values["error"] = "Ogiltigt personnummer. Ange ÅÅÅÅMMDDNNNN eller ÅÅMMDD-NNNN."
+        return HTMLResponse(ctx.render("search.html", **values))
+    values["pnr"] = pnr.display
+    if has_gap(ctx.conn, PORTAL, pnr):
+        values["unavailable"] = STATEMENT_UNAVAILABLE
+        values["avvikelse"] = AVVIKELSE_TEXT
+    else:
+        values["pnr12"] = pnr.digits12
+    return HTMLResponse(ctx.render("result.html", **values))
+
+
+def statement_csv(rows: list[tuple[str, str, int]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for month, kind, amount in rows:
+        writer.writerow((month, kind_text(kind), fmt_decimal(amount)))
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+async def download(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
+    pnr = parse_pnr(request.query_params.get("pnr", ""))
+    if pnr is None:
+        return HTMLResponse(ctx.render("error.html", title="Ogiltig begäran", message="Ogiltigt personnummer."),
+                            status_code=400)
+    if has_gap(ctx.conn, PORTAL, pnr):
+        return HTMLResponse(ctx.render("error.html", title="Utbetalningsbesked",
+                                       message=f"{STATEMENT_UNAVAILABLE} {AVVIKELSE_TEXT}."), status_code=409)
+    clause, values = in_clause(pnr)
+    rows = ctx.conn.execute(
+        f"SELECT substr(month, 1, 7) AS month, kind, amount FROM csn_payments WHERE {clause} ORDER BY month, kind",
+        values,
+    ).fetchall()
+    body = statement_csv([(r["month"], r["kind"], r["amount"]) for r in rows])
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="utbetalningar-{pnr.masked}.csv"',
+        "Cache-Control": "no-store",
+    })
+
+
+def create_app(ctx: PortalContext) -> FaultInjection:
+    ensure_account(ctx.conn, PORTAL, "Socialtjänsten, ekonomiskt bistånd")
+    return build_app(ctx, [
+        Page("/", home),
+        Page("/sok", search, methods=("GET", "POST")),
+        Page("/utbetalningsbesked.csv", download),
+    ])

@@ -1,0 +1,331 @@
+"""The sandbox's own answer to "what should the robot have done with this case?" (docs/contract.md).
+
+Written from the contract alone and sharing no code with `bot/`: if the robot's calculation or triage drifts,
+the two disagree and the tests say so. Kept deliberately small — one table per year, one function per step —
+so that a reader can check it against the contract line by line.
+
+What the robot must write (decided here, binding for the tests): on an `auto` or `partial` case, **every**
+form field that triage does not leave empty, with 0 where nothing applies (so a stale value from an earlier
+run can never survive); on a `manual` case nothing at all, every field stays empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+NORM_FIELDS: tuple[str, ...] = ("norm_personliga", "norm_gemensamma")
+COST_FIELDS: tuple[str, ...] = ("boende", "hushallsel", "hemforsakring", "arbetsresor", "fackavgift",
+                                "akasseavgift", "barnomsorg", "lakarvard", "tandvard")
+INCOME_FIELDS: tuple[str, ...] = ("lon", "a_kassa", "sjukpenning", "foraldrapenning", "aktivitetsstod",
+                                  "bostadsbidrag", "barnbidrag", "underhallsstod", "studiestod", "pension",
+                                  "ovriga_inkomster")
+FORM_FIELDS: tuple[str, ...] = NORM_FIELDS + COST_FIELDS + INCOME_FIELDS
+
+# Income types an agency reports, and which agency (contract: "Income types on an application").
+REPORTED_BY: dict[str, str] = {
+    "sjukpenning": "fk", "foraldrapenning": "fk", "aktivitetsstod": "fk", "bostadsbidrag": "fk",
+    "barnbidrag": "fk", "underhallsstod": "fk", "studiestod": "csn",
+}
+FAMILY_ROLES = frozenset({"sokande", "medsokande", "barn"})
+ROLES = FAMILY_ROLES | {"ovrig_vuxen"}
+
+# Triage codes in the contract's table order; the first five send the whole case to a person.
+FIRST_APPLICATION = "FIRST_APPLICATION"
+PROTECTED_IDENTITY = "PROTECTED_IDENTITY"
+AGENCY_NO_ANSWER = "AGENCY_NO_ANSWER"
+HOUSEHOLD_MISMATCH = "HOUSEHOLD_MISMATCH"
+UNKNOWN_INCOME_TYPE = "UNKNOWN_INCOME_TYPE"
+INCOME_DEVIATION = "INCOME_DEVIATION"
+RENT_ABOVE_CAP = "RENT_ABOVE_CAP"
+YOUNG_ADULT_SCHOOL = "YOUNG_ADULT_SCHOOL"
+NORM_FIGURE_MISSING = "NORM_FIGURE_MISSING"
+MANUAL_CODES = frozenset({FIRST_APPLICATION, PROTECTED_IDENTITY, AGENCY_NO_ANSWER, HOUSEHOLD_MISMATCH,
+                          UNKNOWN_INCOME_TYPE})
+
+# Local guidelines: the defaults the contract names.
+DEVIATION_KR = 100
+DEVIATION_PERCENT = 5
+JOBBSTIMULANS_MONTHS = range(6, 30)  # n = 6..29 months after bistand_sedan
+JOBBSTIMULANS_PERCENT = 25
+YOUNG_ADULT_AGES = range(18, 21)
+# Högsby 2023: without children by adults; with children by number of children (1–2 adults alike).
+RENT_CAP_NO_CHILDREN: dict[int, int] = {1: 4474, 2: 5581}
+RENT_CAP_CHILDREN: tuple[int, ...] = (6192, 7416, 8046, 8650, 9255)  # 1, 2, 3, 4, 5 or more children
+
+
+@dataclass(frozen=True)
+class Norms:
+    """One year's riksnorm (kr/month). Child bands: <1, 1–2, 3, 4–6, 7–10, 11–14, 15–18, 19–20 years."""
+
+    single: int
+    pair: int
+    children: tuple[int, int, int, int, int, int, int, int]
+    without_lunch: tuple[int, int, int, int] | None  # bands <1, 1–2, 3, 4–6; None: not in the source
+    common: tuple[int, int, int, int, int, int, int]  # household of 1..7 persons
+
+
+NORMS: dict[int, Norms] = {
+    # Götene's copy of the 2024 figures (domain-research.md [S5]); no "utan lunch" figures found.
+    2024: Norms(3800, 6850, (2640, 2940, 2620, 2940, 3680, 4230, 4780, 4820), None,
+                (1230, 1360, 1720, 1950, 2240, 2540, 2730)),
+    # SFS 2020:1013 (domain-research.md [S2]).
+    2021: Norms(3160, 5700, (2180, 2440, 2170, 2440, 3060, 3520, 3970, 4000), (2050, 2240, 1990, 2170),
+                (1020, 1130, 1420, 1610, 1860, 2100, 2270)),
+}
+
+
+@dataclass(frozen=True)
+class Member:
+    pnr: str
+    role: str
+    birth_date: dt.date
+    lunch_i_forskola: bool = False
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """Everything the rules look at, as the portals hold it for the case's period month."""
+
+    case_id: str
+    period: str  # YYYY-MM
+    application_type: str  # Återansökan | Nyansökan
+    bistand_sedan: str | None  # YYYY-MM
+    members: tuple[Member, ...]
+    costs: Mapping[str, int] = field(default_factory=dict)
+    incomes: tuple[tuple[str, str, int], ...] = ()  # declared (pnr, type, amount)
+    reported: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (pnr, type) → period month sum
+    registered: frozenset[str] | None = None  # registered at the address at period end; None: as declared
+    protected: frozenset[str] = frozenset()
+    gaps: frozenset[str] = frozenset()  # persons some agency could not answer for
+
+
+@dataclass(frozen=True)
+class Expected:
+    case_id: str
+    outcome: str  # auto | partial | manual
+    reasons: tuple[str, ...]
+    fields: dict[str, int]  # what the robot must write
+    empty_fields: tuple[str, ...]  # what it must leave empty
+
+    @property
+    def att_betala(self) -> int | None:
+        """The amount the case system will show, for a fully calculated case."""
+        if self.outcome != "auto":
+            return None
+        norm = sum(self.fields[f] for f in NORM_FIELDS)
+        costs = sum(self.fields[f] for f in COST_FIELDS)
+        incomes = sum(self.fields[f] for f in INCOME_FIELDS)
+        return max(0, norm + costs - incomes)
+
+
+def half_up(numerator: int, denominator: int) -> int:
+    """numerator ÷ denominator rounded half up (non-negative amounts only), in integers so no float creeps in."""
+    if numerator < 0 or denominator <= 0:
+        raise ValueError("half_up is for non-negative amounts")
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def period_end(period: str) -> dt.date:
+    year, month = int(period[:4]), int(period[5:7])
+    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def age_at(birth: dt.date, day: dt.date) -> int:
+    if birth > day:
+        raise ValueError(f"born {birth}, after {day}")
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def months_between(start: str, end: str) -> int:
+    return (int(end[:4]) - int(start[:4])) * 12 + int(end[5:7]) - int(start[5:7])
+
+
+def _band(age: int) -> int:
+    for band, upper in enumerate((0, 2, 3, 6, 10, 14, 18, 20)):
+        if age <= upper:
+            return band
+    raise ValueError(f"a barn aged {age}: children count only under 21")
+
+
+def common_costs(norms: Norms, persons: int) -> int:
+    if persons <= 7:
+        return norms.common[persons - 1]
+    return norms.common[6] + (persons - 7) * (norms.common[6] - norms.common[5])
+
+
+def rent_cap(adults: int, children: int) -> int:
+    if children == 0:
+        return RENT_CAP_NO_CHILDREN[adults]
+    return RENT_CAP_CHILDREN[min(children, 5) - 1]
+
+
+def deviates(declared: int | None, reported: int) -> bool:
+    if declared is None:
+        return reported > 0
+    # |d − r| > max(100, 5 % of r), multiplied by 100 to stay in integers.
+    return 100 * abs(declared - reported) > max(100 * DEVIATION_KR, DEVIATION_PERCENT * reported)
+
+
+def expected_outcome(facts: CaseFacts) -> Expected:
+    norms = NORMS.get(int(facts.period[:4]))
+    if norms is None:
+        raise ValueError(f"the oracle has no norm table for {facts.period[:4]}")
+    end = period_end(facts.period)
+    roles = [m.role for m in facts.members]
+    if roles.count("sokande") != 1 or roles.count("medsokande") > 1 or not set(roles) <= ROLES:
+        raise ValueError(f"{facts.case_id}: need one sokande, at most one medsokande, known roles")
+    ages = {m.pnr: age_at(m.birth_date, end) for m in facts.members}
+    family = [m for m in facts.members if m.role in FAMILY_ROLES]
+    family_pnrs = {m.pnr for m in family}
+    children = [m for m in family if m.role == "barn"]
+    declared = frozenset(m.pnr for m in facts.members)
+    registered = declared if facts.registered is None else facts.registered
+
+    reasons: list[str] = []
+    empty: set[str] = set()
+
+    def flag(code: str, *fields: str) -> None:
+        if code not in reasons:
+            reasons.append(code)
+        empty.update(fields)
+
+    if facts.application_type == "Nyansökan":
+        flag(FIRST_APPLICATION)
+    if facts.protected & (declared | registered):
+        flag(PROTECTED_IDENTITY)
+    if facts.gaps & declared:
+        flag(AGENCY_NO_ANSWER)
+    if registered != declared:
+        flag(HOUSEHOLD_MISMATCH)
+    if any(kind not in INCOME_FIELDS for _, kind, _ in facts.incomes):
+        flag(UNKNOWN_INCOME_TYPE)
+
+    declared_by: dict[tuple[str, str], int] = {}
+    for pnr, kind, amount in facts.incomes:
+        declared_by[(pnr, kind)] = declared_by.get((pnr, kind), 0) + amount
+    for kind in REPORTED_BY:
+        for pnr in sorted(family_pnrs):
+            if deviates(declared_by.get((pnr, kind)), facts.reported.get((pnr, kind), 0)):
+                flag(INCOME_DEVIATION, kind)
+
+    adults = sum(1 for m in family if m.role in ("sokande", "medsokande"))
+    if facts.costs.get("boende", 0) > rent_cap(adults, len(children)):
+        flag(RENT_ABOVE_CAP, "boende")
+    if any(ages[m.pnr] in YOUNG_ADULT_AGES for m in children):
+        flag(YOUNG_ADULT_SCHOOL, "norm_personliga")
+    lunch_children = [m for m in children if m.lunch_i_forskola and ages[m.pnr] <= 6]
+    if lunch_children and norms.without_lunch is None:
+        flag(NORM_FIGURE_MISSING, "norm_personliga")
+
+    if MANUAL_CODES & set(reasons):
+        return Expected(facts.case_id, "manual", tuple(reasons), {}, FORM_FIELDS)
+
+    values: dict[str, int] = {}
+    personal = norms.pair if adults == 2 else norms.single
+    for child in children:
+        band = _band(ages[child.pnr])
+        if child in lunch_children and norms.without_lunch is not None:
+            personal += norms.without_lunch[band]
+        else:
+            personal += norms.children[band]
+    values["norm_personliga"] = personal
+    # An ovrig_vuxen shares the flat: the family pays its share common(N) × family ÷ N.
+    household = len(facts.members)
+    values["norm_gemensamma"] = half_up(common_costs(norms, household) * len(family), household)
+
+    for cost in COST_FIELDS:
+        values[cost] = facts.costs.get(cost, 0)
+
+    stimulans = (facts.bistand_sedan is not None
+                 and months_between(facts.bistand_sedan, facts.period) in JOBBSTIMULANS_MONTHS)
+    for kind in INCOME_FIELDS:
+        total = 0
+        for member in family:
+            if kind in REPORTED_BY:
+                total += facts.reported.get((member.pnr, kind), 0)
+                continue
+            amount = declared_by.get((member.pnr, kind), 0)
+            if kind == "lon" and amount and member.role == "barn":
+                raise NotImplementedError("a barn's own work income (SoL 4:1 a) is not modelled by the sandbox")
+            if kind == "lon" and stimulans:
+                amount -= half_up(amount * JOBBSTIMULANS_PERCENT, 100)
+            total += amount
+        values[kind] = total
+
+    outcome = "partial" if reasons else "auto"
+    fields = {k: v for k, v in values.items() if k not in empty}
+    return Expected(facts.case_id, outcome, tuple(reasons), fields, tuple(f for f in FORM_FIELDS if f in empty))
+
+
+# -- reading the facts from the sandbox database ---------------------------------------------------------
+
+
+def _marks(values: list[str] | frozenset[str]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: tuple[object, ...] | list[str] = ()) -> list[sqlite3.Row]:
+    """Rows by column name whatever the connection's own row factory."""
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params).fetchall()
+
+
+def load_case_facts(conn: sqlite3.Connection, case_id: str) -> CaseFacts:
+    """The facts as the portals hold them: the case system's application, the agencies' period month."""
+    found = _rows(conn, "SELECT * FROM cs_cases WHERE case_id = ?", (case_id,))
+    if not found:
+        raise KeyError(case_id)
+    case = found[0]
+    period = case["period"]
+    end = period_end(period).isoformat()
+    household = _rows(conn, "SELECT h.pnr, h.role, h.lunch_i_forskola, p.birth_date FROM cs_household h "
+                            "JOIN skv_persons p ON p.pnr = h.pnr WHERE h.case_id = ? ORDER BY h.position", (case_id,))
+    members = tuple(Member(r["pnr"], r["role"], dt.date.fromisoformat(r["birth_date"]), bool(r["lunch_i_forskola"]))
+                    for r in household)
+    pnrs = [m.pnr for m in members]
+    costs = {r["field"]: r["amount"]
+             for r in _rows(conn, "SELECT field, amount FROM cs_declared_costs WHERE case_id = ?", (case_id,))}
+    income_rows = _rows(conn, "SELECT pnr, income_type, amount FROM cs_declared_incomes WHERE case_id = ? "
+                              "ORDER BY rowid", (case_id,))
+    incomes = tuple((r["pnr"], r["income_type"], r["amount"]) for r in income_rows)
+
+    reported: dict[tuple[str, str], int] = {}
+    fk_rows = _rows(conn, f"SELECT pnr, benefit, SUM(amount) AS total FROM fk_payments WHERE pnr IN ({_marks(pnrs)}) "
+                          "AND substr(month, 1, 7) = ? GROUP BY pnr, benefit", (*pnrs, period))
+    for r in fk_rows:
+        if REPORTED_BY.get(r["benefit"]) == "fk":
+            reported[(r["pnr"], r["benefit"])] = r["total"]
+    csn_rows = _rows(conn, f"SELECT pnr, SUM(amount) AS total FROM csn_payments WHERE pnr IN ({_marks(pnrs)}) "
+                           "AND substr(month, 1, 7) = ? GROUP BY pnr", (*pnrs, period))
+    for r in csn_rows:
+        reported[(r["pnr"], "studiestod")] = r["total"]
+
+    # Registered at the address = the person's latest registration on or before the period's last day.
+    registered = frozenset(r["pnr"] for r in _rows(
+        conn, "SELECT r.pnr FROM skv_registrations r WHERE r.address = ? AND r.from_date <= ? "
+              "AND r.from_date = (SELECT MAX(x.from_date) FROM skv_registrations x WHERE x.pnr = r.pnr "
+              "AND x.from_date <= ?)", (case["address"], end, end)))
+    involved = sorted(set(pnrs) | registered)
+    protected = frozenset(r["pnr"] for r in _rows(
+        conn, f"SELECT pnr FROM skv_persons WHERE protected = 1 AND pnr IN ({_marks(involved)})", involved))
+    gaps = frozenset(r["pnr"] for r in _rows(
+        conn, f"SELECT DISTINCT pnr FROM agency_gaps WHERE pnr IN ({_marks(pnrs)})", pnrs))
+    return CaseFacts(case_id, period, case["application_type"], case["bistand_sedan"], members, costs, incomes,
+                     reported, registered, protected, gaps)
+
+
+def expected_for_all(conn: sqlite3.Connection) -> list[Expected]:
+    return [expected_outcome(load_case_facts(conn, r["case_id"]))
+            for r in _rows(conn, "SELECT case_id FROM cs_cases ORDER BY case_id")]
+
+
+def to_row(expected: Expected, kind: str | None) -> tuple[str, str | None, str, str, str, str]:
+    """An `sb_expected` row: (case_id, kind, outcome, fields_json, empty_fields_json, reasons_json)."""
+    return (expected.case_id, kind, expected.outcome, json.dumps(expected.fields, sort_keys=True),
+            json.dumps(list(expected.empty_fields)), json.dumps(list(expected.reasons)))

@@ -1,0 +1,853 @@
+"""The sandbox's synthetic world: households, their applications and what every agency knows about them.
+
+`generate_world` is deterministic for a seed (one `random.Random`, no set iteration, no clock). About a fifth
+of the cases are deliberately complex, one named kind each (`COMPLEX_KINDS`); the rest are ordinary monthly
+re-applications, some of which still end up partly manual for ordinary reasons (a child of 18–20 at home, a
+child eating lunch at preschool in a year without the lower norm figure). `write_world` stores it in the
+schema of `portals/db.py` and lets `portals/oracle.py` work out, from the stored tables alone, what the robot
+should do with each case (`sb_expected`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import random
+import re
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from portals import db, names, oracle
+from portals.pnr import PnrAllocator, is_female
+
+PORTALS: tuple[str, ...] = ("casesystem", "skv", "fk", "af", "csn")
+AGENCIES: tuple[str, ...] = ("skv", "fk", "af", "csn")
+
+SIMPLE = "simple"
+COMPLEX_KINDS: tuple[str, ...] = ("first_application", "household_changed", "income_deviation",
+                                  "missing_agency_data", "rent_above_cap", "protected_identity",
+                                  "unknown_income_type")
+# The triage code each complex kind must produce (tests hold the oracle to it).
+KIND_REASON: dict[str, str] = {
+    "first_application": oracle.FIRST_APPLICATION,
+    "household_changed": oracle.HOUSEHOLD_MISMATCH,
+    "income_deviation": oracle.INCOME_DEVIATION,
+    "missing_agency_data": oracle.AGENCY_NO_ANSWER,
+    "rent_above_cap": oracle.RENT_ABOVE_CAP,
+    "protected_identity": oracle.PROTECTED_IDENTITY,
+    "unknown_income_type": oracle.UNKNOWN_INCOME_TYPE,
+}
+COMPLEX_SHARE = 0.20
+
+# Household shapes, by share of cases (single adults and single parents dominate försörjningsstöd).
+SHAPES: dict[str, int] = {"single": 37, "single_parent": 25, "couple": 10, "couple_children": 24, "large_family": 4}
+OVRIG_VUXEN_SHARE = 0.08
+
+# Agency amounts (kr/month). Barnbidrag and flerbarnstillägg as paid since March 2018 (still in 2024).
+BARNBIDRAG = 1250
+FLERBARNSTILLAGG = (0, 0, 150, 730, 1740, 2990)  # by number of children; +1 250 per child over 5
+STUDIEHJALP = 1250
+UNDERHALLSSTOD = ((10, 1673), (14, 1823), (17, 2223))  # (up to age, amount), 2023–2024 levels
+STUDIEMEDEL_FULL_TIME = (3612, 9592)  # (studiebidrag, studielån) per month, synthetic but plausible
+UNKNOWN_INCOME_TYPES: tuple[str, ...] = ("inkomst_utland", "vinst")
+
+CASE_SYSTEM_USERS = (("robot", "robot-pass", "robot", "Robot (tjänstekonto)"),) + tuple(
+    (f"handlaggare{i}", "hl-pass", "caseworker", names.CASEWORKERS[i - 1]) for i in (1, 2, 3))
+AGENCY_ACCOUNT_NAME = "Socialtjänsten – ekonomiskt bistånd"
+
+
+# -- the world ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    pnr: str  # 12 digits, YYYYMMDDNNNC
+    first_name: str
+    last_name: str
+    birth_date: dt.date
+    protected: bool = False
+
+
+@dataclass(frozen=True)
+class Registration:
+    pnr: str
+    address: str
+    from_date: dt.date
+
+
+@dataclass(frozen=True)
+class Member:
+    pnr: str
+    first_name: str
+    last_name: str
+    role: str  # sokande | medsokande | barn | ovrig_vuxen
+    lunch_i_forskola: bool = False
+
+
+@dataclass(frozen=True)
+class Income:
+    pnr: str
+    income_type: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class FkPayment:
+    pnr: str
+    benefit: str  # a contract income key
+    month: str  # YYYY-MM
+    amount: int
+
+
+@dataclass(frozen=True)
+class CsnPayment:
+    pnr: str
+    month: str
+    kind: str  # studiebidrag | studielan | studiehjalp
+    amount: int
+
+
+@dataclass(frozen=True)
+class AfStatus:
+    pnr: str
+    registered: bool
+    activity: str | None
+    from_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class Gap:
+    portal: str
+    pnr: str
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    ts: str
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class User:
+    portal: str
+    username: str
+    password: str
+    role: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    application_type: str  # Återansökan | Nyansökan
+    period: str
+    received: dt.date
+    caseworker: str
+    bistand_sedan: str | None
+    address: str
+    members: tuple[Member, ...]
+    costs: tuple[tuple[str, int], ...]
+    incomes: tuple[Income, ...]
+    journal: tuple[JournalEntry, ...]
+    kind: str  # SIMPLE or one of COMPLEX_KINDS
+    tags: tuple[str, ...] = ()  # generator notes (odd name, large family, …), for tests and the summary
+
+    @property
+    def applicant(self) -> Member:
+        return self.members[0]
+
+
+@dataclass
+class World:
+    seed: int
+    period: str
+    cases: list[Case] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)
+    registrations: list[Registration] = field(default_factory=list)
+    fk_payments: list[FkPayment] = field(default_factory=list)
+    csn_payments: list[CsnPayment] = field(default_factory=list)
+    af_statuses: list[AfStatus] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+
+
+# -- small helpers -----------------------------------------------------------------------------------
+
+
+def add_months(month: str, delta: int) -> str:
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _month_end(month: str) -> dt.date:
+    return oracle.period_end(month)
+
+
+def _weekdays(month: str) -> int:
+    year, mon = int(month[:4]), int(month[5:7])
+    return sum(1 for day in range(1, calendar.monthrange(year, mon)[1] + 1) if dt.date(year, mon, day).weekday() < 5)
+
+
+def _days(month: str) -> int:
+    return calendar.monthrange(int(month[:4]), int(month[5:7]))[1]
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _quota(n: int, weights: dict[str, int]) -> list[str]:
+    """Exactly n labels in proportion to the weights (largest remainder), so shares hold for small n too."""
+    total = sum(weights.values())
+    exact = {k: n * w / total for k, w in weights.items()}
+    counts = {k: int(v) for k, v in exact.items()}
+    by_remainder = sorted(weights, key=lambda k: (-(exact[k] - counts[k]), list(weights).index(k)))
+    for k in by_remainder[: n - sum(counts.values())]:
+        counts[k] += 1
+    return [k for k in weights for _ in range(counts[k])]
+
+
+def _check_period(period: str) -> None:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period or ""):
+        raise ValueError(f"period must be YYYY-MM, got {period!r}")
+    if int(period[:4]) not in oracle.NORMS:
+        years = ", ".join(str(y) for y in sorted(oracle.NORMS))
+        raise ValueError(f"the sandbox has norm figures for {years} only, not {period[:4]}")
+
+
+# -- the generator -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    kind: str
+    shape: str
+    ovrig_vuxen: bool
+    odd_name: str | None
+
+
+@dataclass
+class _Draft:
+    """One case's world while it is being built; complex kinds edit it before it is committed."""
+
+    address: str
+    persons: dict[str, Person] = field(default_factory=dict)
+    registrations: list[Registration] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
+    fk: list[FkPayment] = field(default_factory=list)
+    csn: list[CsnPayment] = field(default_factory=list)
+    af: list[AfStatus] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    costs: dict[str, int] = field(default_factory=dict)
+    incomes: list[Income] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    application_type: str = "Återansökan"
+    bistand_sedan: str | None = None
+
+    def role_of(self, role: str) -> list[Member]:
+        return [m for m in self.members if m.role == role]
+
+    def family(self) -> list[Member]:
+        return [m for m in self.members if m.role in oracle.FAMILY_ROLES]
+
+
+class _Generator:
+    def __init__(self, seed: int, period: str) -> None:
+        self.rng = random.Random(seed)
+        self.period = period
+        self.end = _month_end(period)
+        self.start = self.end.replace(day=1)
+        self.months = [add_months(period, -2), add_months(period, -1), period]
+        self.pnrs = PnrAllocator(self.rng)
+        self.addresses: set[str] = set()
+        self.world = World(seed, period)
+        self.world.users = [User("casesystem", *u) for u in CASE_SYSTEM_USERS] + [
+            User(p, "kommun", f"{p}-pass", "myndighet", AGENCY_ACCOUNT_NAME) for p in AGENCIES]
+
+    # -- planning -------------------------------------------------------------------------------------
+
+    def plan(self, n: int) -> list[_Plan]:
+        rng = self.rng
+        n_complex = round(n * COMPLEX_SHARE)
+        order = list(COMPLEX_KINDS)
+        rng.shuffle(order)
+        kinds = [order[i % len(order)] for i in range(n_complex)] + [SIMPLE] * (n - n_complex)
+        shapes = _quota(n, SHAPES)
+        rng.shuffle(kinds)
+        rng.shuffle(shapes)
+        with_ovrig = set(rng.sample(range(n), round(n * OVRIG_VUXEN_SHARE)))
+        simple = [i for i, k in enumerate(kinds) if k == SIMPLE]
+        n_odd = min(len(names.ODD_NAMES), max(1, n // 8), len(simple))
+        odd = dict(zip(rng.sample(simple, n_odd), names.ODD_NAMES, strict=False))
+        return [_Plan(kinds[i], shapes[i], i in with_ovrig, odd.get(i)) for i in range(n)]
+
+    # -- people ---------------------------------------------------------------------------------------
+
+    def _birth(self, age: int) -> dt.date:
+        """A birth date giving exactly `age` completed years on the period's last day."""
+        latest = _years_before(self.end, age)
+        earliest = _years_before(self.end, age + 1) + dt.timedelta(days=1)
+        return earliest + dt.timedelta(days=self.rng.randint(0, (latest - earliest).days))
+
+    def _person(self, draft: _Draft, age: int, female: bool, first: str | None = None,
+                last: str | None = None) -> Person:
+        rng = self.rng
+        birth = self._birth(age)
+        person = Person(self.pnrs.allocate(birth, female),
+                        first or rng.choice(names.FEMALE_FIRST if female else names.MALE_FIRST),
+                        last or rng.choice(names.LAST), birth)
+        draft.persons[person.pnr] = person
+        return person
+
+    def _child_age(self) -> int:
+        # 0–17 evenly; fewer 18–20-year-olds still live at home and go to school.
+        ages = list(range(21))
+        return self.rng.choices(ages, weights=[10] * 18 + [6, 5, 3])[0]
+
+    def _adult_age(self, child_ages: list[int]) -> int:
+        rng = self.rng
+        if child_ages:
+            low = max(19, max(child_ages) + 18)
+            high = max(low, min(58, min(child_ages) + 45))
+            return rng.randint(low, high)
+        band = rng.choices([(19, 25), (26, 40), (41, 63)], weights=[35, 35, 30])[0]
+        return rng.randint(*band)
+
+    def _new_address(self) -> str:
+        rng = self.rng
+        while True:
+            street, postcode = rng.choice(names.STREETS)
+            flat = (10 + rng.randint(0, 4)) * 100 + rng.randint(1, 6)
+            address = names.format_address(street, rng.randint(1, 68), flat, postcode, names.TOWN)
+            if address not in self.addresses:
+                self.addresses.add(address)
+                return address
+
+    def _elsewhere(self) -> str:
+        """An address outside the case addresses (another town), for earlier homes and moves."""
+        street, postcode, town = self.rng.choice(names.OTHER_PLACES)
+        flat = (10 + self.rng.randint(0, 5)) * 100 + self.rng.randint(1, 8)
+        return names.format_address(street, self.rng.randint(1, 90), flat, postcode, town)
+
+    def _register(self, draft: _Draft, person: Person, moved_in: dt.date, earlier: str | None = None,
+                  child: bool = False) -> None:
+        """The person's registration at the case address and, unless born there, the home before it.
+
+        A child born before the move was registered from birth at the family's earlier home."""
+        since = max(moved_in, person.birth_date)
+        if since > person.birth_date:
+            back = person.birth_date if child else since - dt.timedelta(days=self.rng.randint(200, 3000))
+            draft.registrations.append(
+                Registration(person.pnr, earlier or self._elsewhere(), max(back, person.birth_date)))
+        draft.registrations.append(Registration(person.pnr, draft.address, since))
+
+    # -- a case ---------------------------------------------------------------------------------------
+
+    def build(self, index: int, plan: _Plan) -> None:
+        rng = self.rng
+        draft = _Draft(self._new_address())
+        shape = plan.shape
+        two_adults = shape in ("couple", "couple_children") or (shape == "large_family" and rng.random() < 0.8)
+        n_children = {
+            "single": 0, "couple": 0,
+            "single_parent": rng.choices([1, 2, 3, 4], weights=[40, 33, 18, 9])[0],
+            "couple_children": rng.choices([1, 2, 3, 4, 5], weights=[30, 35, 20, 10, 5])[0],
+            "large_family": rng.randint(6, 8) if two_adults else 7,
+        }[shape]
+        child_ages = sorted((self._child_age() for _ in range(n_children)), reverse=True)
+        if shape == "large_family":
+            draft.tags.append("large_family")
+
+        # Names: the family name is the applicant's; a partner keeps their own name half the time.
+        female = rng.random() < (0.8 if child_ages and not two_adults else 0.5)
+        odd = names.ODD_NAMES.get(plan.odd_name or "")
+        family_last = odd[2] if odd else rng.choice(names.LAST)
+        first = (odd[0] if female else odd[1]) if odd else None
+        if plan.odd_name:
+            draft.tags.append(f"odd_name:{plan.odd_name}")
+        applicant_age = self._adult_age(child_ages)
+        applicant = self._person(draft, applicant_age, female, first, family_last)
+        moved_in = max(self.end - dt.timedelta(days=rng.randint(45, 9 * 365)),
+                       _years_before(self.end, applicant_age - 18))
+        earlier_home = self._elsewhere()
+        self._register(draft, applicant, moved_in, earlier_home)
+        draft.members.append(Member(applicant.pnr, applicant.first_name, applicant.last_name, "sokande"))
+
+        if two_adults:
+            low = max(19, max(child_ages, default=0) + 18)
+            partner_age = min(66, max(low, applicant_age + rng.randint(-5, 7)))
+            partner_female = (not female) if rng.random() < 0.94 else female
+            partner = self._person(draft, partner_age, partner_female,
+                                   last=family_last if rng.random() < 0.45 else None)
+            partner_in = moved_in if rng.random() < 0.5 else moved_in + dt.timedelta(
+                days=rng.randint(0, max(0, (self.end - moved_in).days - 30)))
+            self._register(draft, partner, partner_in)
+            draft.members.append(Member(partner.pnr, partner.first_name, partner.last_name, "medsokande"))
+
+        for age in child_ages:
+            child = self._person(draft, age, rng.random() < 0.5, last=family_last)
+            self._register(draft, child, moved_in, earlier_home, child=True)
+            lunch = 1 <= age <= 6 and rng.random() < 0.12
+            if lunch:
+                draft.tags.append("lunch_i_forskola")
+            if age >= 18:
+                draft.tags.append("young_adult")
+            draft.members.append(Member(child.pnr, child.first_name, child.last_name, "barn", lunch))
+
+        if plan.ovrig_vuxen:
+            self._add_ovrig_vuxen(draft, applicant, applicant_age, moved_in)
+
+        self._adult_incomes(draft)
+        self._family_benefits(draft)
+        self._declare_agency_incomes(draft)
+        if plan.kind == SIMPLE:
+            self._ordinary_variations(draft)
+        self._costs(draft)
+        self._bistand_sedan(draft)
+        if plan.kind != SIMPLE:
+            getattr(self, f"_complex_{plan.kind}")(draft)
+        self._commit(index, plan, draft)
+
+    def _add_ovrig_vuxen(self, draft: _Draft, applicant: Person, applicant_age: int, moved_in: dt.date) -> None:
+        """An adult sibling or parent sharing the flat: registered there, not in the applicant's family."""
+        rng = self.rng
+        parent = applicant_age <= 45 and rng.random() < 0.4
+        age = min(88, applicant_age + rng.randint(20, 30)) if parent else max(18, applicant_age + rng.randint(-8, 8))
+        person = self._person(draft, age, rng.random() < 0.5,
+                              last=applicant.last_name if rng.random() < 0.7 else None)
+        since = moved_in + dt.timedelta(days=rng.randint(0, max(0, (self.end - moved_in).days - 20)))
+        self._register(draft, person, since)
+        draft.members.append(Member(person.pnr, person.first_name, person.last_name, "ovrig_vuxen"))
+        draft.tags.append("ovrig_vuxen")
+        draft.af.append(self._job_seeker(person.pnr, age < 65 and rng.random() < 0.6))
+        if age < 65 and rng.random() < 0.4:
+            # Their own benefit, paid to them: it must not be counted for the applicant's family.
+            benefit = rng.choice(["aktivitetsstod", "sjukpenning"])
+            daily = rng.randint(250, 520)
+            for month in self.months:
+                days = _weekdays(month) if benefit == "aktivitetsstod" else _days(month)
+                draft.fk.append(FkPayment(person.pnr, benefit, month, daily * days))
+            draft.tags.append("ovrig_vuxen_income")
+
+    def _job_seeker(self, pnr: str, registered: bool) -> AfStatus:
+        """An adult outside the applicant's family: openly unemployed, or not registered at all."""
+        if not registered:
+            return AfStatus(pnr, False, None, None)
+        return AfStatus(pnr, True, "oppet_arbetslos", self.end - dt.timedelta(days=self.rng.randint(30, 700)))
+
+    # -- incomes --------------------------------------------------------------------------------------
+
+    def _age(self, pnr: str, draft: _Draft) -> int:
+        return oracle.age_at(draft.persons[pnr].birth_date, self.end)
+
+    def _adult_incomes(self, draft: _Draft) -> None:
+        rng = self.rng
+        children = draft.role_of("barn")
+        baby = any(self._age(c.pnr, draft) <= 1 for c in children)
+        earners = 0
+        for adult in draft.role_of("sokande") + draft.role_of("medsokande"):
+            age = self._age(adult.pnr, draft)
+            profile = rng.choices(
+                ["none", "lon", "a_kassa", "lon_a_kassa", "aktivitetsstod", "sjukpenning", "foraldrapenning",
+                 "studiemedel", "pension", "ovriga"],
+                weights=[30, 18, 10, 4, 14, 9, 15 if baby else 0, 4 if age <= 45 else 0, 3, 3])[0]
+            since = self.end - dt.timedelta(days=rng.randint(20, 1100))
+            af = AfStatus(adult.pnr, False, None, None)
+            if profile in ("lon", "lon_a_kassa"):
+                high = 14000 if profile == "lon" else 7000
+                amount = rng.randint(3000 if profile == "lon" else 2000, high)
+                if earners:
+                    # Second earner's pay is a multiple of 4: the 25 % jobbstimulans is then whole kronor for
+                    # them, so rounding per person or on the household total gives the same answer.
+                    amount -= amount % 4
+                earners += 1
+                draft.incomes.append(Income(adult.pnr, "lon", amount))
+                if profile == "lon_a_kassa" or rng.random() < 0.6:
+                    af = AfStatus(adult.pnr, True, "deltid", since)
+            if profile in ("a_kassa", "lon_a_kassa"):
+                amount = rng.randint(4000, 12500) if profile == "a_kassa" else rng.randint(2000, 7000)
+                draft.incomes.append(Income(adult.pnr, "a_kassa", amount))
+                if profile == "a_kassa":
+                    af = AfStatus(adult.pnr, True, "oppet_arbetslos", since)
+            if profile == "aktivitetsstod":
+                daily = rng.randint(250, 560)
+                for month in self.months:
+                    draft.fk.append(FkPayment(adult.pnr, "aktivitetsstod", month, daily * _weekdays(month)))
+                programmes = ["jobbgarantin", "etablering", "rusta_och_matcha", "arbetsmarknadsutbildning"]
+                if age < 25:
+                    programmes.append("ungdomsgarantin")
+                af = AfStatus(adult.pnr, True, rng.choice(programmes), since)
+            if profile == "sjukpenning":
+                daily = rng.randint(200, 520)
+                for month in self.months:
+                    draft.fk.append(FkPayment(adult.pnr, "sjukpenning", month, daily * _days(month)))
+            if profile == "foraldrapenning":
+                daily = rng.randint(180, 560)
+                for month in self.months:
+                    draft.fk.append(FkPayment(adult.pnr, "foraldrapenning", month, daily * rng.randint(12, 30)))
+            if profile == "studiemedel":
+                extent = rng.choice([50, 75, 100])
+                for month in self.months:
+                    if int(month[5:7]) in (7, 8):
+                        continue  # no study aid over the summer break
+                    bidrag, lan = (amount * extent // 100 for amount in STUDIEMEDEL_FULL_TIME)
+                    draft.csn.append(CsnPayment(adult.pnr, month, "studiebidrag", bidrag))
+                    draft.csn.append(CsnPayment(adult.pnr, month, "studielan", lan))
+            if profile == "pension":
+                draft.incomes.append(Income(adult.pnr, "pension", rng.randint(800, 3500)))
+            if profile == "ovriga":
+                draft.incomes.append(Income(adult.pnr, "ovriga_inkomster", rng.randint(300, 2000)))
+            if profile in ("none", "ovriga"):
+                af = AfStatus(adult.pnr, True, rng.choice(["oppet_arbetslos", "rusta_och_matcha"]), since)
+            draft.af.append(af)
+        for child in draft.role_of("barn"):
+            if self._age(child.pnr, draft) >= 18:
+                draft.af.append(AfStatus(child.pnr, False, None, None))  # at school, not a job seeker
+
+    def _studiehjalp(self, birth: dt.date, month: str) -> bool:
+        """Studiehjälp from 16, September–June, until the spring term of the year the student turns 20."""
+        year, mon = int(month[:4]), int(month[5:7])
+        if mon in (7, 8) or oracle.age_at(birth, _month_end(month)) < 16:
+            return False
+        return year - birth.year <= (19 if mon >= 7 else 20)
+
+    def _family_benefits(self, draft: _Draft) -> None:
+        rng = self.rng
+        children = [draft.persons[m.pnr] for m in draft.role_of("barn")]
+        adults = [draft.persons[m.pnr] for m in draft.role_of("sokande") + draft.role_of("medsokande")]
+        applicant = adults[0]
+        at_school = {c.pnr: oracle.age_at(c.birth_date, self.end) >= 18 or rng.random() < 0.85 for c in children}
+        # Barnbidrag goes to one parent (the mother by default) or is split in half between two.
+        split = len(adults) == 2 and rng.random() < 0.5
+        females = [a for a in adults if is_female(a.pnr)]
+        receiver = females[0] if females else applicant
+        housing = 0
+        if children and rng.random() < 0.55:
+            housing = rng.randint(900, 4300)
+        elif not children and len(adults) == 1 and self._age(applicant.pnr, draft) < 29 and rng.random() < 0.12:
+            housing = rng.randint(400, 1500)
+        maintenance = len(adults) == 1 and bool(children) and rng.random() < 0.75
+        for month in self.months:
+            month_end = _month_end(month)
+            # Child benefits start the month after the birth.
+            born = [c for c in children if c.birth_date < month_end.replace(day=1)]
+            under_16 = [c for c in born if oracle.age_at(c.birth_date, month_end) < 16]
+            studying = [c for c in born if at_school[c.pnr] and self._studiehjalp(c.birth_date, month)]
+            for c in studying:
+                draft.csn.append(CsnPayment(c.pnr, month, "studiehjalp", STUDIEHJALP))
+            if under_16:
+                count = len(under_16) + len(studying)
+                extra = FLERBARNSTILLAGG[count] if count <= 5 else FLERBARNSTILLAGG[5] + (count - 5) * BARNBIDRAG
+                amount = BARNBIDRAG * len(under_16) + extra
+                if split:
+                    for adult in adults:
+                        draft.fk.append(FkPayment(adult.pnr, "barnbidrag", month, amount // 2))
+                else:
+                    draft.fk.append(FkPayment(receiver.pnr, "barnbidrag", month, amount))
+            if housing:
+                draft.fk.append(FkPayment(applicant.pnr, "bostadsbidrag", month, housing))
+            if maintenance:
+                total = 0
+                for c in born:
+                    age = oracle.age_at(c.birth_date, month_end)
+                    total += next((amount for upper, amount in UNDERHALLSSTOD if age <= upper), 0)
+                if total:
+                    draft.fk.append(FkPayment(applicant.pnr, "underhallsstod", month, total))
+
+    def _declare_agency_incomes(self, draft: _Draft) -> None:
+        """The applicant declares what the family gets from FK and CSN this month, as the agencies pay it."""
+        family = {m.pnr for m in draft.family()}
+        totals: dict[tuple[str, str], int] = {}
+        for p in draft.fk:
+            if p.pnr in family and p.month == self.period:
+                totals[(p.pnr, p.benefit)] = totals.get((p.pnr, p.benefit), 0) + p.amount
+        for c in draft.csn:
+            if c.pnr in family and c.month == self.period:
+                totals[(c.pnr, "studiestod")] = totals.get((c.pnr, "studiestod"), 0) + c.amount
+        for (pnr, kind), amount in totals.items():
+            draft.incomes.append(Income(pnr, kind, amount))
+
+    def _ordinary_variations(self, draft: _Draft) -> None:
+        """Harmless differences a robot must still get right (none of them changes the triage outcome)."""
+        rng = self.rng
+        applicant = draft.members[0]
+        if rng.random() < 0.12:
+            # Declared rounded to the hundred: at most 50 kr off, inside the threshold; the agency figure wins.
+            agency = [i for i, inc in enumerate(draft.incomes)
+                      if inc.income_type in oracle.REPORTED_BY and inc.amount % 100]
+            if agency:
+                i = rng.choice(agency)
+                inc = draft.incomes[i]
+                draft.incomes[i] = replace(inc, amount=oracle.half_up(inc.amount, 100) * 100)
+                draft.tags.append("rounded_declaration")
+        if rng.random() < 0.06:
+            # A benefit that stopped last month: on the portal for M−2 and M−1, rightly not declared for M.
+            benefit = "foraldrapenning" if draft.role_of("barn") else "sjukpenning"
+            if not any(p.pnr == applicant.pnr and p.benefit == benefit for p in draft.fk):
+                daily = rng.randint(200, 450)
+                for month in self.months[:2]:
+                    draft.fk.append(FkPayment(applicant.pnr, benefit, month, daily * rng.randint(10, 25)))
+                draft.tags.append("ended_benefit")
+
+    # -- costs and the assistance spell ------------------------------------------------------------------
+
+    def _cap(self, draft: _Draft) -> int:
+        adults = len(draft.role_of("sokande")) + len(draft.role_of("medsokande"))
+        return oracle.rent_cap(adults, len(draft.role_of("barn")))
+
+    def _costs(self, draft: _Draft) -> None:
+        rng = self.rng
+        persons = len(draft.members)
+        cap = self._cap(draft)
+        if rng.random() < 0.05:
+            draft.costs["boende"] = cap  # exactly at the cap: still within it
+            draft.tags.append("rent_at_cap")
+        else:
+            draft.costs["boende"] = int(cap * rng.uniform(0.66, 0.99))
+        working = any(i.income_type == "lon" for i in draft.incomes)
+        insured = working or any(i.income_type == "a_kassa" for i in draft.incomes)
+        young_children = any(1 <= self._age(m.pnr, draft) <= 12 for m in draft.role_of("barn"))
+        optional = [
+            ("hushallsel", 0.78, 150 + 50 * persons, 450 + 90 * persons),
+            ("hemforsakring", 0.85, 90 + 10 * persons, 260 + 20 * persons),
+            ("arbetsresor", 0.7 if working else 0.0, 300, 1100),
+            ("fackavgift", 0.4 if working else 0.0, 150, 480),
+            ("akasseavgift", 0.5 if insured else 0.0, 100, 190),
+            ("barnomsorg", 0.65 if young_children else 0.0, 150, 1650),
+            ("lakarvard", 0.15, 100, 1300),
+            ("tandvard", 0.05, 400, 3500),
+        ]
+        for key, chance, low, high in optional:
+            if rng.random() < chance:
+                draft.costs[key] = rng.randint(low, high)
+
+    def _bistand_sedan(self, draft: _Draft) -> None:
+        """Months on assistance: a spread around jobbstimulans (6..29), with its edges picked on purpose."""
+        rng = self.rng
+        if rng.random() < 0.12:
+            months = rng.choice([5, 6, 29, 30])
+        else:
+            band = rng.choices([(1, 5), (6, 29), (30, 84)], weights=[22, 53, 25])[0]
+            months = rng.randint(*band)
+        draft.bistand_sedan = add_months(self.period, -months)
+
+    # -- complex kinds -----------------------------------------------------------------------------------
+
+    def _complex_first_application(self, draft: _Draft) -> None:
+        draft.application_type = "Nyansökan"
+        draft.bistand_sedan = None  # no current spell of assistance yet
+
+    def _complex_household_changed(self, draft: _Draft) -> None:
+        rng = self.rng
+        moved_in_at = {r.pnr: r.from_date for r in draft.registrations if r.address == draft.address}
+        # Only someone who has lived here a while can have moved out since (the move must come after).
+        others = [m for m in draft.members[1:] if moved_in_at[m.pnr] < self.end - dt.timedelta(days=10)]
+        if others and rng.random() < 0.7:
+            # A declared member has moved out; the application still lists them.
+            leaver = rng.choice(others)
+            earliest = max(moved_in_at[leaver.pnr] + dt.timedelta(days=1), self.end - dt.timedelta(days=80))
+            since = earliest + dt.timedelta(days=rng.randint(0, (self.end - earliest).days - 5))
+            draft.registrations.append(Registration(leaver.pnr, self._elsewhere(), since))
+            draft.tags.append("member_moved_out")
+        else:
+            # Someone has moved in (a new partner, a lodger) who is not on the application.
+            newcomer = self._person(draft, rng.randint(20, 55), rng.random() < 0.5)
+            since = self.end - dt.timedelta(days=rng.randint(5, 100))
+            draft.registrations.append(Registration(newcomer.pnr, self._elsewhere(), since - dt.timedelta(
+                days=rng.randint(300, 2000))))
+            draft.registrations.append(Registration(newcomer.pnr, draft.address, since))
+            draft.af.append(self._job_seeker(newcomer.pnr, rng.random() < 0.5))
+            draft.tags.append("person_moved_in")
+
+    def _complex_income_deviation(self, draft: _Draft) -> None:
+        rng = self.rng
+        declared = [i for i, inc in enumerate(draft.incomes) if oracle.REPORTED_BY.get(inc.income_type) == "fk"]
+        if declared and rng.random() < 0.6:
+            i = rng.choice(declared)
+            inc = draft.incomes[i]
+            factor = rng.uniform(1.2, 1.5) if rng.random() < 0.5 else rng.uniform(0.5, 0.8)
+            amount = int(inc.amount * factor)
+            while not oracle.deviates(amount, inc.amount):
+                amount += 100
+            draft.incomes[i] = replace(inc, amount=amount)
+            draft.tags.append("declared_differs")
+            return
+        # A payment the applicant did not declare (sickness benefit started last month, say).
+        applicant = draft.members[0].pnr
+        have = {p.benefit for p in draft.fk if p.pnr == applicant}
+        benefit = next(b for b in ("sjukpenning", "foraldrapenning", "bostadsbidrag") if b not in have)
+        daily = rng.randint(220, 480)
+        for month in self.months[1:]:
+            draft.fk.append(FkPayment(applicant, benefit, month, daily * rng.randint(8, 30)))
+        draft.tags.append("undeclared_payment")
+
+    def _complex_missing_agency_data(self, draft: _Draft) -> None:
+        rng = self.rng
+        portal = rng.choice(AGENCIES)
+        adults = draft.role_of("sokande") + draft.role_of("medsokande")
+        # The register is searched by the applicant (the address follows from them), so an SKV gap is the
+        # applicant's; the other agencies are asked about every family member.
+        partner = len(adults) > 1 and portal != "skv" and rng.random() < 0.3
+        draft.gaps.append(Gap(portal, adults[1 if partner else 0].pnr))
+
+    def _complex_rent_above_cap(self, draft: _Draft) -> None:
+        cap = self._cap(draft)
+        draft.costs["boende"] = max(cap + 1, int(cap * self.rng.uniform(1.03, 1.45)))
+        if "rent_at_cap" in draft.tags:
+            draft.tags.remove("rent_at_cap")
+
+    def _complex_protected_identity(self, draft: _Draft) -> None:
+        who = draft.members[0] if len(draft.members) == 1 or self.rng.random() < 0.5 else self.rng.choice(
+            draft.members[1:])
+        draft.persons[who.pnr] = replace(draft.persons[who.pnr], protected=True)
+        draft.tags.append("protected_" + who.role)
+
+    def _complex_unknown_income_type(self, draft: _Draft) -> None:
+        kind = self.rng.choice(UNKNOWN_INCOME_TYPES)
+        amount = self.rng.randint(1500, 6500) if kind == "inkomst_utland" else self.rng.randint(300, 3000)
+        draft.incomes.append(Income(draft.members[0].pnr, kind, amount))
+
+    # -- committing ----------------------------------------------------------------------------------------
+
+    def _commit(self, index: int, plan: _Plan, draft: _Draft) -> None:
+        rng = self.rng
+        case_id = f"EB-{self.period[:4]}-{index:05d}"
+        received = self.start - dt.timedelta(days=rng.randint(-4, 14))
+        clock = f"{rng.randint(6, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
+        received_ts = f"{received.isoformat()} {clock}"
+        caseworker = f"handlaggare{(index - 1) % 3 + 1}"
+        journal = []
+        previous = add_months(self.period, -1)
+        if draft.application_type == "Återansökan":
+            decided = _month_end(add_months(self.period, -2)) - dt.timedelta(days=rng.randint(0, 6))
+            journal.append(JournalEntry(f"{decided.isoformat()} 14:{rng.randint(0, 59):02d}:00", caseworker,
+                                        f"Beslut om försörjningsstöd för {previous} fattat. Bifall enligt norm."))
+        journal.append(JournalEntry(received_ts, "E-tjänst",
+                                    f"{draft.application_type} om ekonomiskt bistånd för {self.period} "
+                                    "har kommit in via e-tjänsten."))
+        w = self.world
+        w.persons.extend(draft.persons.values())
+        w.registrations.extend(draft.registrations)
+        w.fk_payments.extend(draft.fk)
+        w.csn_payments.extend(draft.csn)
+        w.af_statuses.extend(draft.af)
+        w.gaps.extend(draft.gaps)
+        w.cases.append(Case(
+            case_id=case_id, application_type=draft.application_type, period=self.period, received=received,
+            caseworker=caseworker, bistand_sedan=draft.bistand_sedan, address=draft.address,
+            members=tuple(draft.members), costs=tuple(draft.costs.items()), incomes=tuple(draft.incomes),
+            journal=tuple(journal), kind=plan.kind, tags=tuple(dict.fromkeys(draft.tags))))
+
+
+def generate_world(n_cases: int, seed: int, period: str = "2024-12") -> World:
+    """`n_cases` applications for `period` with everything the portals hold about them; same seed, same world."""
+    _check_period(period)
+    if n_cases < 0:
+        raise ValueError("n_cases must be >= 0")
+    gen = _Generator(seed, period)
+    for index, plan in enumerate(gen.plan(n_cases), start=1):
+        gen.build(index, plan)
+    return gen.world
+
+
+# -- storing it -----------------------------------------------------------------------------------------
+
+# Runtime tables (knobs, sessions) are left alone: their defaults live in the portals' code.
+WORLD_TABLES: tuple[str, ...] = (
+    "sb_meta", "sb_users", "sb_expected", "agency_gaps", "cs_cases", "cs_household", "cs_declared_costs",
+    "cs_declared_incomes", "cs_calc", "cs_journal", "cs_audit", "skv_persons", "skv_registrations", "fk_payments",
+    "af_status", "csn_payments",
+)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def write_world(conn: sqlite3.Connection, world: World) -> list[oracle.Expected]:
+    """Replace the world tables' contents with `world`, then store the oracle's verdict on every case."""
+    with db.transaction(conn):
+        for table in WORLD_TABLES:
+            conn.execute(f"DELETE FROM {table}")
+        conn.executemany("INSERT INTO sb_meta (key, value) VALUES (?, ?)", [
+            ("seed", str(world.seed)), ("period", world.period), ("n", str(len(world.cases))),
+            ("generator", "portals.seed"),
+        ])
+        conn.executemany(
+            "INSERT INTO sb_users (portal, username, password, role, display_name) VALUES (?, ?, ?, ?, ?)",
+            [(u.portal, u.username, u.password, u.role, u.display_name) for u in world.users])
+        conn.executemany("INSERT INTO skv_persons (pnr, first_name, last_name, birth_date, protected) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         [(p.pnr, p.first_name, p.last_name, p.birth_date.isoformat(), int(p.protected))
+                          for p in world.persons])
+        conn.executemany("INSERT INTO skv_registrations (pnr, address, from_date) VALUES (?, ?, ?)",
+                         [(r.pnr, r.address, r.from_date.isoformat()) for r in world.registrations])
+        conn.executemany("INSERT INTO fk_payments (pnr, benefit, month, amount) VALUES (?, ?, ?, ?)",
+                         [(p.pnr, p.benefit, p.month, p.amount) for p in world.fk_payments])
+        conn.executemany("INSERT INTO csn_payments (pnr, month, kind, amount) VALUES (?, ?, ?, ?)",
+                         [(p.pnr, p.month, p.kind, p.amount) for p in world.csn_payments])
+        conn.executemany("INSERT INTO af_status (pnr, registered, activity, from_date) VALUES (?, ?, ?, ?)",
+                         [(a.pnr, int(a.registered), a.activity, _iso(a.from_date)) for a in world.af_statuses])
+        conn.executemany("INSERT INTO agency_gaps (portal, pnr) VALUES (?, ?)",
+                         [(g.portal, g.pnr) for g in world.gaps])
+        for case in world.cases:
+            conn.execute(
+                "INSERT INTO cs_cases (case_id, applicant_pnr, application_type, period, received, caseworker, "
+                "status, version, bistand_sedan, address) VALUES (?, ?, ?, ?, ?, ?, 'inkommen', 1, ?, ?)",
+                (case.case_id, case.applicant.pnr, case.application_type, case.period, case.received.isoformat(),
+                 case.caseworker, case.bistand_sedan, case.address))
+            conn.executemany(
+                "INSERT INTO cs_household (case_id, position, pnr, first_name, last_name, role, lunch_i_forskola) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(case.case_id, pos, m.pnr, m.first_name, m.last_name, m.role, int(m.lunch_i_forskola))
+                 for pos, m in enumerate(case.members, start=1)])
+            conn.executemany("INSERT INTO cs_declared_costs (case_id, field, amount) VALUES (?, ?, ?)",
+                             [(case.case_id, key, amount) for key, amount in case.costs])
+            conn.executemany("INSERT INTO cs_declared_incomes (case_id, pnr, income_type, amount) VALUES (?, ?, ?, ?)",
+                             [(case.case_id, i.pnr, i.income_type, i.amount) for i in case.incomes])
+            # The calculation form exists, blank (NULL is "empty", not 0), until someone fills it in.
+            conn.executemany("INSERT INTO cs_calc (case_id, field, value) VALUES (?, ?, NULL)",
+                             [(case.case_id, key) for key in oracle.FORM_FIELDS])
+            conn.executemany("INSERT INTO cs_journal (case_id, ts, author, text) VALUES (?, ?, ?, ?)",
+                             [(case.case_id, j.ts, j.author, j.text) for j in case.journal])
+            conn.execute("INSERT INTO cs_audit (ts, username, case_id, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
+                         (case.journal[-1].ts, "e-tjanst", case.case_id, "status", None, "inkommen"))
+        expected = [oracle.expected_outcome(oracle.load_case_facts(conn, c.case_id)) for c in world.cases]
+        conn.executemany(
+            "INSERT INTO sb_expected (case_id, kind, outcome, fields_json, empty_fields_json, reasons_json) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [oracle.to_row(e, c.kind) for e, c in zip(expected, world.cases, strict=True)])
+    return expected
+
+
+def summarize(world: World, expected: list[oracle.Expected]) -> dict[str, object]:
+    tags = Counter(t.split(":")[0] for c in world.cases for t in c.tags)
+    return {
+        "cases": len(world.cases), "seed": world.seed, "period": world.period, "persons": len(world.persons),
+        "kinds": dict(sorted(Counter(c.kind for c in world.cases).items())),
+        "outcomes": dict(sorted(Counter(e.outcome for e in expected).items())),
+        "features": dict(sorted(tags.items())),
+    }
+
+
+def seed_database(data_dir: Path, n_cases: int, seed: int, period: str = "2024-12") -> dict[str, object]:
+    """Create (or overwrite) DATA_DIR/sandbox.db with a fresh world; returns a summary of what it holds."""
+    world = generate_world(n_cases, seed, period)  # first, so a bad argument leaves an existing database alone
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = db.db_path(data_dir)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    conn = db.connect(path)
+    try:
+        db.init_schema(conn)
+        expected = write_world(conn, world)
+    finally:
+        conn.close()
+    return {"db": str(path), **summarize(world, expected)}

@@ -1,0 +1,1 @@
+"""What every sandbox portal shares: knobs, sessions and logins, CSRF, Swedish formats, admin routes."""

@@ -1,0 +1,63 @@
+"""Per-portal fault and layout knobs, kept in the database so they apply at once and survive restarts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class Knobs:
+    latency_ms: int = 0
+    error_rate: float = 0.0
+    maintenance: bool = False
+    session_ttl_s: int = 1800
+    layout: str = "v1"
+    system_message_rate: float = 0.0
+
+    def validate(self) -> None:
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must be >= 0")
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError("error_rate must be between 0 and 1")
+        if not 0.0 <= self.system_message_rate <= 1.0:
+            raise ValueError("system_message_rate must be between 0 and 1")
+        if self.session_ttl_s < 1:
+            raise ValueError("session_ttl_s must be >= 1")
+        if self.layout not in ("v1", "v2"):
+            raise ValueError("layout must be v1 or v2")
+
+
+_TYPES = {f.name: f.type for f in fields(Knobs)}
+_CASTS = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def load_knobs(conn: sqlite3.Connection, portal: str) -> Knobs:
+    rows = conn.execute("SELECT key, value FROM sb_knobs WHERE portal = ?", (portal,)).fetchall()
+    values = {r["key"]: json.loads(r["value"]) for r in rows if r["key"] in _TYPES}
+    return Knobs(**values)
+
+
+def update_knobs(conn: sqlite3.Connection, portal: str, changes: dict[str, object]) -> Knobs:
+    """Validate then store; an unknown knob or a bad value raises ValueError and changes nothing."""
+    unknown = set(changes) - set(_TYPES)
+    if unknown:
+        raise ValueError(f"unknown knob(s): {', '.join(sorted(unknown))}")
+    current = asdict(load_knobs(conn, portal))
+    for key, value in changes.items():
+        cast = _CASTS[str(_TYPES[key])]
+        if cast is bool and not isinstance(value, bool):
+            raise ValueError(f"{key} must be true or false")
+        try:
+            current[key] = cast(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{key}: {exc}") from exc
+    knobs = Knobs(**current)
+    knobs.validate()
+    conn.executemany(
+        "INSERT INTO sb_knobs (portal, key, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (portal, key) DO UPDATE SET value = excluded.value",
+        [(portal, k, json.dumps(v)) for k, v in asdict(knobs).items()],
+    )
+    return knobs

@@ -1,0 +1,316 @@
+"""The oracle against cases worked out by hand (2024 figures, Götene's copy; 2021 from SFS 2020:1013).
+
+2024: single 3 800, sambor 6 850; children <1 2 640, 1–2 2 940, 3 2 620, 4–6 2 940, 7–10 3 680, 11–14 4 230,
+15–18 4 780, 19–20 4 820; common costs for 1..7 persons 1 230, 1 360, 1 720, 1 950, 2 240, 2 540, 2 730.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import pytest
+
+from portals import db, oracle
+from portals.oracle import CaseFacts, Member
+
+PERIOD = "2024-12"
+
+
+def born(age: int, period: str = PERIOD) -> dt.date:
+    """A birthday in mid-June: `age` completed years on the last day of any period month from June on."""
+    return dt.date(int(period[:4]) - age, 6, 15)
+
+
+def m(pnr: str, role: str, age: int, lunch: bool = False, period: str = PERIOD) -> Member:
+    return Member(pnr, role, born(age, period), lunch)
+
+
+def facts(members: Iterable[Member], costs: dict[str, int] | None = None,
+          incomes: Iterable[tuple[str, str, int]] = (), reported: dict[tuple[str, str], int] | None = None,
+          **extra: object) -> CaseFacts:
+    values: dict[str, object] = {"case_id": "EB-TEST", "period": PERIOD, "application_type": "Återansökan",
+                                 "bistand_sedan": "2024-11"}
+    values.update(extra)
+    return CaseFacts(members=tuple(members), costs=costs or {}, incomes=tuple(incomes), reported=reported or {},
+                     **values)  # type: ignore[arg-type]
+
+
+def zeros(**nonzero: int) -> dict[str, int]:
+    """Every form field, 0 unless given: what the robot writes on a fully automatic case."""
+    return {**dict.fromkeys(oracle.FORM_FIELDS, 0), **nonzero}
+
+
+# -- 1. a single adult with no income -----------------------------------------------------------------------
+
+def test_single_adult_without_income() -> None:
+    result = oracle.expected_outcome(facts(
+        [m("A", "sokande", 34)], costs={"boende": 4200, "hushallsel": 300, "hemforsakring": 150}))
+    assert result.outcome == "auto" and result.reasons == () and result.empty_fields == ()
+    # single 3 800 + common(1) 1 230 + rent 4 200 + el 300 + insurance 150 = 9 680
+    assert result.fields == zeros(norm_personliga=3800, norm_gemensamma=1230, boende=4200, hushallsel=300,
+                                  hemforsakring=150)
+    assert result.att_betala == 9680
+
+
+# -- 2. a single parent with two children and FK benefits ------------------------------------------------
+
+def test_single_parent_with_barnbidrag_and_underhallsstod() -> None:
+    members = [m("A", "sokande", 31), m("B1", "barn", 9), m("B2", "barn", 4)]
+    fk = {("A", "barnbidrag"): 2650, ("A", "underhallsstod"): 3346}  # 2 × 1 250 + 150; 2 × 1 673
+    result = oracle.expected_outcome(facts(
+        members, costs={"boende": 6900, "hushallsel": 400},
+        incomes=[("A", "barnbidrag", 2650), ("A", "underhallsstod", 3346)], reported=fk))
+    assert result.outcome == "auto"
+    # personal: 3 800 + 3 680 (9 y) + 2 940 (4 y) = 10 420; common(3) = 1 720
+    # 10 420 + 1 720 + 6 900 + 400 − 2 650 − 3 346 = 13 444
+    assert result.fields == zeros(norm_personliga=10420, norm_gemensamma=1720, boende=6900, hushallsel=400,
+                                  barnbidrag=2650, underhallsstod=3346)
+    assert result.att_betala == 13444
+
+
+# -- 3. a couple with earned income: jobbstimulans ------------------------------------------------------------
+
+@pytest.mark.parametrize(("bistand_sedan", "months", "lon_counted"), [
+    ("2024-07", 5, 11002),   # not yet 6 months: 7 002 + 4 000 counted in full
+    ("2024-06", 6, 8251),    # first exempt month
+    ("2024-02", 10, 8251),
+    ("2022-07", 29, 8251),   # last exempt month
+    ("2022-06", 30, 11002),  # 24 months used up
+])
+def test_couple_with_lon_and_jobbstimulans(bistand_sedan: str, months: int, lon_counted: int) -> None:
+    assert oracle.months_between(bistand_sedan, PERIOD) == months
+    result = oracle.expected_outcome(facts(
+        [m("A", "sokande", 40), m("P", "medsokande", 38)], costs={"boende": 5000},
+        incomes=[("A", "lon", 7002), ("P", "lon", 4000)], bistand_sedan=bistand_sedan))
+    # Exempt 25 %, rounded half up per person: 7 002 → 1 750,5 → 1 751 (5 251 counted); 4 000 → 1 000 (3 000).
+    # 5 251 + 3 000 = 8 251.
+    assert result.outcome == "auto"
+    assert result.fields["lon"] == lon_counted
+    # sambor 6 850 + common(2) 1 360 + rent 5 000 − lon
+    assert result.fields["norm_personliga"] == 6850 and result.fields["norm_gemensamma"] == 1360
+    assert result.att_betala == 6850 + 1360 + 5000 - lon_counted
+
+
+def test_no_jobbstimulans_on_a_first_month_or_without_spell() -> None:
+    result = oracle.expected_outcome(facts([m("A", "sokande", 40)], incomes=[("A", "lon", 4002)],
+                                           bistand_sedan=None))
+    assert result.fields["lon"] == 4002
+
+
+# -- 4. an ovrig_vuxen sharing the flat ---------------------------------------------------------------------
+
+def test_ovrig_vuxen_shares_common_costs_and_keeps_own_income() -> None:
+    members = [m("A", "sokande", 35), m("B1", "barn", 7), m("B2", "barn", 2), m("G", "ovrig_vuxen", 62)]
+    result = oracle.expected_outcome(facts(
+        members, costs={"boende": 7000},
+        # The grandmother's own lön and sickness benefit are hers: not the family's income.
+        incomes=[("A", "barnbidrag", 2650), ("G", "lon", 3000)],
+        reported={("A", "barnbidrag"): 2650, ("G", "sjukpenning"): 9000}))
+    assert result.outcome == "auto"
+    # family 3 of N = 4: common(4) 1 950 × 3 ÷ 4 = 1 462,5 → 1 463 (half up)
+    # personal: 3 800 + 3 680 (7 y) + 2 940 (2 y) = 10 420; rent cap 2 children 7 416 ≥ 7 000
+    # 10 420 + 1 463 + 7 000 − 2 650 = 16 233
+    assert result.fields == zeros(norm_personliga=10420, norm_gemensamma=1463, boende=7000, barnbidrag=2650)
+    assert result.att_betala == 16233
+
+
+def test_rounding_half_up_as_socialstyrelsen() -> None:
+    assert oracle.half_up(1710, 5) == 342  # Socialstyrelsen's 2014 example: 1 710 ÷ 5
+    assert oracle.half_up(5, 2) == 3 and oracle.half_up(3, 2) == 2 and oracle.half_up(7, 4) == 2
+
+
+# -- 5. a large family (9 persons) ----------------------------------------------------------------------------
+
+def test_large_family_over_seven_persons() -> None:
+    ages = [16, 12, 8, 5, 3, 1, 0]
+    members = [m("A", "sokande", 41), m("P", "medsokande", 43)] + [m(f"B{a}", "barn", a) for a in ages]
+    # FK: 6 children under 16 + 1 with studiehjälp → flerbarnstillägg for 7: 2 990 + 2 × 1 250 = 5 490;
+    # barnbidrag 6 × 1 250 = 7 500 → 12 990.
+    reported = {("A", "barnbidrag"): 12990, ("A", "bostadsbidrag"): 3400, ("B16", "studiestod"): 1250}
+    result = oracle.expected_outcome(facts(
+        members, costs={"boende": 9255, "hushallsel": 900},
+        incomes=[("A", "barnbidrag", 12990), ("A", "bostadsbidrag", 3400), ("B16", "studiestod", 1250)],
+        reported=reported))
+    assert result.outcome == "auto"
+    # personal: 6 850 + 4 780 (16) + 4 230 (12) + 3 680 (8) + 2 940 (5) + 2 620 (3) + 2 940 (1) + 2 640 (0) = 30 680
+    # common: 9 persons = 2 730 + 2 × (2 730 − 2 540) = 3 110
+    # rent 9 255 is exactly the cap for 5+ children: allowed
+    # 30 680 + 3 110 + 9 255 + 900 − 12 990 − 3 400 − 1 250 = 26 305
+    assert result.fields == zeros(norm_personliga=30680, norm_gemensamma=3110, boende=9255, hushallsel=900,
+                                  barnbidrag=12990, bostadsbidrag=3400, studiestod=1250)
+    assert result.att_betala == 26305
+
+
+# -- 6. partial cases: a young adult, a lunch flag --------------------------------------------------------------
+
+def test_young_adult_at_home_leaves_norm_personliga_empty() -> None:
+    members = [m("A", "sokande", 45), m("B", "barn", 19)]
+    result = oracle.expected_outcome(facts(
+        members, costs={"boende": 6000}, incomes=[("B", "studiestod", 1250)],
+        reported={("B", "studiestod"): 1250}))
+    assert result.outcome == "partial" and result.reasons == (oracle.YOUNG_ADULT_SCHOOL,)
+    assert result.empty_fields == ("norm_personliga",)
+    # Everything else is still written: common(2) 1 360, rent, CSN's 1 250.
+    expected = zeros(norm_gemensamma=1360, boende=6000, studiestod=1250)
+    del expected["norm_personliga"]
+    assert result.fields == expected
+    assert result.att_betala is None
+
+
+def test_age_is_counted_on_the_last_day_of_the_period_month() -> None:
+    turns_18 = Member("B", "barn", dt.date(2006, 12, 31))
+    still_17 = Member("B", "barn", dt.date(2007, 1, 1))
+    assert oracle.expected_outcome(facts([m("A", "sokande", 45), turns_18])).outcome == "partial"
+    result = oracle.expected_outcome(facts([m("A", "sokande", 45), still_17]))
+    assert result.outcome == "auto" and result.fields["norm_personliga"] == 3800 + 4780
+    newborn = Member("B", "barn", dt.date(2024, 12, 31))  # born in the period month: 0 years
+    assert oracle.expected_outcome(facts([m("A", "sokande", 30), newborn])).fields["norm_personliga"] == 3800 + 2640
+    with pytest.raises(ValueError):
+        oracle.expected_outcome(facts([m("A", "sokande", 30), Member("B", "barn", dt.date(2025, 1, 1))]))
+
+
+def test_lunch_at_preschool_2024_lacks_the_figure() -> None:
+    result = oracle.expected_outcome(facts([m("A", "sokande", 30), m("B", "barn", 4, lunch=True)],
+                                           costs={"boende": 5000}))
+    assert result.outcome == "partial" and result.reasons == (oracle.NORM_FIGURE_MISSING,)
+    assert "norm_personliga" not in result.fields and result.fields["norm_gemensamma"] == 1360
+
+
+def test_lunch_at_preschool_2021_uses_the_lower_figure() -> None:
+    period = "2021-06"
+    members = [m("A", "sokande", 30, period=period), m("B", "barn", 4, lunch=True, period=period)]
+    result = oracle.expected_outcome(facts(members, costs={"boende": 5000}, period=period, bistand_sedan="2021-05"))
+    assert result.outcome == "auto"
+    # 2021: single 3 160 + 4–6 y without lunch 2 170 = 5 330; common(2) 1 130
+    assert result.fields["norm_personliga"] == 5330 and result.fields["norm_gemensamma"] == 1130
+    assert result.att_betala == 5330 + 1130 + 5000
+
+
+# -- 7. rent against the caps -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("roles", "rent", "above"), [
+    (["sokande"], 4474, False),
+    (["sokande"], 4475, True),
+    (["sokande", "medsokande"], 5581, False),
+    (["sokande", "medsokande"], 5582, True),
+    (["sokande", "ovrig_vuxen"], 4475, True),  # an ovrig_vuxen is not an adult of the family: 1-adult cap
+    (["sokande", "barn"], 6192, False),
+    (["sokande", "medsokande", "barn", "barn"], 7417, True),
+    (["sokande"] + ["barn"] * 6, 9255, False),
+])
+def test_rent_cap(roles: list[str], rent: int, above: bool) -> None:
+    members = [m(f"P{i}", role, 40 if role != "barn" else 8) for i, role in enumerate(roles)]
+    result = oracle.expected_outcome(facts(members, costs={"boende": rent}))
+    assert (oracle.RENT_ABOVE_CAP in result.reasons) is above
+    assert ("boende" in result.empty_fields) is above
+    if not above:
+        assert result.fields["boende"] == rent
+
+
+# -- 8. declared incomes against the agencies' figures -----------------------------------------------------------
+
+def test_income_deviation_and_the_reported_figure() -> None:
+    members = [m("A", "sokande", 30), m("B", "barn", 5)]
+
+    def run(declared: list[tuple[str, str, int]], reported: dict[tuple[str, str], int]) -> oracle.Expected:
+        return oracle.expected_outcome(facts(members, costs={"boende": 5000}, incomes=declared, reported=reported))
+
+    # 2 400 declared, 1 850 paid: |550| > max(100, 92,5) → the field is left for the caseworker
+    r = run([("A", "bostadsbidrag", 2400)], {("A", "bostadsbidrag"): 1850})
+    assert r.outcome == "partial" and r.reasons == (oracle.INCOME_DEVIATION,) and r.empty_fields == ("bostadsbidrag",)
+    # 1 900 declared, 1 850 paid: within 100 kr → FK's 1 850 is written, not the declared figure
+    r = run([("A", "bostadsbidrag", 1900)], {("A", "bostadsbidrag"): 1850})
+    assert r.outcome == "auto" and r.fields["bostadsbidrag"] == 1850
+    # 5 % of 4 000 = 200: a difference of exactly 200 is allowed, 201 is not
+    assert run([("A", "sjukpenning", 4200)], {("A", "sjukpenning"): 4000}).outcome == "auto"
+    assert run([("A", "sjukpenning", 4201)], {("A", "sjukpenning"): 4000}).outcome == "partial"
+    # paid but not declared
+    r = run([], {("A", "foraldrapenning"): 3000})
+    assert r.reasons == (oracle.INCOME_DEVIATION,) and r.empty_fields == ("foraldrapenning",)
+    # declared but nothing paid for the period month
+    assert run([("A", "aktivitetsstod", 5000)], {}).empty_fields == ("aktivitetsstod",)
+    # CSN's figure is the sum of bidrag and lån; a barn's studiehjälp counts as family income
+    r = run([("A", "studiestod", 13204)], {("A", "studiestod"): 13204})
+    assert r.outcome == "auto" and r.fields["studiestod"] == 13204
+
+
+# -- 9. manual cases ---------------------------------------------------------------------------------------------
+
+def test_first_application_is_manual_with_nothing_written() -> None:
+    result = oracle.expected_outcome(facts([m("A", "sokande", 30)], costs={"boende": 4000},
+                                           application_type="Nyansökan", bistand_sedan=None))
+    assert result.outcome == "manual" and result.reasons == (oracle.FIRST_APPLICATION,)
+    assert result.fields == {} and result.empty_fields == oracle.FORM_FIELDS
+
+
+def test_every_reason_is_reported_in_contract_order() -> None:
+    members = [m("A", "sokande", 30), m("B", "barn", 19)]
+    result = oracle.expected_outcome(facts(
+        members, costs={"boende": 9999}, incomes=[("A", "inkomst_utland", 2000), ("A", "sjukpenning", 1000)],
+        application_type="Nyansökan", bistand_sedan=None,
+        registered=frozenset({"A", "B", "X"}), protected=frozenset({"B"}), gaps=frozenset({"A"})))
+    assert result.outcome == "manual"
+    assert result.reasons == (oracle.FIRST_APPLICATION, oracle.PROTECTED_IDENTITY, oracle.AGENCY_NO_ANSWER,
+                              oracle.HOUSEHOLD_MISMATCH, oracle.UNKNOWN_INCOME_TYPE, oracle.INCOME_DEVIATION,
+                              oracle.RENT_ABOVE_CAP, oracle.YOUNG_ADULT_SCHOOL)
+
+
+def test_a_protected_person_at_the_address_not_on_the_application() -> None:
+    result = oracle.expected_outcome(facts([m("A", "sokande", 30)], registered=frozenset({"A", "S"}),
+                                           protected=frozenset({"S"})))
+    assert result.reasons == (oracle.PROTECTED_IDENTITY, oracle.HOUSEHOLD_MISMATCH)
+    moved_out = oracle.expected_outcome(facts([m("A", "sokande", 30), m("P", "medsokande", 30)],
+                                              registered=frozenset({"A"})))
+    assert moved_out.reasons == (oracle.HOUSEHOLD_MISMATCH,)
+
+
+def test_the_amount_is_never_negative() -> None:
+    result = oracle.expected_outcome(facts([m("A", "sokande", 30)], costs={"boende": 4000},
+                                           incomes=[("A", "lon", 20000)], bistand_sedan="2024-11"))
+    assert result.outcome == "auto" and result.fields["lon"] == 20000 and result.att_betala == 0
+
+
+def test_a_year_without_a_table_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        oracle.expected_outcome(facts([m("A", "sokande", 30, period="2019-05")], period="2019-05"))
+
+
+# -- 10. reading the facts from the database -----------------------------------------------------------------------
+
+def test_load_case_facts_reads_the_portals_view(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    conn = db.connect(tmp_path / "t.db")
+    db.init_schema(conn)
+    home, other = "Storgatan 1 lgh 1001, 231 31 Trelleborg", "Amiralsgatan 2 lgh 1101, 214 37 Malmö"
+    rows = {
+        "cs_cases": [("EB-2024-00001", "A", "Återansökan", PERIOD, "2024-11-28", "handlaggare1", "inkommen", 1,
+                      "2024-03", home, None, 0, None)],
+        "cs_household": [("EB-2024-00001", 1, "A", "Eva", "Ek", "sokande", 0),
+                         ("EB-2024-00001", 2, "B", "Bo", "Ek", "barn", 0)],
+        "cs_declared_costs": [("EB-2024-00001", "boende", 6000)],
+        "cs_declared_incomes": [("EB-2024-00001", "A", "lon", 6002), ("EB-2024-00001", "A", "barnbidrag", 1250),
+                                ("EB-2024-00001", "B", "studiestod", 1250)],
+        "skv_persons": [("A", "Eva", "Ek", "1990-02-02", 0), ("B", "Bo", "Ek", "2010-03-03", 0),
+                        ("L", "Lo", "Ek", "1985-04-04", 0), ("F", "Fia", "Ek", "1988-05-05", 0)],
+        "skv_registrations": [("A", other, "2015-01-01"), ("A", home, "2020-01-01"), ("B", home, "2020-01-01"),
+                              ("L", home, "2019-01-01"), ("L", other, "2023-06-01"),  # moved out: not counted
+                              ("F", home, "2025-01-15")],  # moves in after the period: not counted
+        "fk_payments": [("A", "barnbidrag", "2024-12-20", 1250), ("A", "barnbidrag", "2024-11", 1250),
+                        ("A", "sjukpenning", "2024-11", 5000)],  # stopped before the period month
+        "csn_payments": [("B", "2024-12", "studiehjalp", 1250), ("B", "2024-11", "studiehjalp", 1250)],
+    }
+    for table, values in rows.items():
+        conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values[0]))})", values)
+    f = oracle.load_case_facts(conn, "EB-2024-00001")
+    assert f.registered == frozenset({"A", "B"}) and f.protected == frozenset() and f.gaps == frozenset()
+    assert f.reported == {("A", "barnbidrag"): 1250, ("B", "studiestod"): 1250}
+    result = oracle.expected_outcome(f)
+    # n = 9 months → lon 6 002 − 1 501 (1 500,5 rounded up) = 4 501
+    # personal 3 800 + 4 230 (14 y) = 8 030; common(2) 1 360; rent 6 000 (cap 1 child 6 192)
+    # 8 030 + 1 360 + 6 000 − 4 501 − 1 250 − 1 250 = 8 389
+    assert result.outcome == "auto" and result.att_betala == 8389
+    conn.execute("INSERT INTO agency_gaps VALUES ('csn', 'B')")
+    conn.execute("UPDATE skv_persons SET protected = 1 WHERE pnr = 'B'")
+    assert oracle.expected_outcome(oracle.load_case_facts(conn, "EB-2024-00001")).reasons == (
+        oracle.PROTECTED_IDENTITY, oracle.AGENCY_NO_ANSWER)
+    conn.close()
