@@ -1,0 +1,1 @@
+"""Playwright lifecycle: Debian's Chromium, one context per worker, blocked media, traces for failures."""

@@ -1,0 +1,244 @@
+"""The robot's configuration: one YAML file validated into typed settings.
+
+```yaml
+data_dir: data                  # relative paths are relative to this file's folder
+log_dir: logs
+workers: 4
+retries: {max_attempts: 3, backoff_base_s: 2, backoff_max_s: 300}
+timeouts: {page_s: 30, element_s: 10, case_s: 900}
+retention: {traces_days: 14, screenshots_days: 14, logs_days: 90}
+guidelines: guidelines.yaml     # optional: without it, the built-in defaults
+store: {url: "sqlite:///data/casebot.db"}   # the default; postgresql://host/db later
+portals:
+  casesystem:
+    url: http://127.0.0.1:8100
+    username: robot
+    password_env: CASEBOT_CASESYSTEM_PASSWORD   # the default name; else keyring service casebot/casesystem
+    layout: v1
+  skv: {url: http://127.0.0.1:8101, username: kommun}
+  ...
+```
+
+Passwords never live in this file: a secret-looking key with a value, or a URL with a password, is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from bot.errors import ConfigError
+from bot.yamlload import load_yaml, secret_problems, validate
+
+PORTAL_NAMES = ("casesystem", "skv", "fk", "af", "csn")
+DEFAULT_DB_NAME = "casebot.db"
+
+
+def _base(info: ValidationInfo) -> Path:
+    context = info.context or {}
+    return Path(context.get("base", "."))
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    """Relative to the config file's folder, so the robot behaves the same whatever folder it starts in."""
+    path = value.expanduser()
+    return path if path.is_absolute() else (_base(info) / path).resolve()
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not a valid URL (expected http:// or https:// and a host)")
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError as exc:
+        raise ValueError("not a valid URL (bad port)") from exc
+    return value.rstrip("/")
+
+
+def _check_env_name(value: str) -> str:
+    if not value.replace("_", "a").isalnum() or value[0].isdigit() or not value.isascii():
+        raise ValueError("not an environment variable name (letters, digits and _, not starting with a digit)")
+    return value
+
+
+ResolvedPath = Annotated[Path, AfterValidator(_resolve_path)]
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+EnvName = Annotated[str, Field(min_length=1), AfterValidator(_check_env_name)]
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetrySettings(Settings):
+    max_attempts: int = Field(3, ge=1, le=20)
+    backoff_base_s: float = Field(2.0, ge=0)
+    backoff_max_s: float = Field(300.0, ge=0)
+
+    def delay_s(self, attempt: int) -> float:
+        """Back-off before attempt `attempt + 1`: base · 2^(attempt−1), capped."""
+        return min(self.backoff_max_s, self.backoff_base_s * 2 ** max(0, attempt - 1))
+
+
+class TimeoutSettings(Settings):
+    page_s: float = Field(30.0, gt=0)
+    element_s: float = Field(10.0, gt=0)
+    case_s: float = Field(900.0, gt=0)
+
+
+class RetentionSettings(Settings):
+    traces_days: int = Field(14, ge=0)
+    screenshots_days: int = Field(14, ge=0)
+    logs_days: int = Field(90, ge=0)
+
+
+class PortalSettings(Settings):
+    url: HttpUrl
+    username: str = Field(min_length=1)
+    password_env: EnvName | None = None
+    keyring_service: str | None = Field(None, min_length=1)
+    layout: str | None = Field(None, pattern=r"^v\d+$")
+    _name: str = PrivateAttr(default="")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def env_var(self) -> str:
+        """Where the password is looked up first."""
+        return self.password_env or f"CASEBOT_{self._name.upper()}_PASSWORD"
+
+    @property
+    def service(self) -> str:
+        """The OS keyring service the password is looked up under second (with the username)."""
+        return self.keyring_service or f"casebot/{self._name}"
+
+
+class Portals(Settings):
+    casesystem: PortalSettings
+    skv: PortalSettings
+    fk: PortalSettings
+    af: PortalSettings
+    csn: PortalSettings
+
+    @model_validator(mode="after")
+    def _name_each(self) -> Portals:
+        for name in PORTAL_NAMES:
+            getattr(self, name)._name = name
+        return self
+
+    def items(self) -> Iterator[tuple[str, PortalSettings]]:
+        for name in PORTAL_NAMES:
+            yield name, getattr(self, name)
+
+    def __getitem__(self, name: str) -> PortalSettings:
+        if name not in PORTAL_NAMES:
+            raise KeyError(name)
+        result: PortalSettings = getattr(self, name)
+        return result
+
+
+class StoreSettings(Settings):
+    url: str | None = None  # None: sqlite:///<data_dir>/casebot.db
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if url is None:
+            return None
+        scheme = urlsplit(url).scheme
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        if scheme == "sqlite":
+            if not url.startswith("sqlite:///") or url == "sqlite:///":
+                raise ValueError("a sqlite store URL is sqlite:///relative/path or sqlite:////absolute/path")
+            path = Path(url[len("sqlite:///"):]).expanduser()
+            if not path.is_absolute():
+                # Like every other path in the file: relative to the file's folder.
+                return f"sqlite:///{(_base(info) / path).resolve()}"
+        return url
+
+
+class Config(Settings):
+    # validate_default: the defaults are relative paths too and must be resolved against the file's folder.
+    data_dir: ResolvedPath = Field(Path("data"), validate_default=True)
+    log_dir: ResolvedPath = Field(Path("logs"), validate_default=True)
+    workers: int = Field(1, ge=1, le=64)
+    retries: RetrySettings = RetrySettings()
+    timeouts: TimeoutSettings = TimeoutSettings()
+    retention: RetentionSettings = RetentionSettings()
+    guidelines: ResolvedPath | None = None  # None: the built-in defaults (the sandbox municipality's)
+    store: StoreSettings = StoreSettings()
+    portals: Portals
+    source: Path | None = Field(None, exclude=True)  # the file this came from; set by load_config
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_source_in_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "source" in data:
+            raise ValueError("'source' is set by the loader, not in the file")
+        return data
+
+    @property
+    def store_url(self) -> str:
+        return self.store.url or f"sqlite:///{self.data_dir / DEFAULT_DB_NAME}"
+
+    def summary(self) -> dict[str, Any]:
+        """What a run record keeps about the configuration: no secrets, no passwords in URLs."""
+        return {
+            "source": str(self.source) if self.source else None,
+            "workers": self.workers,
+            "retries": self.retries.model_dump(),
+            "timeouts": self.timeouts.model_dump(),
+            "guidelines": str(self.guidelines) if self.guidelines else None,
+            "store": _without_userinfo(self.store_url),
+            "portals": {name: {"url": p.url, "username": p.username, "layout": p.layout}
+                        for name, p in self.portals.items()},
+        }
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def load_config(path: Path | str) -> Config:
+    """Load and validate the config file. Raises ConfigError naming the file, line and problem."""
+    path = Path(path)
+    doc = load_yaml(path)
+    problems = secret_problems(doc)
+    if problems:
+        raise ConfigError(problems)
+    config = validate(doc, Config, context={"base": path.resolve().parent})
+    return config.model_copy(update={"source": path.resolve()})
+
+
+def sandbox_config(home: Path, port_base: int = 8100, **overrides: Any) -> Config:
+    """A config for the local sandbox (see docs/contract.md for its logins), for the demo and tests."""
+    users = {"casesystem": "robot", "skv": "kommun", "fk": "kommun", "af": "kommun", "csn": "kommun"}
+    portals = {name: {"url": f"http://127.0.0.1:{port_base + i}", "username": users[name]}
+               for i, name in enumerate(PORTAL_NAMES)}
+    data = {"data_dir": "data", "log_dir": "logs", "portals": portals, **overrides}
+    return Config.model_validate(data, context={"base": home.resolve()}).model_copy(
+        update={"source": home.resolve() / "config.yaml"})

@@ -1,0 +1,75 @@
+"""Portal passwords: from the environment first, then the OS keyring; never from a file, never logged.
+
+Every password found is registered with the log masking, so even an accidental `logger.info(password)`
+prints `***`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import keyring
+from keyring.errors import KeyringError
+from loguru import logger
+
+from bot.config import Config, PortalSettings
+from bot.errors import ErrorCode, SystemException
+from bot.masking import register_secret
+
+
+def _from_keyring(service: str, username: str) -> tuple[str | None, str | None]:
+    """(password, why-not). The keyring being absent or locked is a reason to report, not a crash."""
+    try:
+        return keyring.get_password(service, username), None
+    except KeyringError as exc:
+        return None, f"the OS keyring is not usable ({type(exc).__name__}: {exc})"
+    except Exception as exc:  # third-party backends raise their own types (D-Bus errors and the like)
+        return None, f"the OS keyring failed ({type(exc).__name__})"
+
+
+def _missing_message(portal: PortalSettings, keyring_problem: str | None) -> str:
+    name = portal.name or "?"
+    text = (f"no password for portal '{name}' (user '{portal.username}'): set the environment variable "
+            f"{portal.env_var}, or store it in the OS keyring: keyring set {portal.service} {portal.username}")
+    return f"{text}; {keyring_problem}" if keyring_problem else text
+
+
+def find_password(portal: PortalSettings, environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """(password or None, where it came from or why it was not found). Does not raise."""
+    env = os.environ if environ is None else environ
+    value = env.get(portal.env_var)
+    if value:  # an empty variable is a forgotten export, not a password
+        return value, f"environment variable {portal.env_var}"
+    value, problem = _from_keyring(portal.service, portal.username)
+    if value:
+        return value, f"OS keyring service {portal.service}"
+    return None, _missing_message(portal, problem)
+
+
+def resolve_password(portal: PortalSettings, environ: Mapping[str, str] | None = None) -> str:
+    """The portal's password, or a CREDENTIALS_MISSING SystemException naming the portal and what to set."""
+    value, where = find_password(portal, environ)
+    if value is None:
+        raise SystemException(ErrorCode.CREDENTIALS_MISSING, where, step="credentials", retryable=False)
+    register_secret(value)
+    logger.debug("{}: password from {}", portal.name, where)
+    return value
+
+
+def resolve_all(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every portal's password, or one error listing every missing one (an operator fixes them all at once)."""
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for name, portal in config.portals.items():
+        value, where = find_password(portal, environ)
+        if value is None:
+            missing.append(where)
+        else:
+            register_secret(value)
+            logger.debug("{}: password from {}", name, where)
+            found[name] = value
+    if missing:
+        raise SystemException(ErrorCode.CREDENTIALS_MISSING, "\n".join(missing) + ("\n" if len(missing) > 1 else ""),
+                              step="credentials", retryable=False)
+    return found

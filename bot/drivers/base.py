@@ -1,0 +1,164 @@
+"""What every portal driver shares: login, session recovery, portal-health checks, element resolution."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from loguru import logger
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import FrameLocator, Locator, Page, Response
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from bot.errors import ErrorCode, SystemException
+from bot.selectors.model import SelectorFile
+from bot.selectors.resolve import ElementNotFound, Resolution, Scope, resolve
+
+T = TypeVar("T")
+
+LOGIN_PATH = "/login"
+
+
+class SessionExpired(Exception):
+    """The portal sent us back to its login page mid-flow."""
+
+
+@dataclass
+class PortalAccount:
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass
+class DriftNotice:
+    portal: str
+    screen: str
+    element: str
+    strategy_index: int
+    strategy: str
+
+
+@dataclass
+class Driver:
+    """Base for the portal drivers. Subclasses add the intent-named methods."""
+
+    portal: str
+    base_url: str
+    page: Page
+    selectors: SelectorFile
+    account: PortalAccount
+    timeout_s: float = 10.0
+    max_login_attempts: int = 2
+    drift: list[DriftNotice] = field(default_factory=list)
+    case_id: str | None = None
+    step: str | None = None
+
+    # -- errors ---------------------------------------------------------------------------------------
+    def fail(self, code: ErrorCode, message: str) -> SystemException:
+        return SystemException(code, f"{self.portal}: {message}", case_id=self.case_id, step=self.step)
+
+    # -- navigation -----------------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+    async def goto(self, path: str) -> Response | None:
+        """Navigate and turn portal-level trouble into the right error code."""
+        try:
+            response = await self.page.goto(self.url(path), wait_until="domcontentloaded")
+        except PlaywrightTimeout as exc:
+            raise self.fail(ErrorCode.PORTAL_SLOW, f"no answer for {path} within the timeout") from exc
+        except PlaywrightError as exc:
+            raise self.fail(ErrorCode.PORTAL_DOWN, f"cannot reach {path}: {exc.message.splitlines()[0]}") from exc
+        self.check_response(response, path)
+        if path != LOGIN_PATH and self.on_login_page():
+            raise SessionExpired()
+        return response
+
+    def check_response(self, response: Response | None, what: str) -> None:
+        if response is None:
+            return
+        if response.status == 503 and response.headers.get("retry-after"):
+            raise self.fail(ErrorCode.PORTAL_MAINTENANCE, f"maintenance page for {what}")
+        if response.status >= 500:
+            raise self.fail(ErrorCode.PORTAL_DOWN, f"HTTP {response.status} for {what}")
+
+    def on_login_page(self) -> bool:
+        return self.page.url.split("?")[0].endswith(LOGIN_PATH)
+
+    # -- elements -------------------------------------------------------------------------------------
+    def scope_for(self, screen: str) -> Scope:
+        frame = self.selectors.screens[screen].frame
+        if not frame:
+            return self.page
+        scope: Page | FrameLocator = self.page
+        for strategy in frame:
+            if strategy.css is None:
+                raise self.fail(ErrorCode.SELECTOR_MISSING, f"screen '{screen}': frames are located by css only")
+            scope = scope.frame_locator(strategy.css)
+        return scope
+
+    def _record_drift(self, screen: str, name: str, resolution: Resolution) -> None:
+        notice = DriftNotice(self.portal, screen, name, resolution.strategy_index, resolution.strategy.describe())
+        self.drift.append(notice)
+        logger.warning("selector drift: {}/{}/{} matched by fallback #{} ({})", self.portal, screen, name,
+                       resolution.strategy_index, notice.strategy)
+
+    async def el(self, screen: str, name: str, timeout_s: float | None = None) -> Locator:
+        element = self.selectors.element(screen, name)
+        try:
+            resolution = await resolve(self.scope_for(screen), screen, name, element,
+                                       timeout_s=self.timeout_s if timeout_s is None else timeout_s,
+                                       on_drift=self._record_drift)
+        except ElementNotFound as exc:
+            if self.on_login_page():
+                raise SessionExpired() from exc
+            raise self.fail(ErrorCode.SELECTOR_MISSING, str(exc)) from exc
+        return resolution.locator
+
+    async def present(self, screen: str, name: str, timeout_s: float = 0.0) -> bool:
+        """Whether an element is there now (no error): for branching on optional screens."""
+        element = self.selectors.element(screen, name)
+        try:
+            await resolve(self.scope_for(screen), screen, name, element, timeout_s=timeout_s)
+        except ElementNotFound:
+            return False
+        return True
+
+    # -- login ----------------------------------------------------------------------------------------
+    async def login(self) -> None:
+        """Log in through the portal's login screen; wrong credentials stop early, well before a lockout."""
+        for attempt in range(1, self.max_login_attempts + 1):
+            await self.goto(LOGIN_PATH)
+            await (await self.el("login", "username")).fill(self.account.username)
+            await (await self.el("login", "password")).fill(self.account.password)
+            async with self.page.expect_navigation(wait_until="domcontentloaded"):
+                await (await self.el("login", "submit")).click()
+            if not self.on_login_page():
+                await self.after_login()
+                return
+            message = await self.login_error_text()
+            if "låst" in message.lower():
+                raise self.fail(ErrorCode.ACCOUNT_LOCKED, "the service account is locked: " + message)
+            if "fel användarnamn" in message.lower() or attempt == self.max_login_attempts:
+                raise self.fail(ErrorCode.LOGIN_FAILED, f"login refused after {attempt} attempt(s): {message}")
+        raise self.fail(ErrorCode.LOGIN_FAILED, "login did not succeed")
+
+    async def login_error_text(self) -> str:
+        if await self.present("login", "error"):
+            return (await (await self.el("login", "error", timeout_s=0)).inner_text()).strip()
+        return ""
+
+    async def after_login(self) -> None:
+        """Hook for portals that show something after login (the case system's system message)."""
+
+    async def with_session(self, action: Callable[[], Awaitable[T]]) -> T:
+        """Run `action`; if the portal's session expired on the way, log in again once and retry."""
+        try:
+            if self.on_login_page() or self.page.url in ("", "about:blank"):
+                await self.login()
+            return await action()
+        except SessionExpired:
+            logger.info("{}: session expired, logging in again", self.portal)
+            await self.login()
+            return await action()

@@ -1,0 +1,1 @@
+"""Selector files: logical element names → ordered fallback strategies, loaded from `selectors/*.yaml`."""

@@ -1,0 +1,96 @@
+"""The shape of a selector file. Data, not code: admins edit and re-record these without Python.
+
+```yaml
+portal: casesystem
+layout: v1                       # the portal layout these were recorded against
+recorded: {at: 2026-11-24, by: admin}
+screens:
+  calc_form:
+    frame: [{css: "iframe[name=innehall]"}]   # optional: the screen lives inside this frame
+    elements:
+      boende:
+        strategies:              # tried in order; one counts only if it matches exactly one visible element
+          - {label: "Hyra/boendekostnad"}
+          - {css: "input[name=boende]"}
+        fingerprint: {tag: input, name: boende, label: "Hyra/boendekostnad"}
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+StrategyKind = Literal["role", "label", "testid", "text", "placeholder", "css"]
+STRATEGY_KINDS: tuple[str, ...] = ("role", "label", "testid", "text", "placeholder", "css")
+
+
+class Strategy(BaseModel):
+    """Exactly one way of finding an element. `role` takes an optional accessible `name`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: str | None = None
+    name: str | None = None
+    label: str | None = None
+    testid: str | None = None
+    text: str | None = None
+    placeholder: str | None = None
+    css: str | None = None
+    exact: bool = True
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Strategy:
+        kinds = [k for k in STRATEGY_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"a strategy needs exactly one of {', '.join(STRATEGY_KINDS)}; got {kinds or 'none'}")
+        if self.name is not None and self.role is None:
+            raise ValueError("'name' only goes with 'role'")
+        return self
+
+    @property
+    def kind(self) -> StrategyKind:
+        return next(k for k in STRATEGY_KINDS if getattr(self, k) is not None)  # type: ignore[return-value]
+
+    def describe(self) -> str:
+        if self.role is not None:
+            return f"role={self.role}" + (f" name={self.name!r}" if self.name else "")
+        return f"{self.kind}={getattr(self, self.kind)!r}"
+
+
+class Element(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    strategies: list[Strategy] = Field(min_length=1)
+    fingerprint: dict[str, Any] = Field(default_factory=dict)
+    description: str | None = None
+
+
+class Screen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    frame: list[Strategy] | None = None
+    elements: dict[str, Element] = Field(min_length=1)
+
+
+class Recorded(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: str
+    by: str
+
+
+class SelectorFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    portal: str
+    layout: str = "v1"
+    recorded: Recorded | None = None
+    screens: dict[str, Screen] = Field(min_length=1)
+
+    def element(self, screen: str, name: str) -> Element:
+        try:
+            return self.screens[screen].elements[name]
+        except KeyError:
+            raise KeyError(f"selectors/{self.portal}.yaml has no element '{name}' on screen '{screen}'") from None

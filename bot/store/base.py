@@ -1,0 +1,132 @@
+"""The state store's interface. `SqliteStore` implements it now; a PostgreSQL store (SKIP LOCKED claims) will
+implement the same methods, so the run loop never knows which database it talks to.
+
+Work-item life: `new` → claim_next → `in_progress` (leased to one worker) → complete → `done`
+                                                          ↘ business_exception → `business_exception`
+                                                          ↘ fail → back to `new` (retryable, attempts left)
+                                                                   or `failed`
+A lease that expires (the worker died or hung) makes the item claimable again. Every write about an item in
+progress names the item as claimed (`WorkItem.lease_owner`); if another worker has since taken it over, the
+write is refused with LEASE_EXPIRED, so a stale worker can never overwrite the new one's work.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Any, Self
+
+from bot.errors import ErrorCode, SystemException
+from bot.store.models import Checkpoint, Event, NewWorkItem, Run, RunSummary, WorkItem
+
+
+class LeaseExpired(SystemException):
+    """This worker no longer holds the item: its lease expired and someone else claimed it."""
+
+    def __init__(self, item: WorkItem, message: str = "") -> None:
+        super().__init__(ErrorCode.LEASE_EXPIRED,
+                         message or f"work item {item.id} is no longer leased to {item.lease_owner}",
+                         case_id=item.case_id, retryable=False)
+
+
+class Store(ABC):
+    # -- runs -----------------------------------------------------------------------------------------------
+    @abstractmethod
+    def open_run(self, config_summary: dict[str, Any] | None = None, *, run_id: str | None = None,
+                 owner: str | None = None, resume: bool = True) -> Run:
+        """Continue the latest unfinished run (when `resume`), else start a new one."""
+
+    @abstractmethod
+    def latest_unfinished_run(self) -> Run | None: ...
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> Run | None: ...
+
+    @abstractmethod
+    def finish_run(self, run_id: str, status: str = "finished") -> Run: ...
+
+    @abstractmethod
+    def list_runs(self, limit: int = 20) -> list[Run]:
+        """Newest first."""
+
+    @abstractmethod
+    def run_summary(self, run_id: str) -> RunSummary: ...
+
+    # -- work items -----------------------------------------------------------------------------------------
+    @abstractmethod
+    def add_work_items(self, run_id: str, items: Iterable[NewWorkItem]) -> int:
+        """Add items; ones already in the run (same case id) are left as they are. Returns how many were new."""
+
+    @abstractmethod
+    def claim_next(self, run_id: str, worker_id: str, lease_seconds: float = 300.0, *,
+                   max_attempts: int | None = None) -> WorkItem | None:
+        """Atomically lease the next claimable item (new and past its back-off, or in progress with an expired
+        lease) to `worker_id`. An expired item that already had `max_attempts` is failed instead of retried."""
+
+    @abstractmethod
+    def heartbeat(self, item: WorkItem, lease_seconds: float = 300.0) -> WorkItem:
+        """Extend the lease; LeaseExpired if another worker took the item."""
+
+    @abstractmethod
+    def checkpoint(self, item: WorkItem, step: str, data: Any = None) -> Checkpoint:
+        """Record that `step` is done, with what is needed to resume after it. The data is stored as given
+        (unmasked: resuming needs it), so the database file is kept owner-only."""
+
+    @abstractmethod
+    def last_checkpoint(self, item: WorkItem | int) -> Checkpoint | None: ...
+
+    @abstractmethod
+    def checkpoints(self, item: WorkItem | int) -> list[Checkpoint]: ...
+
+    @abstractmethod
+    def complete(self, item: WorkItem, outcome: str, *, amount: int | None = None, reasons: Sequence[Any] = (),
+                 empty_fields: Sequence[str] = (), pnr: str | None = None) -> WorkItem: ...
+
+    @abstractmethod
+    def business_exception(self, item: WorkItem, code: ErrorCode | str, message: str, *,
+                           reasons: Sequence[Any] = (), step: str | None = None) -> WorkItem:
+        """The data says a human is needed: a final state with outcome `manual`, never retried."""
+
+    @abstractmethod
+    def fail(self, item: WorkItem, code: ErrorCode | str, message: str, *, retryable: bool, max_attempts: int,
+             retry_in_s: float = 0.0, step: str | None = None) -> WorkItem:
+        """A system error. Back to `new` after `retry_in_s` when retryable and attempts remain, else `failed`."""
+
+    @abstractmethod
+    def release(self, item: WorkItem) -> WorkItem:
+        """Give the item back untouched (a graceful stop): `new` again, the attempt not counted."""
+
+    @abstractmethod
+    def release_leases(self, run_id: str) -> int:
+        """Make every in-progress item of the run claimable now. Only for a resumed run that no other process
+        is working on (the scheduler runs one run at a time): the previous process died holding them."""
+
+    @abstractmethod
+    def get_item(self, item_id: int) -> WorkItem | None: ...
+
+    @abstractmethod
+    def items(self, run_id: str, state: str | None = None) -> list[WorkItem]: ...
+
+    @abstractmethod
+    def latest_item_for_case(self, case_id: str, period: str | None = None, *, exclude_run: str | None = None,
+                             states: Sequence[str] | None = None) -> WorkItem | None:
+        """The most recent work item for the case across all runs (e.g. to see it was already parked)."""
+
+    # -- events ---------------------------------------------------------------------------------------------
+    @abstractmethod
+    def record_event(self, run_id: str | None, level: str, message: str, *, case_id: str | None = None,
+                     code: ErrorCode | str | None = None, data: Any = None) -> Event: ...
+
+    @abstractmethod
+    def events(self, run_id: str | None = None, *, case_id: str | None = None, level: str | None = None,
+               limit: int | None = None) -> list[Event]: ...
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,141 @@
+"""The SQLite schema as an ordered list of migrations. Never edit a released migration: add the next one.
+
+`schema_version` holds one row per applied migration. Opening an older database applies the missing ones in
+a single transaction after copying the file aside (`<db>.v<N>.bak`), so an upgrade either completes or leaves
+the database as it was, and history is never dropped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.errors import ErrorCode, SystemException
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs, work items, checkpoints, events", (
+        """CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            started TEXT NOT NULL,
+            ended TEXT,
+            status TEXT NOT NULL,
+            owner TEXT,
+            counts_json TEXT NOT NULL DEFAULT '{}',
+            config_json TEXT NOT NULL DEFAULT '{}'
+        )""",
+        """CREATE TABLE work_items (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            case_id TEXT NOT NULL,
+            period TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'new',
+            outcome TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error_code TEXT,
+            last_error_message TEXT,
+            step TEXT,
+            lease_owner TEXT,
+            lease_until TEXT,
+            started TEXT,
+            ended TEXT,
+            duration_ms INTEGER,
+            amount INTEGER,
+            reasons_json TEXT NOT NULL DEFAULT '[]',
+            empty_fields_json TEXT NOT NULL DEFAULT '[]',
+            masked_pnr TEXT,
+            created TEXT NOT NULL,
+            UNIQUE (run_id, case_id)
+        )""",
+        "CREATE INDEX work_items_by_state ON work_items (run_id, state)",
+        "CREATE INDEX work_items_by_case ON work_items (case_id, id)",
+        """CREATE TABLE checkpoints (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            work_item_id INTEGER NOT NULL REFERENCES work_items(id),
+            step TEXT NOT NULL,
+            data_json TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX checkpoints_by_item ON checkpoints (work_item_id, id)",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT REFERENCES runs(id),
+            case_id TEXT,
+            level TEXT NOT NULL,
+            code TEXT,
+            message TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""",
+        "CREATE INDEX events_by_run ON events (run_id, id)",
+    )),
+    Migration(2, "retry back-off on work items; structured data on events", (
+        "ALTER TABLE work_items ADD COLUMN not_before TEXT",
+        "ALTER TABLE events ADD COLUMN data_json TEXT",
+    )),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """0 for an empty database."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
+    if not has_table:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def _backup(conn: sqlite3.Connection, db_path: Path, version: int) -> Path:
+    target = db_path.with_name(f"{db_path.name}.v{version}.bak")
+    with sqlite3.connect(target) as copy:
+        conn.backup(copy)
+    copy.close()
+    target.chmod(0o600)
+    return target
+
+
+def migrate(conn: sqlite3.Connection, db_path: Path | None = None, target: int | None = None) -> int:
+    """Bring the database to `target` (default: the latest). `conn` must be in autocommit mode
+    (isolation_level=None) so the migration controls its own transaction. Returns the version reached."""
+    latest = MIGRATIONS[-1].version
+    target = latest if target is None else target
+    if target > latest:
+        raise ValueError(f"no migration {target}; the latest is {latest}")
+    found = current_version(conn)
+    if found > latest:
+        raise SystemException(ErrorCode.STORE_UNAVAILABLE,
+                              f"the database is at schema version {found}, newer than this casebot knows "
+                              f"({latest}); upgrade casebot", retryable=False)
+    if found >= target:
+        return found
+    if found > 0 and db_path is not None:
+        _backup(conn, db_path, found)
+    # IMMEDIATE takes the write lock before re-reading the version: two robots starting together do not both
+    # run the same migration.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("""CREATE TABLE IF NOT EXISTS schema_version (
+            version INTEGER PRIMARY KEY, applied TEXT NOT NULL, description TEXT NOT NULL)""")
+        found = current_version(conn)
+        for migration in MIGRATIONS:
+            if found < migration.version <= target:
+                for statement in migration.statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version (version, applied, description) VALUES (?, ?, ?)",
+                             (migration.version, datetime.now(UTC).isoformat(), migration.description))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return current_version(conn)

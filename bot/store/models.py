@@ -1,0 +1,101 @@
+"""What the state store hands out: plain, immutable records, the same whichever database is behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+State = Literal["new", "in_progress", "done", "business_exception", "failed"]
+Outcome = Literal["auto", "partial", "manual"]
+RunStatus = Literal["running", "finished", "failed", "aborted"]
+
+STATES: tuple[str, ...] = ("new", "in_progress", "done", "business_exception", "failed")
+FINAL_STATES: tuple[str, ...] = ("done", "business_exception", "failed")
+OUTCOMES: tuple[str, ...] = ("auto", "partial", "manual")
+RUN_STATUSES: tuple[str, ...] = ("running", "finished", "failed", "aborted")
+# The steps of one case, in order. Checked in Python rather than by a SQL CHECK: adding a step must not need
+# a table rebuild in SQLite.
+STEPS: tuple[str, ...] = ("collect", "triage", "compute", "fill", "save", "verify", "note", "park")
+LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    started: datetime
+    ended: datetime | None
+    status: str
+    owner: str | None
+    counts: dict[str, Any]
+    config: dict[str, Any]
+    resumed: bool = False  # set by open_run when it continued this run rather than starting it
+
+
+@dataclass(frozen=True)
+class NewWorkItem:
+    case_id: str
+    period: str
+    pnr: str | None = None  # stored masked only
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    id: int
+    run_id: str
+    case_id: str
+    period: str
+    state: str
+    outcome: str | None
+    attempts: int
+    last_error_code: str | None
+    last_error_message: str | None
+    step: str | None
+    lease_owner: str | None
+    lease_until: datetime | None
+    started: datetime | None  # start of the latest attempt
+    ended: datetime | None
+    duration_ms: int | None  # of the latest attempt
+    amount: int | None
+    reasons: list[Any] = field(default_factory=list)
+    empty_fields: list[str] = field(default_factory=list)
+    masked_pnr: str | None = None
+    not_before: datetime | None = None  # a retried item waits for its back-off until then
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    id: int
+    work_item_id: int
+    step: str
+    data: Any
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    run_id: str | None
+    case_id: str | None
+    level: str
+    code: str | None
+    message: str
+    at: datetime
+    data: Any = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run: Run
+    total: int
+    by_state: dict[str, int]
+    by_outcome: dict[str, int]
+    errors_by_code: dict[str, int]
+    events_by_level: dict[str, int]
+    duration_p50_ms: int | None
+    duration_p95_ms: int | None
+
+    @property
+    def open(self) -> int:
+        """Items still to do (new or in progress)."""
+        return self.by_state.get("new", 0) + self.by_state.get("in_progress", 0)

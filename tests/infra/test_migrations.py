@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ErrorCode, SystemException
+from bot.store import SqliteStore
+from bot.store import migrations as mig
+from bot.store.migrations import MIGRATIONS, Migration, current_version, migrate
+
+LATEST = MIGRATIONS[-1].version
+
+
+def make_v1_database(path: Path) -> None:
+    """A database as the first released casebot left it, with a run's history in it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, path, target=1) == 1
+    conn.execute("INSERT INTO runs (id, started, ended, status, owner, counts_json, config_json) VALUES "
+                 "('20241101-020000-aaaa', '2024-11-01T02:00:00.000000+00:00', "
+                 "'2024-11-01T03:00:00.000000+00:00', 'finished', 'host:1', '{\"total\": 2}', '{}'), "
+                 "('20241201-020000-bbbb', '2024-12-01T02:00:00.000000+00:00', NULL, 'running', 'host:2', '{}', '{}')")
+    conn.execute("INSERT INTO work_items (run_id, case_id, period, state, outcome, attempts, amount, reasons_json, "
+                 "masked_pnr, created, started, ended, duration_ms) VALUES "
+                 "('20241101-020000-aaaa', 'EB-2024-00001', '2024-11', 'done', 'auto', 1, 8123, '[\"ok\"]', "
+                 "'19850101-XXXX', '2024-11-01T02:00:00.000000+00:00', '2024-11-01T02:00:01.000000+00:00', "
+                 "'2024-11-01T02:00:31.000000+00:00', 30000), "
+                 "('20241201-020000-bbbb', 'EB-2024-00002', '2024-12', 'new', NULL, 0, NULL, '[]', NULL, "
+                 "'2024-12-01T02:00:00.000000+00:00', NULL, NULL, NULL)")
+    conn.execute("INSERT INTO checkpoints (work_item_id, step, data_json, at) VALUES "
+                 "(1, 'park', '{\"status\": \"klar_for_signering\"}', '2024-11-01T02:00:30.000000+00:00')")
+    conn.execute("INSERT INTO events (run_id, case_id, level, code, message, at) VALUES "
+                 "('20241101-020000-aaaa', NULL, 'WARNING', 'SELECTOR_MISSING', 'drift', "
+                 "'2024-11-01T02:10:00.000000+00:00')")
+    conn.close()
+
+
+def test_an_old_database_is_upgraded_without_losing_history(tmp_path: Path) -> None:
+    db = tmp_path / "casebot.db"
+    make_v1_database(db)
+    with SqliteStore(db) as store:
+        runs = store.list_runs()
+        assert [r.id for r in runs] == ["20241201-020000-bbbb", "20241101-020000-aaaa"]
+        assert runs[1].counts == {"total": 2}
+        old = store.latest_item_for_case("EB-2024-00001")
+        assert old is not None and (old.state, old.outcome, old.amount, old.duration_ms, old.masked_pnr) == \
+            ("done", "auto", 8123, 30000, "19850101-XXXX")
+        checkpoint = store.last_checkpoint(old)
+        assert checkpoint is not None and checkpoint.data == {"status": "klar_for_signering"}
+        [event] = store.events("20241101-020000-aaaa")
+        assert (event.code, event.data) == ("SELECTOR_MISSING", None)
+        # The unfinished run carries on with the new schema's features (back-off needs v2's column).
+        run = store.open_run()
+        assert run.id == "20241201-020000-bbbb" and run.resumed
+        item = store.claim_next(run.id, "w")
+        assert item is not None
+        after = store.fail(item, "PORTAL_DOWN", "down", retryable=True, max_attempts=3, retry_in_s=60)
+        assert after.not_before is not None
+    conn = sqlite3.connect(db)
+    assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == \
+        list(range(1, LATEST + 1))
+    conn.close()
+    backup = sqlite3.connect(tmp_path / "casebot.db.v1.bak")
+    assert backup.execute("SELECT COUNT(*) FROM work_items").fetchone()[0] == 2
+    assert backup.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
+    backup.close()
+
+
+def test_opening_an_up_to_date_database_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "casebot.db"
+    SqliteStore(db).close()
+    SqliteStore(db).close()
+    conn = sqlite3.connect(db)
+    assert current_version(conn) == LATEST
+    assert conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == LATEST
+    conn.close()
+    assert not list(tmp_path.glob("*.bak"))  # a fresh database needs no backup
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "casebot.db"
+    make_v1_database(db)
+    broken = Migration(LATEST + 1, "broken", ("ALTER TABLE work_items ADD COLUMN extra TEXT",
+                                              "ALTER TABLE no_such_table ADD COLUMN x TEXT"))
+    monkeypatch.setattr(mig, "MIGRATIONS", (*MIGRATIONS, broken))
+    with pytest.raises(SystemException) as caught:
+        SqliteStore(db)
+    assert caught.value.code is ErrorCode.STORE_UNAVAILABLE
+    conn = sqlite3.connect(db)
+    assert current_version(conn) == 1
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(work_items)")]
+    assert "not_before" not in columns and "extra" not in columns
+    assert conn.execute("SELECT COUNT(*) FROM work_items").fetchone()[0] == 2
+    conn.close()
+
+
+def test_a_database_from_a_newer_casebot_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "casebot.db"
+    SqliteStore(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO schema_version VALUES (?, '2030-01-01', 'from the future')", (LATEST + 1,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(SystemException) as caught:
+        SqliteStore(db)
+    assert caught.value.code is ErrorCode.STORE_UNAVAILABLE and "newer than this casebot" in str(caught.value)
+
+
+def test_migrations_are_numbered_in_order() -> None:
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))

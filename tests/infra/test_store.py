@@ -1,0 +1,323 @@
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+import stat
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.errors import ErrorCode, SystemException
+from bot.masking import masked_names
+from bot.store import LeaseExpired, NewWorkItem, SqliteStore, open_store
+from tests.infra.conftest import FakeClock
+
+PERIOD = "2024-12"
+
+
+def cases(n: int, start: int = 1) -> list[NewWorkItem]:
+    return [NewWorkItem(f"EB-2024-{i:05d}", PERIOD) for i in range(start, start + n)]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "casebot.db"
+
+
+@pytest.fixture
+def store(db: Path, clock: FakeClock) -> Any:
+    with SqliteStore(db, clock=clock) as s:
+        yield s
+
+
+# -- claims -------------------------------------------------------------------------------------------------
+def claim_all(path: Path, run_id: str, worker: str, barrier: Any) -> list[str]:
+    claimed = []
+    with SqliteStore(path) as s:
+        barrier.wait()
+        while (item := s.claim_next(run_id, worker, lease_seconds=600)) is not None:
+            claimed.append(item.case_id)
+            time.sleep(0.001)  # "work": without it, the first worker to get the lock drains the queue alone
+    return claimed
+
+
+def test_claims_are_exclusive_across_threads(db: Path) -> None:
+    with SqliteStore(db) as s:
+        run = s.open_run()
+        s.add_work_items(run.id, cases(120))
+    barrier = threading.Barrier(4)
+    results: dict[str, list[str]] = {}
+
+    def work(name: str) -> None:
+        results[name] = claim_all(db, run.id, name, barrier)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    claimed = [c for r in results.values() for c in r]
+    assert len(claimed) == 120 and len(set(claimed)) == 120
+    # They really competed. (Not "every thread won some": SQLite's busy wait is not fair, and need not be.)
+    assert sum(1 for r in results.values() if r) >= 2
+
+
+def _process_worker(path: str, run_id: str, worker: str, barrier: Any, out: Any) -> None:
+    out.put((worker, claim_all(Path(path), run_id, worker, barrier)))
+
+
+def test_claims_are_exclusive_across_processes(db: Path) -> None:
+    with SqliteStore(db) as s:
+        run = s.open_run()
+        s.add_work_items(run.id, cases(60))
+    ctx = multiprocessing.get_context("spawn")
+    barrier, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_process_worker, args=(str(db), run.id, f"p{i}", barrier, out)) for i in range(2)]
+    for p in procs:
+        p.start()
+    results = dict(out.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    claimed = results["p0"] + results["p1"]
+    assert sorted(claimed) == sorted(c.case_id for c in cases(60))
+    with SqliteStore(db) as s:
+        items = s.items(run.id)
+        assert {i.lease_owner for i in items} <= {"p0", "p1"}
+        assert all(i.state == "in_progress" and i.attempts == 1 for i in items)
+
+
+def test_add_work_items_is_idempotent_and_claims_go_in_order(store: SqliteStore) -> None:
+    run = store.open_run()
+    assert store.add_work_items(run.id, cases(3)) == 3
+    assert store.add_work_items(run.id, cases(4)) == 1
+    assert [store.claim_next(run.id, "w").case_id for _ in range(4)] == [c.case_id for c in cases(4)]  # type: ignore[union-attr]
+    assert store.claim_next(run.id, "w") is None
+
+
+def test_an_expired_lease_is_reclaimed_and_the_old_worker_is_shut_out(db: Path, clock: FakeClock) -> None:
+    with SqliteStore(db, clock=clock) as a, SqliteStore(db, clock=clock) as b:
+        run = a.open_run()
+        a.add_work_items(run.id, cases(1))
+        mine = a.claim_next(run.id, "host:1:w1", lease_seconds=60)
+        assert mine is not None
+        clock.advance(30)
+        assert b.claim_next(run.id, "host:2:w1", lease_seconds=60) is None  # still leased
+        mine = a.heartbeat(mine, lease_seconds=60)  # renewed at t=30 until t=90
+        clock.advance(59)
+        assert b.claim_next(run.id, "host:2:w1", lease_seconds=60) is None
+        clock.advance(2)
+        theirs = b.claim_next(run.id, "host:2:w1", lease_seconds=60)
+        assert theirs is not None and theirs.id == mine.id and theirs.attempts == 2
+        for stale_write in (lambda: a.checkpoint(mine, "collect", {}), lambda: a.complete(mine, "auto"),
+                            lambda: a.heartbeat(mine)):
+            with pytest.raises(LeaseExpired) as caught:
+                stale_write()
+            assert caught.value.code is ErrorCode.LEASE_EXPIRED
+        b.complete(theirs, "auto", amount=100)
+        assert [e.code for e in b.events(run.id)] == ["LEASE_EXPIRED"]
+
+
+def test_a_case_that_keeps_killing_its_worker_is_failed(store: SqliteStore, clock: FakeClock) -> None:
+    run = store.open_run()
+    store.add_work_items(run.id, cases(1))
+    for _ in range(2):
+        assert store.claim_next(run.id, "w", lease_seconds=10, max_attempts=2) is not None
+        clock.advance(11)
+    assert store.claim_next(run.id, "w", lease_seconds=10, max_attempts=2) is None
+    [item] = store.items(run.id)
+    assert (item.state, item.last_error_code) == ("failed", "LEASE_EXPIRED")
+
+
+# -- outcomes and retries -----------------------------------------------------------------------------------
+def test_retryable_failures_wait_for_their_back_off_then_fail_for_good(store: SqliteStore, clock: FakeClock) -> None:
+    run = store.open_run()
+    store.add_work_items(run.id, cases(1))
+    item = store.claim_next(run.id, "w")
+    assert item is not None
+    after = store.fail(item, ErrorCode.PORTAL_DOWN, "skv: HTTP 503", retryable=True, max_attempts=2, retry_in_s=30,
+                       step="collect")
+    assert (after.state, after.step, after.last_error_code) == ("new", "collect", "PORTAL_DOWN")
+    assert after.lease_owner is None
+    assert store.claim_next(run.id, "w") is None
+    clock.advance(30)
+    item = store.claim_next(run.id, "w")
+    assert item is not None and item.attempts == 2
+    assert store.fail(item, "PORTAL_DOWN", "again", retryable=True, max_attempts=2).state == "failed"
+
+
+def test_a_non_retryable_failure_is_final(store: SqliteStore) -> None:
+    run = store.open_run()
+    store.add_work_items(run.id, cases(1))
+    item = store.claim_next(run.id, "w")
+    assert item is not None
+    assert store.fail(item, "SELECTOR_MISSING", "gone", retryable=False, max_attempts=5).state == "failed"
+
+
+def test_complete_and_business_exception_record_the_outcome(store: SqliteStore, clock: FakeClock) -> None:
+    run = store.open_run()
+    store.add_work_items(run.id, [NewWorkItem("EB-1", PERIOD, pnr="198501011234"), NewWorkItem("EB-2", PERIOD)])
+    first = store.claim_next(run.id, "w")
+    assert first is not None
+    clock.advance(1.5)
+    done = store.complete(first, "partial", amount=4321, reasons=[{"code": "RENT_ABOVE_CAP"}], empty_fields=["boende"])
+    assert (done.state, done.outcome, done.amount, done.duration_ms) == ("done", "partial", 4321, 1500)
+    assert done.reasons == [{"code": "RENT_ABOVE_CAP"}] and done.empty_fields == ["boende"]
+    assert done.masked_pnr == "19850101-XXXX"
+    second = store.claim_next(run.id, "w")
+    assert second is not None
+    with masked_names(["Svensson"]):
+        manual = store.business_exception(second, ErrorCode.DATA_MISMATCH, "Svensson 8501011234: rent differs",
+                                          step="triage")
+    assert (manual.state, manual.outcome, manual.step) == ("business_exception", "manual", "triage")
+    assert manual.last_error_message == "S*** 850101-XXXX: rent differs"
+    with pytest.raises(ValueError):
+        store.complete(second, "maybe")
+
+
+def test_release_gives_an_item_back_without_counting_the_attempt(store: SqliteStore) -> None:
+    run = store.open_run()
+    store.add_work_items(run.id, cases(1))
+    item = store.claim_next(run.id, "w")
+    assert item is not None
+    assert (store.release(item).state, store.get_item(item.id).attempts) == ("new", 0)  # type: ignore[union-attr]
+
+
+# -- checkpoints and resuming -------------------------------------------------------------------------------
+def test_checkpoints_keep_the_last_step_and_its_data(store: SqliteStore) -> None:
+    run = store.open_run()
+    store.add_work_items(run.id, cases(1))
+    item = store.claim_next(run.id, "w")
+    assert item is not None and store.last_checkpoint(item) is None
+    store.checkpoint(item, "collect", {"incomes": {"lon": 12000}})
+    store.checkpoint(item, "triage", {"outcome": "auto"})
+    last = store.last_checkpoint(item)
+    assert last is not None and (last.step, last.data) == ("triage", {"outcome": "auto"})
+    assert [c.step for c in store.checkpoints(item.id)] == ["collect", "triage"]
+    assert store.get_item(item.id).step == "triage"  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        store.checkpoint(item, "sign", {})
+
+
+def test_a_killed_run_is_resumed_where_it_stopped(db: Path, clock: FakeClock) -> None:
+    with SqliteStore(db, clock=clock) as first:
+        run = first.open_run({"workers": 2}, owner="host:100")
+        first.add_work_items(run.id, cases(3))
+        done = first.claim_next(run.id, "host:100:w1")
+        assert done is not None
+        first.complete(done, "auto")
+        crashed = first.claim_next(run.id, "host:100:w1")
+        assert crashed is not None
+        first.checkpoint(crashed, "fill", {"filled": ["boende"]})
+    # the process dies here; a new one starts
+    with SqliteStore(db, clock=clock) as second:
+        resumed = second.open_run({"workers": 2}, owner="host:200")
+        assert resumed.id == run.id and resumed.resumed and resumed.owner == "host:200"
+        assert second.add_work_items(resumed.id, cases(3)) == 0  # the inbox listed them again: no duplicates
+        assert second.release_leases(resumed.id) == 1
+        again = second.claim_next(resumed.id, "host:200:w1")
+        assert again is not None and again.id == crashed.id and again.attempts == 2
+        checkpoint = second.last_checkpoint(again)
+        assert checkpoint is not None and checkpoint.step == "fill"
+        second.complete(again, "auto")
+        last = second.claim_next(resumed.id, "host:200:w1")
+        assert last is not None
+        second.complete(last, "manual")
+        assert second.claim_next(resumed.id, "host:200:w1") is None
+        finished = second.finish_run(resumed.id)
+        assert finished.status == "finished" and finished.counts["by_state"] == {"done": 3}
+        assert second.latest_unfinished_run() is None
+        assert not second.open_run().resumed
+
+
+def test_the_latest_item_for_a_case_is_found_across_runs(store: SqliteStore, clock: FakeClock) -> None:
+    old = store.open_run()
+    store.add_work_items(old.id, cases(1))
+    item = store.claim_next(old.id, "w")
+    assert item is not None
+    store.complete(item, "auto")
+    store.finish_run(old.id)
+    clock.advance(86400)
+    new = store.open_run()
+    store.add_work_items(new.id, cases(1))
+    parked = store.latest_item_for_case("EB-2024-00001", PERIOD, exclude_run=new.id, states=["done"])
+    assert parked is not None and parked.run_id == old.id and parked.outcome == "auto"
+    latest = store.latest_item_for_case("EB-2024-00001")
+    assert latest is not None and latest.run_id == new.id
+    assert store.latest_item_for_case("EB-2024-00001", "2024-11") is None
+    assert [r.id for r in store.list_runs()] == [new.id, old.id]
+
+
+# -- summaries and events -----------------------------------------------------------------------------------
+def test_run_summary_counts_outcomes_errors_and_durations(store: SqliteStore, clock: FakeClock) -> None:
+    run = store.open_run({"workers": 1})
+    store.add_work_items(run.id, cases(5))
+    for seconds, outcome in ((1, "auto"), (2, "auto"), (4, "partial")):
+        item = store.claim_next(run.id, "w")
+        assert item is not None
+        clock.advance(seconds)
+        store.complete(item, outcome)
+    item = store.claim_next(run.id, "w")
+    assert item is not None
+    store.fail(item, ErrorCode.SELECTOR_MISSING, "gone", retryable=False, max_attempts=3)
+    store.record_event(run.id, "warning", "selector drift: casesystem/calc_form/boende", code="SELECTOR_MISSING",
+                       data={"fallback": 2})
+    summary = store.run_summary(run.id)
+    assert (summary.total, summary.open) == (5, 1)
+    assert summary.by_state == {"done": 3, "failed": 1, "new": 1}
+    assert summary.by_outcome == {"auto": 2, "partial": 1}
+    assert summary.errors_by_code == {"SELECTOR_MISSING": 1}
+    assert summary.events_by_level == {"WARNING": 1}
+    assert (summary.duration_p50_ms, summary.duration_p95_ms) == (2000, 4000)
+    assert summary.run.config == {"workers": 1}
+
+
+def test_events_are_masked_and_filterable(store: SqliteStore) -> None:
+    run = store.open_run()
+    store.record_event(run.id, "ERROR", "fk: no answer for 19850101-1234", case_id="EB-1",
+                       code=ErrorCode.AGENCY_NO_ANSWER, data={"pnr": "198501011234"})
+    store.record_event(run.id, "INFO", "started")
+    [event] = store.events(run.id, case_id="EB-1")
+    assert event.message == "fk: no answer for 19850101-XXXX" and event.data == {"pnr": "19850101-XXXX"}
+    assert event.code == "AGENCY_NO_ANSWER"
+    assert [e.message for e in store.events(run.id, level="info")] == ["started"]
+    with pytest.raises(ValueError):
+        store.record_event(run.id, "LOUD", "x")
+
+
+# -- the database itself ------------------------------------------------------------------------------------
+def test_the_database_is_wal_and_owner_only(store: SqliteStore, db: Path) -> None:
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_unusable_database_is_store_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    not_a_db = tmp_path / "junk.db"
+    not_a_db.write_bytes(b"this is not sqlite" * 100)
+    for path in (tmp_path / "dir.db", not_a_db):
+        with pytest.raises(SystemException) as caught:
+            SqliteStore(path)
+        assert caught.value.code is ErrorCode.STORE_UNAVAILABLE
+        assert str(path) in str(caught.value)
+
+
+def test_open_store_by_url(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'a.db'}") as s:
+        assert isinstance(s, SqliteStore)
+    with pytest.raises(SystemException) as caught:
+        open_store("postgresql://db/casebot")
+    assert caught.value.code is ErrorCode.STORE_UNAVAILABLE
+
+
+def test_writes_from_one_store_are_seen_by_another(db: Path) -> None:
+    with SqliteStore(db) as a, SqliteStore(db) as b:
+        run = a.open_run()
+        a.add_work_items(run.id, cases(2))
+        assert Counter(i.state for i in b.items(run.id)) == {"new": 2}
