@@ -1,0 +1,220 @@
+"""The municipality's local guidelines: rent caps, which costs and incomes count, exemptions and the triage
+thresholds. Data, not code (`bot/calc/guidelines.yaml` holds the sandbox municipality's defaults); a malformed
+file fails at load with `file:line: field: problem`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.calc.errors import GuidelineFigureMissing, GuidelinesError
+from bot.calc.fields import COST_FIELDS, INCOME_FIELDS
+from bot.calc.norms import SourceRef
+from bot.calc.yamlfile import read_model
+
+DEFAULT_PATH = Path(__file__).with_name("guidelines.yaml")
+
+Kronor = Annotated[int, Field(strict=True, gt=0)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+_RANGE = re.compile(r"^\s*(\d+)\s*(?:(-|–)\s*(\d+)|(\+))?\s*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _parse_range(text: str | int) -> tuple[int, int | None]:
+    """'1' → (1, 1); '1-2' → (1, 2); '5+' → (5, None)."""
+    m = _RANGE.match(str(text))
+    if not m:
+        raise ValueError(f"expected a count like 1, 1-2 or 5+, got {text!r}")
+    low = int(m.group(1))
+    if m.group(4):
+        return low, None
+    high = int(m.group(3)) if m.group(3) else low
+    if high < low:
+        raise ValueError(f"range {text!r} runs backwards")
+    return low, high
+
+
+def _overlap(a: tuple[int, int | None], b: tuple[int, int | None]) -> bool:
+    a_hi = a[1] if a[1] is not None else 10**6
+    b_hi = b[1] if b[1] is not None else 10**6
+    return a[0] <= b_hi and b[0] <= a_hi
+
+
+def describe_household(adults: int, children: int) -> str:
+    grown = "1 vuxen" if adults == 1 else f"{adults} vuxna"
+    if children == 0:
+        return f"{grown} utan barn"
+    return f"{grown} och {children} barn"
+
+
+class RentCapRow(_Strict):
+    """Highest reasonable housing cost for `adults` adults and `children` children ('1', '1-2', '5+')."""
+
+    adults: str | int
+    children: str | int
+    amount: Kronor
+
+    @field_validator("adults", "children")
+    @classmethod
+    def _range(cls, value: str | int) -> str:
+        _parse_range(value)
+        return str(value)
+
+    def matches(self, adults: int, children: int) -> bool:
+        def inside(value: int, rng: tuple[int, int | None]) -> bool:
+            return value >= rng[0] and (rng[1] is None or value <= rng[1])
+
+        return inside(adults, _parse_range(self.adults)) and inside(children, _parse_range(self.children))
+
+
+class RentCaps(_Strict):
+    name: str = Field(min_length=1)  # short, for rule texts: "Högsby kommun 2023"
+    source: SourceRef
+    rows: list[RentCapRow] = Field(min_length=1)
+
+    @field_validator("rows")
+    @classmethod
+    def _no_overlap(cls, rows: list[RentCapRow]) -> list[RentCapRow]:
+        for i, a in enumerate(rows):
+            for j in range(i):
+                b = rows[j]
+                if _overlap(_parse_range(a.adults), _parse_range(b.adults)) and \
+                        _overlap(_parse_range(a.children), _parse_range(b.children)):
+                    raise ValueError(f"row {i} (adults {a.adults}, children {a.children}) overlaps row {j} "
+                                     f"(adults {b.adults}, children {b.children})")
+        return rows
+
+
+class CostRule(_Strict):
+    counts: bool = True
+
+
+class IncomeType(_Strict):
+    """A declared income type the rules know. `earned`: income from work (jobbstimulans; a child's exemption).
+    `reported_by`: the agency whose figure is used; `reported_as`: its benefit keys (FK, default the type key)
+    or payment kinds (CSN, default every kind)."""
+
+    label: str = Field(min_length=1)
+    counts: bool = True
+    form_field: str | None = None
+    earned: bool = False
+    reported_by: Literal["fk", "csn"] | None = None
+    reported_as: list[str] | None = None
+
+    @field_validator("form_field")
+    @classmethod
+    def _known_field(cls, value: str | None) -> str | None:
+        if value is not None and value not in INCOME_FIELDS:
+            raise ValueError(f"{value!r} is not an income form field ({', '.join(INCOME_FIELDS)})")
+        return value
+
+
+class Jobbstimulans(_Strict):
+    """SoL 4:1 b: after `qualifying_months` in a row, `percent` of earned income is exempt for `months` months."""
+
+    percent: Annotated[Decimal, Field(gt=0, le=100)]
+    qualifying_months: Annotated[int, Field(strict=True, ge=0)]
+    months: Annotated[int, Field(strict=True, gt=0)]
+    sources: list[SourceRef] = Field(min_length=1)
+
+    def applies(self, months_on_assistance: int) -> bool:
+        first = self.qualifying_months
+        return first <= months_on_assistance <= first + self.months - 1
+
+
+class Prisbasbelopp(_Strict):
+    amounts: dict[int, Kronor]
+    sources: list[SourceRef] = Field(min_length=1)
+
+
+class Thresholds(_Strict):
+    income_deviation_kr: Count
+    income_deviation_percent: Annotated[Decimal, Field(ge=0, le=100)]
+    young_adult_min_age: Count
+    young_adult_max_age: Count
+
+    @model_validator(mode="after")
+    def _ages_in_order(self) -> Thresholds:
+        if self.young_adult_max_age < self.young_adult_min_age:
+            raise ValueError("young_adult_max_age is below young_adult_min_age")
+        return self
+
+
+class Guidelines(_Strict):
+    municipality: str = Field(min_length=1)
+    rent_caps: RentCaps
+    costs: dict[str, CostRule] = Field(default_factory=dict)
+    income_types: dict[str, IncomeType] = Field(min_length=1)
+    jobbstimulans: Jobbstimulans
+    prisbasbelopp: Prisbasbelopp
+    triage: Thresholds
+
+    @field_validator("costs")
+    @classmethod
+    def _known_costs(cls, value: dict[str, CostRule]) -> dict[str, CostRule]:
+        unknown = sorted(set(value) - set(COST_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown cost field(s) {', '.join(unknown)}; known: {', '.join(COST_FIELDS)}")
+        return value
+
+    @field_validator("income_types")
+    @classmethod
+    def _counted_types_have_a_field(cls, value: dict[str, IncomeType]) -> dict[str, IncomeType]:
+        for key, rule in value.items():
+            if rule.counts and rule.form_field is None and key not in INCOME_FIELDS:
+                raise ValueError(f"{key}: a counted income type needs a form_field")
+        return value
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def income_type(self, key: str) -> IncomeType | None:
+        return self.income_types.get(key)
+
+    def income_field(self, key: str) -> str | None:
+        rule = self.income_types.get(key)
+        if rule is None or not rule.counts:
+            return None
+        return rule.form_field or key
+
+    def reported_keys(self, key: str) -> list[str] | None:
+        """FK benefit keys or CSN kinds that make up this type; None = every CSN kind."""
+        rule = self.income_types[key]
+        if rule.reported_as is not None:
+            return rule.reported_as
+        return [key] if rule.reported_by == "fk" else None
+
+    def cost_counts(self, field: str) -> bool:
+        rule = self.costs.get(field)
+        return rule.counts if rule else True
+
+    def rent_cap(self, adults: int, children: int) -> RentCapRow | None:
+        return next((r for r in self.rent_caps.rows if r.matches(adults, children)), None)
+
+    def prisbasbelopp_for(self, year: int) -> int:
+        try:
+            return self.prisbasbelopp.amounts[year]
+        except KeyError:
+            have = ", ".join(str(y) for y in sorted(self.prisbasbelopp.amounts)) or "none"
+            raise GuidelineFigureMissing(f"prisbasbelopp.amounts.{year}",
+                                         f"no prisbasbelopp for {year} in the guidelines (have {have})") from None
+
+
+def load_guidelines(path: Path | None = None) -> Guidelines:
+    """The guidelines file at `path` (default: the packaged sandbox defaults)."""
+    if path is None:
+        return _default_guidelines()
+    return read_model(path, Guidelines, GuidelinesError)
+
+
+@lru_cache(maxsize=1)
+def _default_guidelines() -> Guidelines:
+    return read_model(DEFAULT_PATH, Guidelines, GuidelinesError)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.calc.errors import NormFigureMissing, NormFileError, NormTableMissing
+from bot.calc.norms import NORMS_DIR, load_norm_file, load_norms
+
+
+def test_the_years_from_the_research_are_there(norms) -> None:
+    assert norms.years == [2014, 2019, 2021, 2022, 2023, 2024]
+
+
+def test_every_table_cites_its_source_and_says_how_primary_it_is(norms) -> None:
+    for year in norms.years:
+        table = norms.for_year(year)
+        assert table.sources and all(s.url.startswith("http") for s in table.sources)
+        assert table.status in ("primary", "municipal_copy")
+    assert norms.for_year(2019).status == "primary"
+    assert norms.for_year(2024).status == "municipal_copy"
+
+
+def test_picked_by_the_period(norms) -> None:
+    assert norms.for_period("2024-01").single == 3800
+    assert norms.for_period("2023-12").single == 3490
+    assert norms.for_period("2023-12").common_for(2) == 1250  # the corrected Ängelholm figure
+
+
+def test_no_table_is_an_error_naming_the_period(norms) -> None:
+    with pytest.raises(NormTableMissing) as err:
+        norms.for_period("2020-06")
+    assert err.value.field == "period"
+    assert "2020-06" in str(err.value) and "2014, 2019, 2021, 2022, 2023, 2024" in str(err.value)
+
+
+def test_common_costs_over_seven(norms) -> None:
+    # 2019: printed +170; 2024: 2 730 − 2 540 = 190
+    assert norms.for_year(2019).common_for(8) == 2390
+    assert norms.for_year(2019).common_for(10) == 2220 + 3 * 170
+    assert norms.for_year(2024).common_for(9) == 2730 + 2 * 190
+
+
+def test_child_bands(norms) -> None:
+    t = norms.for_year(2024)
+    assert [t.child(a).amount for a in (0, 1, 2, 3, 4, 6, 7, 10, 11, 14, 15, 18, 19, 20)] == [
+        2640, 2940, 2940, 2620, 2940, 2940, 3680, 3680, 4230, 4230, 4780, 4780, 4820, 4820]
+    with pytest.raises(ValueError, match="age 21"):
+        t.child(21)
+
+
+def test_without_lunch_where_the_table_has_it(norms) -> None:
+    assert norms.for_year(2021).child(5, without_lunch=True).amount == 2170
+    assert norms.for_year(2014).child(0, without_lunch=True).amount == 1610
+    # 7 and older have no reduced figure: the full one applies
+    assert norms.for_year(2024).child(8, without_lunch=True).amount == 3680
+
+
+@pytest.mark.parametrize("year", [2022, 2023, 2024])
+def test_without_lunch_missing_is_a_specific_error(norms, year: int) -> None:
+    with pytest.raises(NormFigureMissing) as err:
+        norms.for_year(year).child(4, without_lunch=True)
+    assert err.value.figure == "children_without_lunch.age_4_6"
+    assert err.value.field == f"norms.{year}.children_without_lunch.age_4_6"
+
+
+def _copy(tmp_path: Path, year: int, edit) -> Path:
+    target = tmp_path / f"{year}.yaml"
+    target.write_text(edit(Path(NORMS_DIR / f"{year}.yaml").read_text(encoding="utf-8")), encoding="utf-8")
+    return target
+
+
+def test_malformed_table_names_file_line_and_field(tmp_path: Path) -> None:
+    path = _copy(tmp_path, 2024, lambda t: t.replace("  age_7_10: 3680", "  age_7_10: '3 680'"))
+    with pytest.raises(NormFileError) as err:
+        load_norm_file(path)
+    msg = str(err.value)
+    line = next(i for i, ln in enumerate(path.read_text().splitlines(), 1) if "age_7_10" in ln)
+    assert f"{path}:{line}: children.age_7_10:" in msg
+
+
+def test_missing_figure_and_unknown_key(tmp_path: Path) -> None:
+    path = _copy(tmp_path, 2019, lambda t: t.replace("  single: 3090\n", "  singel: 3090\n"))
+    with pytest.raises(NormFileError) as err:
+        load_norm_file(path)
+    assert "adults.single: Field required" in str(err.value)
+    assert "adults.singel: Extra inputs are not permitted" in str(err.value)
+
+
+def test_common_sizes_must_be_one_to_seven(tmp_path: Path) -> None:
+    path = _copy(tmp_path, 2019, lambda t: t.replace("  7: 2220\n", ""))
+    with pytest.raises(NormFileError, match=r"common: Value error, needs exactly the household sizes 1–7"):
+        load_norm_file(path)
+
+
+def test_year_must_match_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "2025.yaml"
+    shutil.copy(NORMS_DIR / "2024.yaml", path)
+    with pytest.raises(NormFileError, match=r"2025\.yaml:1: year: 2024 does not match"):
+        load_norm_file(path)
+
+
+def test_no_sources_is_refused(tmp_path: Path) -> None:
+    def drop_sources(text: str) -> str:
+        head, rest = text.split("sources:\n", 1)
+        return head + "sources: []\n" + rest[rest.index("note:"):]
+    path = _copy(tmp_path, 2021, drop_sources)
+    with pytest.raises(NormFileError, match=r"sources: List should have at least 1 item"):
+        load_norm_file(path)
+
+
+def test_not_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "2024.yaml"
+    path.write_text("year: 2024\nadults: [unclosed\n", encoding="utf-8")
+    with pytest.raises(NormFileError, match=r"2024\.yaml:\d+: not valid YAML"):
+        load_norm_file(path)
+
+
+def test_an_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(NormFileError, match="no norm tables"):
+        load_norms(tmp_path)
