@@ -57,10 +57,12 @@ class Sandbox:
         return response.json()
 
     def reset_knobs(self) -> None:
-        for portal in PORTAL_NAMES:
-            self.set_knobs(portal, latency_ms=0, error_rate=0.0, maintenance=False, session_ttl_s=1800,
-                           layout="v1", system_message_rate=0.0)
-            httpx.post(self.url(portal, "/_admin/unlock"), timeout=10).raise_for_status()
+        defaults = {"latency_ms": 0, "error_rate": 0.0, "maintenance": False, "session_ttl_s": 1800,
+                    "layout": "v1", "system_message_rate": 0.0}
+        with httpx.Client(timeout=10) as client:  # one connection pool: ten calls, not ten handshakes
+            for portal in PORTAL_NAMES:
+                client.post(self.url(portal, "/_admin/knobs"), json=defaults).raise_for_status()
+                client.post(self.url(portal, "/_admin/unlock")).raise_for_status()
 
     def admin_get(self, portal: str, path: str) -> object:
         response = httpx.get(self.url(portal, path), timeout=10)
@@ -107,3 +109,45 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str = 
                 pass
         time.sleep(0.1)
     return sandbox
+
+
+# The sandbox's published training accounts (docs/contract.md): synthetic, valid only against the sandbox. The demo
+# hands them to the robot through the environment, the same way a real deployment hands over real passwords.
+SANDBOX_PASSWORDS = {"casesystem": "robot-pass", "skv": "skv-pass", "fk": "fk-pass", "af": "af-pass",
+                     "csn": "csn-pass"}
+
+
+def sandbox_environ() -> dict[str, str]:
+    return {f"CASEBOT_{name.upper()}_PASSWORD": password for name, password in SANDBOX_PASSWORDS.items()}
+
+
+# What the sandbox's case system shows for each outcome once the robot is done.
+STATUS_FOR_OUTCOME = {"auto": "klar_for_signering", "partial": "klar_for_signering", "manual": "manuell"}
+
+
+def differences_from_oracle(sandbox: Sandbox, case_ids: list[str] | None = None) -> dict[str, list[str]]:
+    """Per case, how the case system's state differs from the sandbox oracle's expectation (computed with no
+    code of the robot's): status, needs-completion flag, every expected field value, every field to leave empty.
+    An empty dict means the robot did exactly what an independent hand calculation says."""
+    expected = {row["case_id"]: row for row in sandbox.admin_get("casesystem", "/_admin/expected")}  # type: ignore[union-attr]
+    wanted = case_ids if case_ids is not None else sorted(expected)
+    found: dict[str, list[str]] = {}
+    with httpx.Client(timeout=10) as client:
+        for case_id in wanted:
+            exp = expected[case_id]
+            case = client.get(sandbox.url("casesystem", f"/_admin/cases/{case_id}")).json()
+            problems = []
+            if case["status"] != STATUS_FOR_OUTCOME[exp["outcome"]]:
+                problems.append(f"status {case['status']!r}, expected {STATUS_FOR_OUTCOME[exp['outcome']]!r} "
+                                f"({exp['outcome']})")
+            if exp["outcome"] != "manual" and bool(case["needs_completion"]) != (exp["outcome"] == "partial"):
+                problems.append(f"needs_completion {case['needs_completion']!r} for a {exp['outcome']} case")
+            for key, value in exp["fields"].items():
+                if case["calc"].get(key) != value:
+                    problems.append(f"{key} = {case['calc'].get(key)!r}, expected {value!r}")
+            for key in exp["empty_fields"]:
+                if case["calc"].get(key) is not None:
+                    problems.append(f"{key} = {case['calc'][key]!r}, expected empty")
+            if problems:
+                found[case_id] = problems
+    return found

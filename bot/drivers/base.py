@@ -20,6 +20,16 @@ T = TypeVar("T")
 LOGIN_PATH = "/login"
 
 
+# Header texts and the cell texts of every body row, read in the page in one call.
+_TABLE_JS = """(table) => {
+  const clean = (el) => (el.innerText || el.textContent || "").replace(/\\s+/g, " ").trim();
+  const head = table.tHead ? Array.from(table.tHead.rows[0].cells).map(clean) : [];
+  const bodies = table.tBodies.length ? Array.from(table.tBodies) : [table];
+  const rows = bodies.flatMap((b) => Array.from(b.rows)).map((r) => Array.from(r.cells).map(clean));
+  return [head, rows];
+}"""
+
+
 class SessionExpired(Exception):
     """The portal sent us back to its login page mid-flow."""
 
@@ -115,6 +125,25 @@ class Driver:
                 raise SessionExpired() from exc
             raise self.fail(ErrorCode.SELECTOR_MISSING, str(exc)) from exc
         return resolution.locator
+
+    async def text(self, screen: str, name: str, timeout_s: float | None = None) -> str:
+        return (await (await self.el(screen, name, timeout_s)).inner_text()).strip()
+
+    async def read_table(self, screen: str, name: str) -> list[dict[str, str]]:
+        """The table's body rows as {logical column: cell text}, columns found by the header texts the selector
+        file lists for them (one round trip to the browser, whatever the table's size)."""
+        element = self.selectors.element(screen, name)
+        table = await self.el(screen, name)
+        headers, rows = await table.evaluate(_TABLE_JS)
+        index: dict[str, int] = {}
+        for column, texts in element.columns.items():
+            found = next((headers.index(t) for t in texts if t in headers), None)
+            if found is None:
+                raise self.fail(ErrorCode.SELECTOR_MISSING,
+                                f"screen '{screen}', table '{name}': no column {texts} among the headers {headers}")
+            index[column] = found
+        return [{column: row[i] if i < len(row) else "" for column, i in index.items()}
+                for row in rows if len(row) >= len(headers)]  # a colspan row ("Inga …") is not data
 
     async def present(self, screen: str, name: str, timeout_s: float = 0.0) -> bool:
         """Whether an element is there now (no error): for branching on optional screens."""

@@ -65,6 +65,8 @@ class Element(BaseModel):
     strategies: list[Strategy] = Field(min_length=1)
     fingerprint: dict[str, Any] = Field(default_factory=dict)
     description: str | None = None
+    # For tables: logical column → the header texts it may carry, so a renamed or moved column is data to edit.
+    columns: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class Screen(BaseModel):

@@ -1,0 +1,273 @@
+"""The legacy case system: inbox, the case's tabs, the calculation form, the journal and the park action.
+
+Screens are opened by their deep links (`/arende/<id>/<tab>`), as a robot does with a legacy system that allows
+it: the frame page around them adds nothing to read and one more document to wait for. Every method is wrapped
+in `with_session`, so an idle-expired session costs one re-login, not the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from playwright.async_api import Dialog, Response
+
+from bot.calc.fields import ALL_FIELDS as FIELD_KEYS
+from bot.calc.money import format_num, parse_kr
+from bot.drivers.base import Driver, SessionExpired
+from bot.errors import ErrorCode
+from bot.facts import Application, DeclaredCost, DeclaredIncome, Member, Source
+
+TOTAL_KEYS = ("summa_norm", "summa_kostnader", "summa_inkomster", "att_betala")
+SYSTEM_MESSAGE_PATH = "/driftmeddelande"
+
+ROLE_BY_TEXT = {"Sökande": "sokande", "Medsökande": "medsokande", "Barn": "barn",
+                "Övrig vuxen i hushållet": "ovrig_vuxen"}
+
+# Statuses (docs/contract.md); the three last mean a human now owns the case.
+NEW, IN_PROGRESS = "inkommen", "under_behandling"
+PARKED, MANUAL, DECIDED = "klar_for_signering", "manuell", "beslutad"
+HANDLED_STATUSES = (PARKED, MANUAL, DECIDED)
+
+LOCK_CONFLICT_TEXT = "ändrats av en annan användare"
+ALREADY_PARKED_TEXT = "redan parkerat"
+ALREADY_MANUAL_TEXT = "redan satt till manuell"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    case_id: str
+    pnr: str
+    application_type: str
+    period: str
+    status_text: str
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """What the case system's screens say about one case: the facts the calculation needs, as read."""
+
+    application: Application
+    members: tuple[Member, ...]
+    costs: tuple[DeclaredCost, ...]
+    incomes: tuple[DeclaredIncome, ...]
+    status: str
+
+
+def birth_date_from_pnr(pnr: str) -> date:
+    """YYYYMMDD-NNNN → the birth date; a samordningsnummer carries day + 60."""
+    digits = "".join(c for c in pnr if c.isdigit())
+    year, month, day = int(digits[0:4]), int(digits[4:6]), int(digits[6:8])
+    return date(year, month, day - 60 if day > 60 else day)
+
+
+def amount_text(value: int | None) -> str:
+    """What the robot types into a form field: the portal's own format, empty for "left for the caseworker"."""
+    return "" if value is None else format_num(value)
+
+
+class CaseSystem(Driver):
+    # -- navigation and session ---------------------------------------------------------------------
+    async def goto(self, path: str) -> Response | None:
+        response = await super().goto(path)
+        if self.page.url.split("?")[0].endswith(SYSTEM_MESSAGE_PATH):
+            await self.acknowledge_system_message()
+            response = await super().goto(path)
+        return response
+
+    async def after_login(self) -> None:
+        if self.page.url.split("?")[0].endswith(SYSTEM_MESSAGE_PATH):
+            await self.acknowledge_system_message()
+
+    async def acknowledge_system_message(self) -> None:
+        """The driftmeddelande must be acknowledged before any other page opens."""
+        async with self.page.expect_navigation(wait_until="domcontentloaded"):
+            await (await self.el("system_message", "acknowledge")).click()
+
+    async def _submit(self, screen: str, button: str, what: str, dialog_text: str | None = None) -> Response | None:
+        """Click a submit control and wait for the page it leads to; accept the confirm() that guards it only
+        when it is the one expected (a different question is not ours to answer)."""
+        async def on_dialog(dialog: Dialog) -> None:
+            if dialog_text is not None and dialog_text in dialog.message:
+                await dialog.accept()
+            else:
+                await dialog.dismiss()
+
+        self.page.on("dialog", on_dialog)
+        try:
+            async with self.page.expect_navigation(wait_until="domcontentloaded") as nav:
+                await (await self.el(screen, button)).click()
+            response = await nav.value
+        finally:
+            self.page.remove_listener("dialog", on_dialog)
+        if self.on_login_page():
+            raise SessionExpired()
+        if response is not None and response.status >= 500:
+            self.check_response(response, what)
+        return response
+
+    async def _alert(self) -> str:
+        if await self.present("case", "error"):
+            return await self.text("case", "error", timeout_s=0)
+        return ""
+
+    # -- inbox ----------------------------------------------------------------------------------------
+    async def list_inbox(self, status: str = NEW) -> list[InboxRow]:
+        """Every case in the inbox with that status, all pages."""
+        async def action() -> list[InboxRow]:
+            rows: list[InboxRow] = []
+            page_no = 1
+            while True:
+                await self.goto(f"/inkorg?status={status}&sida={page_no}")
+                for row in await self.read_table("inbox", "table"):
+                    if row["case_id"]:
+                        rows.append(InboxRow(row["case_id"], row["pnr"], row["type"], row["period"], row["status"]))
+                if not await self.present("inbox", "next_page"):
+                    return rows
+                page_no += 1
+        return await self.with_session(action)
+
+    # -- reading a case -------------------------------------------------------------------------------
+    async def status(self, case_id: str) -> str:
+        """The case's status key (`inkommen`, `klar_for_signering`, …) as the case system shows it now."""
+        async def action() -> str:
+            await self.goto(f"/arende/{case_id}/beslut")
+            return await self._status_here()
+        return await self.with_session(action)
+
+    async def _status_here(self) -> str:
+        value = await (await self.el("case", "status")).get_attribute("data-status")
+        if not value:
+            raise self.fail(ErrorCode.SELECTOR_MISSING, "the case status carries no data-status")
+        return value
+
+    async def read_case(self, case_id: str) -> CaseRecord:
+        """Applicant, household and declared costs and incomes, from the household and application tabs."""
+        async def action() -> CaseRecord:
+            seen = datetime.now()
+            await self.goto(f"/arende/{case_id}/sokande")
+            status = await self._status_here()
+            household = Source("casesystem", "Sökande och hushåll", seen)
+            sedan = await self.text("household", "bistand_sedan")
+            app_type = await self.text("household", "application_type")
+            members = tuple(
+                Member(row["pnr"], self._role(row["role"]), birth_date_from_pnr(row["pnr"]),
+                       lunch_i_forskola=row["lunch"] == "Ja", source=household)
+                for row in await self.read_table("household", "members"))
+
+            await self.goto(f"/arende/{case_id}/ansokan")
+            source = Source("casesystem", "Ansökan", seen)
+            period = await self.text("application", "period")
+            costs = tuple(DeclaredCost(row["code"], self._kr(row["amount"], f"cost {row['code']}"), source)
+                          for row in await self.read_table("application", "costs"))
+            incomes = tuple(DeclaredIncome(row["pnr"], row["code"], self._kr(row["amount"], f"income {row['code']}"),
+                                           source)
+                            for row in await self.read_table("application", "incomes"))
+            application = Application(case_id, app_type, period,  # type: ignore[arg-type]
+                                      bistand_sedan=None if sedan in ("", "–") else sedan, source=source)
+            return CaseRecord(application, members, costs, incomes, status)
+        return await self.with_session(action)
+
+    def _role(self, text: str) -> str:
+        try:
+            return ROLE_BY_TEXT[text]
+        except KeyError:
+            raise self.fail(ErrorCode.DATA_MISMATCH, f"unknown household role {text!r}") from None
+
+    def _kr(self, text: str, what: str) -> int:
+        try:
+            return parse_kr(text)
+        except ValueError:
+            raise self.fail(ErrorCode.UNPARSEABLE_AMOUNT, f"{what}: {text!r} is not an amount") from None
+
+    # -- the calculation form -------------------------------------------------------------------------
+    async def read_calculation(self, case_id: str, *, reload: bool = True) -> dict[str, int | None]:
+        """What the form shows now: the 22 fields and the 4 totals, None for an empty field."""
+        async def action() -> dict[str, int | None]:
+            if reload:
+                await self.goto(f"/arende/{case_id}/berakning")
+            values: dict[str, int | None] = {}
+            for key in FIELD_KEYS:
+                text = (await (await self.el("calc_form", key)).input_value()).strip()
+                values[key] = self._kr(text, key) if text else None
+            for key in TOTAL_KEYS:
+                text = await self.text("calc_form", key)
+                values[key] = None if text in ("", "–") else self._kr(text, key)
+            return values
+        return await self.with_session(action)
+
+    async def fill_calculation(self, case_id: str, values: Mapping[str, int | None]) -> None:
+        """Type every form field (None = leave it empty for the caseworker) and save. A save the case system
+        refuses raises; it never passes as saved."""
+        unknown = set(values) - set(FIELD_KEYS)
+        if unknown:
+            raise ValueError(f"not calculation fields: {sorted(unknown)}")
+
+        async def action() -> None:
+            await self.goto(f"/arende/{case_id}/berakning")
+            if await self.present("calc_form", "locked"):
+                raise self.fail(ErrorCode.DATA_MISMATCH, "the calculation is locked: the case was handled meanwhile")
+            for key in FIELD_KEYS:
+                if key in values:
+                    await (await self.el("calc_form", key)).fill(amount_text(values[key]))
+            response = await self._submit("calc_form", "save", f"save calculation {case_id}")
+            await self._check_saved(response, "the calculation")
+        await self.with_session(action)
+
+    async def _check_saved(self, response: Response | None, what: str) -> None:
+        status = response.status if response is not None else 200
+        if status < 400:
+            return
+        alert = await self._alert()
+        if status == 409 and LOCK_CONFLICT_TEXT in alert:
+            raise self.fail(ErrorCode.LOCK_CONFLICT, f"{what} not saved: someone else changed the case ({alert})")
+        raise self.fail(ErrorCode.DATA_MISMATCH, f"{what} refused by the case system (HTTP {status}): {alert}")
+
+    # -- the journal ----------------------------------------------------------------------------------
+    async def journal_texts(self, case_id: str) -> list[str]:
+        async def action() -> list[str]:
+            await self.goto(f"/arende/{case_id}/journal")
+            return [row["text"] for row in await self.read_table("journal", "notes")]
+        return await self.with_session(action)
+
+    async def add_journal_note(self, case_id: str, text: str) -> None:
+        async def action() -> None:
+            await self.goto(f"/arende/{case_id}/journal")
+            await (await self.el("journal", "new_note")).fill(text)
+            response = await self._submit("journal", "save", f"journal note {case_id}")
+            await self._check_saved(response, "the journal note")
+        await self.with_session(action)
+
+    # -- handing the case to a human ------------------------------------------------------------------
+    async def park(self, case_id: str, *, needs_completion: bool) -> str:
+        """Park for signature (assigned to the case's caseworker). Returns the status after; a case already
+        parked is not an error — that is how a rerun after a crash finds it."""
+        async def action() -> str:
+            await self.goto(f"/arende/{case_id}/beslut")
+            if await self._status_here() in HANDLED_STATUSES:
+                return await self._status_here()
+            box = await self.el("decision", "needs_completion")
+            await box.set_checked(needs_completion)
+            response = await self._submit("decision", "park", f"park {case_id}", dialog_text=case_id)
+            if response is not None and response.status >= 400:
+                alert = await self._alert()
+                if ALREADY_PARKED_TEXT not in alert:
+                    await self._check_saved(response, "parking")
+            return await self._status_here()
+        return await self.with_session(action)
+
+    async def set_manual(self, case_id: str, reason: str) -> str:
+        """Hand the case to manual handling with the reason (the case system takes at most 500 characters)."""
+        async def action() -> str:
+            await self.goto(f"/arende/{case_id}/beslut")
+            if await self._status_here() in HANDLED_STATUSES:
+                return await self._status_here()
+            await (await self.el("decision", "manual_reason")).fill(reason[:500])
+            response = await self._submit("decision", "manual", f"manual handling {case_id}")
+            if response is not None and response.status >= 400:
+                alert = await self._alert()
+                if ALREADY_MANUAL_TEXT not in alert:
+                    await self._check_saved(response, "manual handling")
+            return await self._status_here()
+        return await self.with_session(action)
