@@ -183,6 +183,7 @@ class Config(Settings):
     timeouts: TimeoutSettings = TimeoutSettings()
     retention: RetentionSettings = RetentionSettings()
     guidelines: ResolvedPath | None = None  # None: the built-in defaults (the sandbox municipality's)
+    selectors_dir: ResolvedPath | None = None  # None: the repo's selectors/ folder
     store: StoreSettings = StoreSettings()
     portals: Portals
     source: Path | None = Field(None, exclude=True)  # the file this came from; set by load_config

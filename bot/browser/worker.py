@@ -1,7 +1,8 @@
-"""One worker's browser context: its own cookies (logins), blocked media, and per-case trace chunks."""
+"""One worker's browser contexts: its own cookies (logins), blocked media, traces and screenshots of failures."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,68 +31,87 @@ def _safe_name(text: str) -> str:
 
 @dataclass
 class WorkerBrowser:
-    """A browser context per worker; pages per portal are opened lazily and reused across cases."""
+    """One worker's browser: a context per portal, each with its one page, opened lazily and reused across cases.
 
-    context: BrowserContext
+    A context per portal rather than a tab per portal in one context: Chromium gives a background tab animation
+    frames about once a second, and Playwright's actionability checks wait for frames, so every click on a
+    background tab cost 1–2 s while the four agency look-ups ran in parallel. Each context's page is in its own
+    window and is never in the background. It also keeps each portal's cookies apart, as separate hosts would.
+    """
+
+    browser: Browser
     worker_id: str
     artifacts_dir: Path | None
     default_timeout_ms: int = 15_000
+    block_media: bool = True
+    contexts: dict[str, BrowserContext] = field(default_factory=dict)
     pages: dict[str, Page] = field(default_factory=dict)
     _tracing: bool = False
 
     @classmethod
     async def open(cls, browser: Browser, worker_id: str, artifacts_dir: Path | None,
                    default_timeout_ms: int = 15_000, block_media: bool = True) -> WorkerBrowser:
-        context = await browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm",
-                                            accept_downloads=True)
-        context.set_default_timeout(default_timeout_ms)
-        if block_media:
-            await context.route("**/*", _block_media)
-        worker = cls(context, worker_id, artifacts_dir, default_timeout_ms)
-        if artifacts_dir is not None:
-            await context.tracing.start(screenshots=True, snapshots=True)
-            worker._tracing = True
-        return worker
+        return cls(browser, worker_id, artifacts_dir, default_timeout_ms, block_media)
 
     async def page(self, portal: str) -> Page:
         page = self.pages.get(portal)
         if page is None or page.is_closed():
-            page = await self.context.new_page()
+            context = self.contexts.get(portal)
+            if context is None:
+                context = await self.browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm",
+                                                         accept_downloads=True)
+                context.set_default_timeout(self.default_timeout_ms)
+                if self.block_media:
+                    await context.route("**/*", _block_media)
+                self.contexts[portal] = context
+            page = await context.new_page()
             self.pages[portal] = page
         return page
 
     @asynccontextmanager
-    async def case_trace(self, case_id: str, keep_artifacts: bool = True) -> AsyncIterator[None]:
-        """Record a trace chunk for one case; keep it (and a screenshot) only if the case fails.
+    async def case_trace(self, case_id: str, *, trace: bool = False, keep_artifacts: bool = True
+                         ) -> AsyncIterator[None]:
+        """On failure keep screenshots of every portal page and, when `trace` is set, a Playwright trace of the
+        attempt. Tracing every action of every case would cost each of them several times its own time, so the
+        run loop traces retries only (Playwright's own "on-first-retry" policy): a case that fails twice leaves
+        a trace of its second attempt.
 
-        `keep_artifacts=False` (protected identity) discards everything even on failure: such a person's
-        data must exist in as few copies as possible.
+        `keep_artifacts=False` (protected identity) keeps nothing even on failure: such a person's data must
+        exist in as few copies as possible.
         """
-        if not self._tracing:
-            yield
-            return
-        await self.context.tracing.start_chunk(title=case_id)
+        tracing = trace and self.artifacts_dir is not None
+        if tracing:
+            for context in self.contexts.values():
+                await context.tracing.start(screenshots=True, snapshots=True, title=case_id)
+        self._tracing = tracing
         try:
             yield
         except BaseException:
             if keep_artifacts and self.artifacts_dir is not None:
                 await self._save_failure(case_id)
-            else:
-                await self.context.tracing.stop_chunk()
             raise
-        else:
-            await self.context.tracing.stop_chunk()
+        finally:
+            await self._stop_tracing(None)
+
+    async def _stop_tracing(self, stem: Path | None) -> None:
+        """Stop every context's trace, saving it under `stem` (one file per portal) or discarding it."""
+        if not self._tracing:
+            return
+        self._tracing = False
+        for portal, context in self.contexts.items():
+            path = None if stem is None else stem.with_name(f"{stem.name}-{portal}-trace.zip")
+            try:  # a dead browser cannot give its trace; the failure itself matters more
+                await context.tracing.stop(path=str(path) if path else None)
+                if path is not None:
+                    make_private(path)
+            except Exception:  # noqa: BLE001
+                pass
 
     async def _save_failure(self, case_id: str) -> None:
         assert self.artifacts_dir is not None
         folder = private_dir(self.artifacts_dir)
         stem = f"{_safe_name(case_id)}-{datetime.now():%Y%m%dT%H%M%S}"
-        trace = folder / f"{stem}-trace.zip"
-        try:
-            await self.context.tracing.stop_chunk(path=str(trace))
-            make_private(trace)
-        except Exception:  # noqa: BLE001 - a dead browser cannot give its trace; the failure itself matters more
-            pass
+        await self._stop_tracing(folder / stem)
         for portal, page in self.pages.items():
             if page.is_closed():
                 continue
@@ -103,9 +123,7 @@ class WorkerBrowser:
                 pass
 
     async def close(self) -> None:
-        try:
-            if self._tracing:
-                await self.context.tracing.stop()
-            await self.context.close()
-        except Exception:  # noqa: BLE001 - closing a crashed context must not mask the original error
-            pass
+        # Closing a crashed context must not mask the original error.
+        for context in self.contexts.values():
+            with contextlib.suppress(Exception):
+                await context.close()

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from loguru import logger
+from playwright.async_api import Dialog, FrameLocator, Locator, Page, Response
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import FrameLocator, Locator, Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from bot.errors import ErrorCode, SystemException
@@ -82,6 +82,34 @@ class Driver:
             raise self.fail(ErrorCode.PORTAL_DOWN, f"cannot reach {path}: {exc.message.splitlines()[0]}") from exc
         self.check_response(response, path)
         if path != LOGIN_PATH and self.on_login_page():
+            raise SessionExpired()
+        return response
+
+    async def submit(self, screen: str, button: str, what: str, *, dialog_text: str | None = None
+                     ) -> Response | None:
+        """Click a control that posts a form and wait for the page it leads to. An error page or the login page
+        is caught here, never mistaken for an answer. A confirm() is accepted only when it contains
+        `dialog_text` (a different question is not ours to answer); otherwise it is dismissed."""
+        control = await self.el(screen, button)
+
+        async def on_dialog(dialog: Dialog) -> None:
+            if dialog_text is not None and dialog_text in dialog.message:
+                await dialog.accept()
+            else:
+                await dialog.dismiss()
+
+        self.page.on("dialog", on_dialog)
+        try:
+            async with self.page.expect_navigation(wait_until="domcontentloaded",
+                                                   timeout=self.timeout_s * 1000) as nav:
+                await control.click()
+            response = await nav.value
+        except PlaywrightTimeout as exc:
+            raise self.fail(ErrorCode.PORTAL_SLOW, f"no answer to {what} within the timeout") from exc
+        finally:
+            self.page.remove_listener("dialog", on_dialog)
+        self.check_response(response, what)
+        if self.on_login_page():
             raise SessionExpired()
         return response
 
@@ -189,5 +217,9 @@ class Driver:
             return await action()
         except SessionExpired:
             logger.info("{}: session expired, logging in again", self.portal)
-            await self.login()
+        await self.login()
+        try:
             return await action()
+        except SessionExpired as exc:
+            # Expired again straight after a fresh login: the portal is dropping sessions, not idling them out.
+            raise self.fail(ErrorCode.SESSION_EXPIRED, "the session expired again right after logging in") from exc

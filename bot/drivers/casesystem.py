@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from playwright.async_api import Dialog, Response
+from playwright.async_api import Response
 
 from bot.calc.fields import ALL_FIELDS as FIELD_KEYS
 from bot.calc.money import format_num, parse_kr
-from bot.drivers.base import Driver, SessionExpired
+from bot.drivers.base import Driver
 from bot.errors import ErrorCode
 from bot.facts import Application, DeclaredCost, DeclaredIncome, Member, Source
 
@@ -53,6 +53,7 @@ class CaseRecord:
     costs: tuple[DeclaredCost, ...]
     incomes: tuple[DeclaredIncome, ...]
     status: str
+    names: tuple[str, ...] = ()  # only to mask them in logs; never stored
 
 
 def birth_date_from_pnr(pnr: str) -> date:
@@ -84,28 +85,6 @@ class CaseSystem(Driver):
         """The driftmeddelande must be acknowledged before any other page opens."""
         async with self.page.expect_navigation(wait_until="domcontentloaded"):
             await (await self.el("system_message", "acknowledge")).click()
-
-    async def _submit(self, screen: str, button: str, what: str, dialog_text: str | None = None) -> Response | None:
-        """Click a submit control and wait for the page it leads to; accept the confirm() that guards it only
-        when it is the one expected (a different question is not ours to answer)."""
-        async def on_dialog(dialog: Dialog) -> None:
-            if dialog_text is not None and dialog_text in dialog.message:
-                await dialog.accept()
-            else:
-                await dialog.dismiss()
-
-        self.page.on("dialog", on_dialog)
-        try:
-            async with self.page.expect_navigation(wait_until="domcontentloaded") as nav:
-                await (await self.el(screen, button)).click()
-            response = await nav.value
-        finally:
-            self.page.remove_listener("dialog", on_dialog)
-        if self.on_login_page():
-            raise SessionExpired()
-        if response is not None and response.status >= 500:
-            self.check_response(response, what)
-        return response
 
     async def _alert(self) -> str:
         if await self.present("case", "error"):
@@ -151,10 +130,10 @@ class CaseSystem(Driver):
             household = Source("casesystem", "Sökande och hushåll", seen)
             sedan = await self.text("household", "bistand_sedan")
             app_type = await self.text("household", "application_type")
-            members = tuple(
-                Member(row["pnr"], self._role(row["role"]), birth_date_from_pnr(row["pnr"]),
-                       lunch_i_forskola=row["lunch"] == "Ja", source=household)
-                for row in await self.read_table("household", "members"))
+            rows = await self.read_table("household", "members")
+            members = tuple(Member(row["pnr"], self._role(row["role"]), birth_date_from_pnr(row["pnr"]),
+                                   lunch_i_forskola=row["lunch"] == "Ja", source=household) for row in rows)
+            names = tuple(row["name"] for row in rows if row.get("name"))
 
             await self.goto(f"/arende/{case_id}/ansokan")
             source = Source("casesystem", "Ansökan", seen)
@@ -166,7 +145,7 @@ class CaseSystem(Driver):
                             for row in await self.read_table("application", "incomes"))
             application = Application(case_id, app_type, period,  # type: ignore[arg-type]
                                       bistand_sedan=None if sedan in ("", "–") else sedan, source=source)
-            return CaseRecord(application, members, costs, incomes, status)
+            return CaseRecord(application, members, costs, incomes, status, names)
         return await self.with_session(action)
 
     def _role(self, text: str) -> str:
@@ -211,7 +190,7 @@ class CaseSystem(Driver):
             for key in FIELD_KEYS:
                 if key in values:
                     await (await self.el("calc_form", key)).fill(amount_text(values[key]))
-            response = await self._submit("calc_form", "save", f"save calculation {case_id}")
+            response = await self.submit("calc_form", "save", f"save calculation {case_id}")
             await self._check_saved(response, "the calculation")
         await self.with_session(action)
 
@@ -235,7 +214,7 @@ class CaseSystem(Driver):
         async def action() -> None:
             await self.goto(f"/arende/{case_id}/journal")
             await (await self.el("journal", "new_note")).fill(text)
-            response = await self._submit("journal", "save", f"journal note {case_id}")
+            response = await self.submit("journal", "save", f"journal note {case_id}")
             await self._check_saved(response, "the journal note")
         await self.with_session(action)
 
@@ -249,7 +228,7 @@ class CaseSystem(Driver):
                 return await self._status_here()
             box = await self.el("decision", "needs_completion")
             await box.set_checked(needs_completion)
-            response = await self._submit("decision", "park", f"park {case_id}", dialog_text=case_id)
+            response = await self.submit("decision", "park", f"park {case_id}", dialog_text=case_id)
             if response is not None and response.status >= 400:
                 alert = await self._alert()
                 if ALREADY_PARKED_TEXT not in alert:
@@ -264,7 +243,7 @@ class CaseSystem(Driver):
             if await self._status_here() in HANDLED_STATUSES:
                 return await self._status_here()
             await (await self.el("decision", "manual_reason")).fill(reason[:500])
-            response = await self._submit("decision", "manual", f"manual handling {case_id}")
+            response = await self.submit("decision", "manual", f"manual handling {case_id}")
             if response is not None and response.status >= 400:
                 alert = await self._alert()
                 if ALREADY_MANUAL_TEXT not in alert:

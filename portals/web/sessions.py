@@ -19,7 +19,6 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from portals.web.context import PortalContext
 
 MAX_FAILED_LOGINS = 5
-LOGIN_CSRF_COOKIE = "login_csrf"
 
 
 @dataclass
@@ -39,6 +38,12 @@ class NotLoggedIn(Exception):
 
 def cookie_name(ctx: PortalContext) -> str:
     return f"{ctx.name}_sid"
+
+
+def login_csrf_cookie(ctx: PortalContext) -> str:
+    # Per portal: browsers share cookies between ports of one host, and the sandbox serves every portal on
+    # 127.0.0.1, where real portals each have a host of their own.
+    return f"{ctx.name}_login_csrf"
 
 
 def current_session(ctx: PortalContext, request: Request) -> Session:
@@ -89,13 +94,13 @@ async def login_page(ctx: PortalContext, request: Request, message: str = "", st
     html = ctx.render("login.html", csrf=token, message=message,
                       next=request.query_params.get("next", ""))
     response = HTMLResponse(html, status_code=status)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax")
+    response.set_cookie(login_csrf_cookie(ctx), token, httponly=True, samesite="lax")
     return response
 
 
 async def login_submit(ctx: PortalContext, request: Request) -> Response:
     form = await request.form()
-    cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE)
+    cookie_token = request.cookies.get(login_csrf_cookie(ctx))
     if not cookie_token or not secrets.compare_digest(str(form.get("csrf", "")), cookie_token):
         return await login_page(ctx, request, "Inloggningsformuläret har gått ut. Försök igen.", 403)
     username = str(form.get("anvandarnamn", "")).strip()
@@ -127,7 +132,7 @@ async def login_submit(ctx: PortalContext, request: Request) -> Response:
     target = next_path if acknowledged else "/driftmeddelande?next=" + quote(next_path)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(cookie_name(ctx), token, httponly=True, samesite="lax")
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    response.delete_cookie(login_csrf_cookie(ctx))
     return response
 
 

@@ -1,0 +1,79 @@
+"""The journal note a caseworker reads: every figure, where it came from, and why the case was or was not
+fully prepared. Pure text, so it is tested without a browser and reads the same in every channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+NOTE_MARKER_PREFIX = "casebot-ref:"
+
+OUTCOME_TEXT = {
+    "auto": "Fullständigt förberedd – alla fält ifyllda",
+    "partial": "Delvis förberedd – vissa fält lämnade tomma för handläggare",
+    "manual": "Manuell handläggning – roboten har inte fyllt i beräkningen",
+}
+
+
+@dataclass(frozen=True)
+class NoteLine:
+    label: str
+    amount: int | None  # None: left empty for the caseworker
+    rule: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NoteReason:
+    code: str
+    text: str
+
+
+def note_marker(case_id: str, period: str) -> str:
+    """A line that identifies the robot's note for this case and period, so it is never written twice."""
+    return f"{NOTE_MARKER_PREFIX}{case_id}:{period}"
+
+
+def _kr(amount: int) -> str:
+    return f"{amount:,}".replace(",", " ") + " kr"
+
+
+def compose_note(case_id: str, period: str, outcome: str, lines: Sequence[NoteLine],
+                 reasons: Sequence[NoteReason], totals: dict[str, int] | None, run_label: str) -> str:
+    parts = [f"Förberett av casebot ({run_label}) för period {period}.",
+             f"Utfall: {OUTCOME_TEXT[outcome]}."]
+    if reasons:
+        parts.append("Skäl till att en handläggare behöver titta:")
+        parts.extend(f"  - {r.text} [{r.code}]" for r in reasons)
+    if lines:
+        parts.append("Belopp och källor:")
+        for line in lines:
+            shown = _kr(line.amount) if line.amount is not None else "lämnat tomt"
+            source = "; ".join(line.sources) if line.sources else "–"
+            parts.append(f"  - {line.label}: {shown}. {line.rule}. Källa: {source}")
+    if totals:
+        parts.append(
+            "Summa norm {}, kostnader {}, inkomster {}; att betala enligt beräkningen {}.".format(
+                _kr(totals["summa_norm"]), _kr(totals["summa_kostnader"]), _kr(totals["summa_inkomster"]),
+                _kr(totals["att_betala"])))
+    parts.append("Roboten har varken signerat eller avslagit något; beslutet fattas av handläggaren.")
+    parts.append(note_marker(case_id, period))
+    return "\n".join(parts)
+
+
+def note_from_preparation(case_id: str, period: str, preparation: Any, run_label: str) -> str:
+    """The note for a prepared case: every calculation line (left-empty ones marked), the triage reasons and,
+    for a fully prepared case, the totals. `preparation` is a `bot.calc.prepare.Preparation`."""
+    calc = preparation.calculation
+    left_empty = set(preparation.left_empty)
+    lines = []
+    if calc is not None:
+        for line in calc.lines:
+            shown = None if line.field in left_empty else line.amount
+            rule = line.rule if shown is not None else f"Robotens förslag {line.amount} kr: {line.rule}"
+            lines.append(NoteLine(line.label, shown, rule, tuple(str(s) for s in line.sources)))
+    reasons = [NoteReason(r.code, r.text_sv) for r in preparation.triage.reasons]
+    totals = calc.totals if calc is not None and preparation.outcome == "auto" else None
+    return compose_note(case_id, period, preparation.outcome, lines, reasons, totals, run_label)

@@ -1,0 +1,78 @@
+"""Step 1 of a case: read the application from the case system, then ask the agencies, in parallel.
+
+Each agency has its own page in the worker's browser context, so the four look-ups for one case run at the same
+time; within one agency the household's members are asked one after another on that page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from bot.drivers.af import Af
+from bot.drivers.casesystem import CaseRecord, CaseSystem
+from bot.drivers.csn import Csn
+from bot.drivers.fk import Fk
+from bot.drivers.skv import Skv, build_register
+from bot.facts import CaseFacts, Member, NoAnswer, Register
+
+T = TypeVar("T")
+
+ADULT_ROLES = ("sokande", "medsokande")
+
+
+@dataclass
+class Drivers:
+    """One worker's drivers, each on its own page of the worker's browser context."""
+
+    casesystem: CaseSystem
+    skv: Skv
+    fk: Fk
+    af: Af
+    csn: Csn
+
+    def all(self) -> tuple[CaseSystem, Skv, Fk, Af, Csn]:
+        return (self.casesystem, self.skv, self.fk, self.af, self.csn)
+
+    def set_context(self, case_id: str | None, step: str | None) -> None:
+        for driver in self.all():
+            driver.case_id, driver.step = case_id, step
+
+
+async def _each(members: Sequence[Member], ask: Callable[[Member], Awaitable[T]]) -> tuple[T, ...]:
+    return tuple([await ask(m) for m in members])
+
+
+async def gather_all(*jobs: Awaitable[object]) -> list[object]:
+    """Run the look-ups together; if one fails, wait for the others to stop before raising, so no page is left
+    mid-navigation when the next case starts on it."""
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+async def collect(drivers: Drivers, case_id: str) -> tuple[CaseRecord, CaseFacts]:
+    record = await drivers.casesystem.read_case(case_id)
+    members = record.members
+    period = record.application.period
+    applicant = next(m for m in members if m.role == "sokande")
+    # FK and CSN for every declared member (their incomes count; a gap for anyone must reach the triage), SKV for
+    # every member (protected identity), AF for the adults (job-seeker status is about them).
+    skv_answers, fk, csn, af = await gather_all(
+        _each(members, lambda m: drivers.skv.lookup(m.pnr)),
+        _each(members, lambda m: drivers.fk.payments(m.pnr, period)),
+        _each(members, lambda m: drivers.csn.payments(m.pnr)),
+        _each([m for m in members if m.role in ADULT_ROLES], lambda m: drivers.af.status(m.pnr)),
+    )
+    register: Register | NoAnswer = build_register(skv_answers, applicant.pnr)  # type: ignore[arg-type]
+    facts = CaseFacts(
+        application=record.application, members=members, costs=record.costs, incomes=record.incomes,
+        register=register, fk=fk, csn=csn, af=af,  # type: ignore[arg-type]
+        collected_at=datetime.now())
+    return record, facts
+

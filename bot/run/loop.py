@@ -1,0 +1,233 @@
+"""The nightly run, REFramework-style: init → get work → process each item → end.
+
+- Init: open (or continue) the run in the store, log in lazily per worker.
+- Get work: list the case system's new applications (and cases an earlier run left half-done) as work items.
+- Process: N workers, each with its own browser context and logins, claim items from the store with a lease.
+  A business outcome (the data says a human decides) completes the item; a system exception is retried with
+  back-off up to the configured attempts, then the item is failed with its error code and runbook. A code that
+  makes every further case fail the same way (wrong password, locked account, missing norm table) stops the run.
+- End: finish the run record and return its summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from loguru import logger
+from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Error as PlaywrightError
+
+from bot.browser.artifacts import purge_older_than
+from bot.browser.launch import launch_chromium
+from bot.browser.worker import WorkerBrowser
+from bot.calc import load_guidelines, load_norms
+from bot.calc.guidelines import Guidelines
+from bot.calc.norms import NormTables
+from bot.config import PORTAL_NAMES, Config
+from bot.drivers.af import Af
+from bot.drivers.base import DriftNotice, Driver, PortalAccount
+from bot.drivers.casesystem import IN_PROGRESS, NEW, CaseSystem
+from bot.drivers.csn import Csn
+from bot.drivers.fk import Fk
+from bot.drivers.skv import Skv
+from bot.errors import CasebotError, ErrorCode, SystemException
+from bot.log import case_context
+from bot.paths import SELECTORS_DIR
+from bot.run.collect import Drivers
+from bot.run.process import CaseJob, process_case
+from bot.selectors.load import load_all
+from bot.selectors.model import SelectorFile
+from bot.store.base import Store
+from bot.store.models import NewWorkItem, RunSummary, WorkItem
+
+DRIVER_CLASSES: dict[str, type[Driver]] = {"casesystem": CaseSystem, "skv": Skv, "fk": Fk, "af": Af, "csn": Csn}
+
+
+@dataclass
+class RunOptions:
+    """What one run does beyond the config: a limit for trials, a stop signal for a graceful shutdown."""
+
+    limit: int | None = None
+    resume: bool = True
+    run_id: str | None = None  # for a new run: the id the log file already carries
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    headless: bool = True
+    lease_s: float = 600.0
+    # Told (cases finished in this run, cases in the run) after every case: the demo's progress bar.
+    on_progress: Callable[[int, int], None] | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    summary: RunSummary
+    stopped_by: CasebotError | None = None
+    drift: list[DriftNotice] = field(default_factory=list)
+
+
+class Night:
+    """One run of the robot over the case system's inbox."""
+
+    def __init__(self, config: Config, store: Store, passwords: dict[str, str], *,
+                 selectors: dict[str, SelectorFile] | None = None, options: RunOptions | None = None,
+                 guidelines: Guidelines | None = None, norms: NormTables | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.passwords = passwords
+        self.selectors = selectors if selectors is not None else load_all(config.selectors_dir or SELECTORS_DIR)
+        self.options = options or RunOptions()
+        self.guidelines = guidelines or load_guidelines(config.guidelines)
+        self.norms = norms or load_norms()
+        self.stop_error: CasebotError | None = None
+        self.drift: list[DriftNotice] = []
+        self.run_id = ""
+
+    # -- init -----------------------------------------------------------------------------------------
+    def drivers_for(self, worker: WorkerBrowser, pages: dict[str, object]) -> Drivers:
+        made = {}
+        for name in PORTAL_NAMES:
+            portal = self.config.portals[name]
+            made[name] = DRIVER_CLASSES[name](
+                portal=name, base_url=portal.url, page=pages[name], selectors=self.selectors[name],  # type: ignore[arg-type]
+                account=PortalAccount(portal.username, self.passwords[name]),
+                timeout_s=self.config.timeouts.element_s)
+        return Drivers(**made)  # type: ignore[arg-type]
+
+    async def open_worker(self, browser: Browser, worker_id: str) -> tuple[WorkerBrowser, Drivers]:
+        artifacts = self.config.data_dir / "artifacts"
+        worker = await WorkerBrowser.open(browser, worker_id, artifacts,
+                                          default_timeout_ms=int(self.config.timeouts.page_s * 1000))
+        pages = {name: await worker.page(name) for name in PORTAL_NAMES}
+        return worker, self.drivers_for(worker, pages)
+
+    # -- get work -------------------------------------------------------------------------------------
+    async def fetch_work(self, drivers: Drivers) -> int:
+        """New applications, plus cases an earlier run left under way (saved but not parked)."""
+        cs = drivers.casesystem
+        rows = await cs.list_inbox(NEW)
+        for row in await cs.list_inbox(IN_PROGRESS):
+            earlier = self.store.latest_item_for_case(row.case_id, row.period, exclude_run=self.run_id)
+            if earlier is not None and earlier.state != "done":
+                rows.append(row)
+        if self.options.limit is not None:
+            rows = rows[: self.options.limit]
+        added = self.store.add_work_items(self.run_id, [NewWorkItem(r.case_id, r.period, r.pnr) for r in rows])
+        logger.info("inbox: {} case(s) to prepare, {} new to this run", len(rows), added)
+        return added
+
+    # -- process --------------------------------------------------------------------------------------
+    async def work(self, browser: Browser, worker_id: str) -> None:
+        worker, drivers = await self.open_worker(browser, worker_id)
+        try:
+            while not self.options.stop.is_set() and self.stop_error is None:
+                item = self.store.claim_next(self.run_id, worker_id, self.options.lease_s,
+                                             max_attempts=self.config.retries.max_attempts)
+                if item is None:
+                    if not self._waiting_items():
+                        return
+                    await asyncio.sleep(0.5)  # an item is waiting for its back-off
+                    continue
+                await self.process(worker, drivers, item)
+        finally:
+            self.drift.extend(n for d in drivers.all() for n in d.drift)
+            await worker.close()
+
+    def _waiting_items(self) -> bool:
+        return any(i.state == "new" for i in self.store.items(self.run_id, "new"))
+
+    async def process(self, worker: WorkerBrowser, drivers: Drivers, item: WorkItem) -> None:
+        job = CaseJob(self.store, item, drivers, self.guidelines, self.norms, run_label=f"körning {self.run_id}")
+        drift_before = [len(d.drift) for d in drivers.all()]
+        with case_context(item.case_id, step="start"):
+            try:
+                async with worker.case_trace(item.case_id, trace=item.attempts > 1):
+                    result = await asyncio.wait_for(process_case(job), timeout=self.config.timeouts.case_s)
+            except CasebotError as exc:
+                self._failed(item, exc)
+            except TimeoutError:
+                self._failed(item, SystemException(ErrorCode.PORTAL_SLOW, f"the case took longer than "
+                                                   f"{self.config.timeouts.case_s:.0f} s", case_id=item.case_id))
+            except PlaywrightError as exc:
+                message = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+                code = ErrorCode.BROWSER_CRASHED if "closed" in message.lower() else ErrorCode.PORTAL_SLOW
+                self._failed(item, SystemException(code, message, case_id=item.case_id,
+                                                   step=job.steps_done[-1] if job.steps_done else "collect"))
+            else:
+                self.store.complete(item, result.outcome, amount=result.amount, reasons=result.reasons,
+                                    empty_fields=result.empty_fields, pnr=result.pnr)
+                logger.info("{}: done, outcome {}", item.case_id, result.outcome)
+            self._record_drift(item, drivers, drift_before)
+        if self.options.on_progress is not None:
+            summary = self.store.run_summary(self.run_id)
+            self.options.on_progress(summary.total - summary.open, summary.total)
+
+    def _record_drift(self, item: WorkItem, drivers: Drivers, before: list[int]) -> None:
+        notices = [n for d, start in zip(drivers.all(), before, strict=True) for n in d.drift[start:]]
+        for notice in notices:
+            where = f"{notice.portal}/{notice.screen}/{notice.element}"
+            self.store.record_event(self.run_id, "WARNING", f"selector drift: {where} matched by fallback "
+                                    f"#{notice.strategy_index} ({notice.strategy})",
+                                    case_id=item.case_id, code="SELECTOR_DRIFT",
+                                    data={"kind": "drift", "portal": notice.portal, "screen": notice.screen,
+                                          "element": notice.element, "strategy": notice.strategy})
+
+    def _failed(self, item: WorkItem, exc: CasebotError) -> None:
+        exc.with_context(item.case_id)
+        retryable = getattr(exc, "retryable", False)
+        delay = self.config.retries.delay_s(item.attempts)
+        updated = self.store.fail(item, exc.code, exc.message, retryable=retryable,
+                                  max_attempts=self.config.retries.max_attempts, retry_in_s=delay, step=exc.step)
+        again = updated.state == "new"
+        logger.error("{}{}", exc, f" (attempt {item.attempts}, retrying in {delay:.0f} s)" if again else "")
+        self.store.record_event(self.run_id, "ERROR", str(exc), case_id=item.case_id, code=exc.code.value,
+                                data={"step": exc.step, "runbook": exc.runbook, "will_retry": again})
+        if exc.code.stops_run:
+            self.stop_error = exc
+            logger.critical("stopping the run: {}", exc)
+
+    # -- the whole night ------------------------------------------------------------------------------
+    async def run(self) -> RunResult:
+        run = self.store.open_run(self.config.summary(), run_id=self.options.run_id, resume=self.options.resume)
+        self.run_id = run.id
+        if run.resumed:
+            released = self.store.release_leases(run.id)
+            logger.info("continuing run {} ({} case(s) were in progress when it stopped)", run.id, released)
+        else:
+            logger.info("run {} started", run.id)
+        purge_older_than(self.config.data_dir / "artifacts", self.config.retention.traces_days)
+        async with async_playwright() as pw:
+            browser = await launch_chromium(pw, headless=self.options.headless)
+            try:
+                await self._fetch(browser)
+                if self.stop_error is None:
+                    workers = [self.work(browser, f"w{i + 1}") for i in range(self.config.workers)]
+                    await asyncio.gather(*workers)
+            finally:
+                with contextlib.suppress(Exception):
+                    await browser.close()
+        status = "failed" if self.stop_error else ("aborted" if self.options.stop.is_set() else "finished")
+        if status != "aborted":
+            self.store.finish_run(run.id, status)
+        summary = self.store.run_summary(run.id)
+        return RunResult(run.id, summary, self.stop_error, self.drift)
+
+    async def _fetch(self, browser: Browser) -> None:
+        worker, drivers = await self.open_worker(browser, "fetch")
+        try:
+            await self.fetch_work(drivers)
+        except CasebotError as exc:
+            self.stop_error = exc
+            logger.critical("cannot read the inbox: {}", exc)
+            self.store.record_event(self.run_id, "CRITICAL", str(exc), code=exc.code.value,
+                                    data={"step": "fetch", "runbook": exc.runbook})
+        finally:
+            self.drift.extend(n for d in drivers.all() for n in d.drift)
+            await worker.close()
+
+
+def run_night(config: Config, store: Store, passwords: dict[str, str], **kwargs: object) -> RunResult:
+    return asyncio.run(Night(config, store, passwords, **kwargs).run())  # type: ignore[arg-type]
+

@@ -1,0 +1,189 @@
+"""One work item, start to end: collect → triage → compute → fill/save → verify → note → park.
+
+Every step is checkpointed in the store, and every step that writes to the case system first looks at what the
+case system already holds, so running a case again after a crash at any point does the rest and nothing twice:
+- a case already parked or in manual handling is recognised by its status and not touched again;
+- the note carries a marker line (`casebot-ref:<case>:<period>`) and is written only if no note has it;
+- a saved form counts for nothing until it is read back equal to what was meant and the case is parked: only
+  then is the work item done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from loguru import logger
+
+from bot.calc.errors import CalcInputError, NormTableMissing
+from bot.calc.fields import ALL_FIELDS
+from bot.calc.guidelines import Guidelines
+from bot.calc.norms import NormTables
+from bot.calc.prepare import Preparation, prepare
+from bot.drivers.casesystem import HANDLED_STATUSES, MANUAL, PARKED
+from bot.errors import CasebotError, ErrorCode, SystemException
+from bot.facts import CaseFacts
+from bot.masking import masked_names
+from bot.note import note_from_preparation, note_marker
+from bot.run.collect import Drivers, collect
+from bot.store.base import Store
+from bot.store.models import WorkItem
+
+MANUAL_REASON_MAX = 500  # the case system's limit on the reason field
+
+
+@dataclass
+class CaseResult:
+    outcome: str
+    amount: int | None
+    reasons: list[dict[str, str]]
+    empty_fields: list[str]
+    pnr: str | None = None
+    already_handled: bool = False
+
+
+@dataclass
+class CaseJob:
+    store: Store
+    item: WorkItem
+    drivers: Drivers
+    guidelines: Guidelines
+    norms: NormTables
+    run_label: str
+    steps_done: list[str] = field(default_factory=list)
+
+    @property
+    def case_id(self) -> str:
+        return self.item.case_id
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Name the step in every error raised inside it, so the operator reads which case and which step."""
+        self.drivers.set_context(self.case_id, name)
+        try:
+            yield
+        except CasebotError as exc:
+            exc.with_context(self.case_id, name)
+            raise
+
+    def checkpoint(self, step: str, data: Any = None) -> None:
+        self.store.checkpoint(self.item, step, data)
+        self.steps_done.append(step)
+
+
+def reasons_of(preparation: Preparation) -> list[dict[str, str]]:
+    return [{"code": r.code, "text": r.text_sv, "outcome": r.outcome} for r in preparation.triage.reasons]
+
+
+def manual_reason_text(preparation: Preparation) -> str:
+    text = "casebot: " + " | ".join(f"{r.text_sv} [{r.code}]" for r in preparation.triage.reasons)
+    return text if len(text) <= MANUAL_REASON_MAX else text[: MANUAL_REASON_MAX - 1] + "…"
+
+
+def intended_form(preparation: Preparation) -> dict[str, int | None]:
+    """What the form must show after the save: the values to fill, None (empty) for the rest."""
+    return {key: preparation.to_fill.get(key) for key in ALL_FIELDS}
+
+
+def readback_differences(preparation: Preparation, shown: dict[str, int | None]) -> list[str]:
+    """Every field (and, for a complete calculation, every total) whose read-back value is not the meant one."""
+    wanted: dict[str, int | None] = intended_form(preparation)
+    if preparation.outcome == "auto" and preparation.calculation is not None:
+        wanted.update(preparation.calculation.totals)
+    return [f"{key}: meant {wanted[key]!r}, form shows {shown.get(key)!r}"
+            for key in wanted if shown.get(key) != wanted[key]]
+
+
+def _earlier_result(job: CaseJob) -> dict[str, Any] | None:
+    """What an earlier attempt of this item decided, if it got that far."""
+    for cp in reversed(job.store.checkpoints(job.item)):
+        if cp.step == "triage" and isinstance(cp.data, dict):
+            return cp.data
+    return None
+
+
+async def process_case(job: CaseJob) -> CaseResult:
+    cs = job.drivers.casesystem
+    with job.step("collect"):
+        status = await cs.status(job.case_id)
+        if status in HANDLED_STATUSES:
+            return _already_handled(job, status)
+        record, facts = await collect(job.drivers, job.case_id)
+    job.checkpoint("collect", {"members": len(facts.members), "status": record.status})
+    # From here on the household's names are known; every log sink masks them.
+    with masked_names(record.names):
+        return await _prepare_and_hand_over(job, facts)
+
+
+async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
+    cs = job.drivers.casesystem
+    case_id = job.case_id
+    applicant = next(m.pnr for m in facts.members if m.role == "sokande")
+
+    with job.step("triage"):
+        try:
+            preparation = prepare(facts, job.guidelines, job.norms)
+        except NormTableMissing as exc:
+            raise SystemException(ErrorCode.NORM_TABLE_MISSING, str(exc)) from exc
+        except CalcInputError as exc:
+            # Data the rules cannot calculate although no rule sent it to a human: a human it is.
+            raise SystemException(ErrorCode.DATA_MISMATCH, f"the case cannot be calculated: {exc}",
+                                  retryable=False) from exc
+    outcome = preparation.outcome
+    reasons = reasons_of(preparation)
+    empty = list(preparation.left_empty)
+    amount = preparation.calculation.att_betala if outcome == "auto" and preparation.calculation else None
+    job.checkpoint("triage", {"outcome": outcome, "reasons": reasons, "empty_fields": empty, "amount": amount})
+    logger.info("{}: {} ({})", case_id, outcome, ", ".join(r["code"] for r in reasons) or "no reasons")
+
+    if outcome != "manual":
+        with job.step("fill"):
+            await cs.fill_calculation(case_id, intended_form(preparation))
+        job.checkpoint("save")
+        with job.step("verify"):
+            shown = await cs.read_calculation(case_id)
+            differences = readback_differences(preparation, shown)
+            if differences:
+                raise SystemException(ErrorCode.READBACK_MISMATCH, "; ".join(differences))
+        job.checkpoint("verify")
+
+    with job.step("note"):
+        marker = note_marker(case_id, facts.application.period)
+        if any(marker in text for text in await cs.journal_texts(case_id)):
+            logger.info("{}: the note is already in the journal (an earlier attempt wrote it)", case_id)
+        else:
+            await cs.add_journal_note(case_id, note_from_preparation(case_id, facts.application.period,
+                                                                     preparation, job.run_label))
+    job.checkpoint("note")
+
+    with job.step("park"):
+        if outcome == "manual":
+            final = await cs.set_manual(case_id, manual_reason_text(preparation))
+            expected = MANUAL
+        else:
+            final = await cs.park(case_id, needs_completion=outcome == "partial")
+            expected = PARKED
+        if final != expected:
+            raise SystemException(ErrorCode.DATA_MISMATCH, f"after parking the case shows status {final!r}, "
+                                                           f"expected {expected!r}", retryable=False)
+    job.checkpoint("park", {"status": final})
+    return CaseResult(outcome, amount, reasons, empty, pnr=applicant)
+
+
+def _already_handled(job: CaseJob, status: str) -> CaseResult:
+    """The case system says a human owns the case now. If this item's earlier attempt got as far as deciding,
+    it is that attempt's work (it crashed after parking): finish the item with its result. Otherwise someone
+    else handled it: record that, and touch nothing."""
+    earlier = _earlier_result(job)
+    job.checkpoint("park", {"status": status, "found_already": True})
+    if earlier is not None:
+        logger.info("{}: already {} in the case system; finishing the earlier attempt's work", job.case_id, status)
+        return CaseResult(earlier["outcome"], earlier.get("amount"), earlier.get("reasons", []),
+                          earlier.get("empty_fields", []), already_handled=True)
+    logger.info("{}: already {} in the case system by someone else; not touched", job.case_id, status)
+    reason = {"code": "ALREADY_HANDLED", "outcome": "manual",
+              "text": f"Ärendet hade redan status {status} i verksamhetssystemet; roboten ändrade inget"}
+    return CaseResult("manual", None, [reason], [], already_handled=True)
+
