@@ -136,7 +136,7 @@ class Night:
             await worker.close()
 
     def _waiting_items(self) -> bool:
-        return any(i.state == "new" for i in self.store.items(self.run_id, "new"))
+        return bool(self.store.items(self.run_id, "new"))
 
     async def process(self, worker: WorkerBrowser, drivers: Drivers, item: WorkItem) -> None:
         job = CaseJob(self.store, item, drivers, self.guidelines, self.norms, run_label=f"körning {self.run_id}")
