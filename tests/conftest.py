@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.browser.launch import CHROMIUM_ARGS, chromium_path
 from tests.sandbox_proc import Sandbox, start_sandbox
-
-CHROMIUM = "/usr/bin/chromium"
-# Without these, Chromium tries to reach Google's services at start, which this machine's closed network refuses.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +33,8 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # The robot's own launch settings (Debian's Chromium, no calls home), in the sync API the sandbox tests use.
+        chromium = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         try:
             yield chromium
         finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import keyring
 import pytest
@@ -12,6 +11,7 @@ from keyring.backend import KeyringBackend
 from loguru import logger
 
 from bot.masking import clear_secrets
+from tests.clock import FakeClock
 
 
 @pytest.fixture
@@ -58,17 +58,6 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         keyring.set_keyring(previous)
 
 
-class FakeClock:
-    """A clock tests move by hand, shared by several stores on one file."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2024, 12, 1, 2, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture

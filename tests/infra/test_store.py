@@ -15,7 +15,7 @@ import pytest
 from bot.errors import ErrorCode, SystemException
 from bot.masking import masked_names
 from bot.store import LeaseExpired, NewWorkItem, SqliteStore, open_store
-from tests.infra.conftest import FakeClock
+from tests.clock import FakeClock
 
 PERIOD = "2024-12"
 

@@ -7,7 +7,7 @@ import sqlite3
 import stat
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from bot.errors import ErrorCode
 from bot.report import OUTCOME_LABELS, SHEETS, RunNotFound, build_morning_report
 from bot.report.morning import CASE_HEADERS, EVENT_HEADERS
 from bot.store import NewWorkItem, SqliteStore, WorkItem
+from tests.clock import FakeClock
 
 PERIOD = "2024-12"
 RUN_ID = "20241201-020000-test"
@@ -29,17 +30,6 @@ FORMULA_MESSAGE = "=cmd|' /C calc'!A0"
 # Digits on both sides would make it part of a longer number; this catches a bare 10- or 12-digit personnummer.
 UNMASKED_PNR = re.compile(r"(?<!\d)(?:\d{8}|\d{6})[-+]?\d{4}(?!\d)")
 MASKED_PNR = re.compile(r"^(?:\d{8}|\d{6})[-+]XXXX$")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 12, 1, 2, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -58,7 +48,7 @@ def _claim(store: SqliteStore, case_id: str) -> WorkItem:
 @pytest.fixture
 def night(tmp_path: Path) -> Any:
     db = tmp_path / "state" / "casebot.db"
-    clock = Clock()
+    clock = FakeClock()
     with SqliteStore(db, clock=clock) as store:
         store.open_run({"cases": 9}, run_id=RUN_ID, owner="test")
         store.add_work_items(RUN_ID, [

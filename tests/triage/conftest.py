@@ -1,18 +1,5 @@
-"""The packaged default guidelines and norm tables (loaded once; both are immutable)."""
+"""Fixtures shared with the calc tests (tests/calc_data.py)."""
 
-from __future__ import annotations
+from tests.calc_data import guidelines, norms
 
-import pytest
-
-from bot.calc.guidelines import Guidelines, load_guidelines
-from bot.calc.norms import NormTables, load_norms
-
-
-@pytest.fixture(scope="session")
-def guidelines() -> Guidelines:
-    return load_guidelines()
-
-
-@pytest.fixture(scope="session")
-def norms() -> NormTables:
-    return load_norms()
+__all__ = ["guidelines", "norms"]
