@@ -233,13 +233,3 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(problems)
     config = validate(doc, Config, context={"base": path.resolve().parent})
     return config.model_copy(update={"source": path.resolve()})
-
-
-def sandbox_config(home: Path, port_base: int = 8100, **overrides: Any) -> Config:
-    """A config for the local sandbox (see docs/contract.md for its logins), for the demo and tests."""
-    users = {"casesystem": "robot", "skv": "kommun", "fk": "kommun", "af": "kommun", "csn": "kommun"}
-    portals = {name: {"url": f"http://127.0.0.1:{port_base + i}", "username": users[name]}
-               for i, name in enumerate(PORTAL_NAMES)}
-    data = {"data_dir": "data", "log_dir": "logs", "portals": portals, **overrides}
-    return Config.model_validate(data, context={"base": home.resolve()}).model_copy(
-        update={"source": home.resolve() / "config.yaml"})

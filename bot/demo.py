@@ -13,10 +13,8 @@ import shutil
 import time
 from pathlib import Path
 
-from bot.config import Config, sandbox_config
 from bot.run.entry import progress_bar, run_once, summary_lines
-from bot.sandbox import differences_from_oracle, sandbox_environ, start_sandbox
-from bot.store import WorkItem, open_store
+from bot.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 
 
 def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, keep: bool = False) -> int:
@@ -38,7 +36,7 @@ def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, ke
         elapsed = time.monotonic() - started
         print("\n".join(summary_lines(night)))
         print(f"  wall time {elapsed:.1f} s with {workers} worker(s)")
-        handled = [i.case_id for i in _items(config, night.result.run_id) if i.state in ("done", "business_exception")]
+        handled = [i.case_id for i in night.items if i.state in ("done", "business_exception")]
         differences = differences_from_oracle(sandbox, handled)
         print(f"oracle check: {len(handled) - len(differences)} of {len(handled)} handled case(s) exactly as the "
               "sandbox's independent calculation expects")
@@ -54,14 +52,6 @@ def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, ke
         return night.exit_code or (1 if differences else 0)
     finally:
         sandbox.stop()
-
-
-def _items(config: Config, run_id: str) -> list[WorkItem]:
-    store = open_store(config.store_url)
-    try:
-        return store.items(run_id)
-    finally:
-        store.close()
 
 
 def _show_progress(done: int, total: int) -> None:

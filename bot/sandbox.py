@@ -12,10 +12,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-PORTAL_NAMES = ("casesystem", "skv", "fk", "af", "csn")
+from bot.config import PORTAL_NAMES, Config
 
 
 def free_port_base(count: int = len(PORTAL_NAMES)) -> int:
@@ -113,8 +114,18 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str = 
 
 # The sandbox's published training accounts (docs/contract.md): synthetic, valid only against the sandbox. The demo
 # hands them to the robot through the environment, the same way a real deployment hands over real passwords.
+SANDBOX_USERS = {"casesystem": "robot", "skv": "kommun", "fk": "kommun", "af": "kommun", "csn": "kommun"}
 SANDBOX_PASSWORDS = {"casesystem": "robot-pass", "skv": "skv-pass", "fk": "fk-pass", "af": "af-pass",
                      "csn": "csn-pass"}
+
+
+def sandbox_config(home: Path, port_base: int = 8100, **overrides: Any) -> Config:
+    """A robot config for the local sandbox, for the demo and tests: its URLs and training accounts."""
+    portals = {name: {"url": f"http://127.0.0.1:{port_base + i}", "username": SANDBOX_USERS[name]}
+               for i, name in enumerate(PORTAL_NAMES)}
+    data = {"data_dir": "data", "log_dir": "logs", "portals": portals, **overrides}
+    return Config.model_validate(data, context={"base": home.resolve()}).model_copy(
+        update={"source": home.resolve() / "config.yaml"})
 
 
 def sandbox_environ() -> dict[str, str]:

@@ -12,13 +12,12 @@ from bot.browser.launch import launch_chromium
 from bot.browser.worker import WorkerBrowser
 from bot.drivers.base import PortalAccount
 from bot.paths import SELECTORS_DIR
+from bot.sandbox import SANDBOX_PASSWORDS, SANDBOX_USERS
 from bot.selectors.load import load_selector_file
 from bot.selectors.model import SelectorFile
 
-# Sandbox logins (docs/contract.md); test-only, the robot itself reads passwords from the environment/keyring.
-ACCOUNTS = {"casesystem": PortalAccount("robot", "robot-pass"), "skv": PortalAccount("kommun", "skv-pass"),
-            "fk": PortalAccount("kommun", "fk-pass"), "af": PortalAccount("kommun", "af-pass"),
-            "csn": PortalAccount("kommun", "csn-pass")}
+# The sandbox's training accounts; the robot itself reads passwords from the environment or the keyring.
+ACCOUNTS = {name: PortalAccount(SANDBOX_USERS[name], SANDBOX_PASSWORDS[name]) for name in SANDBOX_USERS}
 
 
 @pytest_asyncio.fixture(scope="session")

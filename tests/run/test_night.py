@@ -17,13 +17,13 @@ import openpyxl
 import pytest
 
 from bot.calc.fields import ALL_FIELDS
-from bot.config import Config, sandbox_config
-from bot.drivers.base import PortalAccount
+from bot.config import Config
 from bot.drivers.casesystem import CaseSystem
 from bot.note import NOTE_MARKER_PREFIX
 from bot.run.entry import NightReport, run_once
-from bot.sandbox import Sandbox, differences_from_oracle, sandbox_environ, start_sandbox
+from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.store import NewWorkItem, SqliteStore
+from tests.drivers.conftest import ACCOUNTS
 
 pytestmark = pytest.mark.browser
 
@@ -149,7 +149,7 @@ def test_a_case_saved_but_not_parked_is_finished_by_the_next_run(box: Sandbox, c
             page = await browser.new_page()
             cs = CaseSystem("casesystem", sandbox.url("casesystem"), page,
                             load_selector_file(Path("selectors/casesystem.yaml")),
-                            PortalAccount("robot", "robot-pass"))
+                            ACCOUNTS["casesystem"])
             await cs.fill_calculation(case_id, {"boende": 1, "lon": 99999})
             await browser.close()
 
