@@ -7,7 +7,7 @@ in `with_session`, so an idle-expired session costs one re-login, not the case.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -222,31 +222,30 @@ class CaseSystem(Driver):
     async def park(self, case_id: str, *, needs_completion: bool) -> str:
         """Park for signature (assigned to the case's caseworker). Returns the status after; a case already
         parked is not an error — that is how a rerun after a crash finds it."""
-        async def action() -> str:
-            await self.goto(f"/arende/{case_id}/beslut")
-            if await self._status_here() in HANDLED_STATUSES:
-                return await self._status_here()
-            box = await self.el("decision", "needs_completion")
-            await box.set_checked(needs_completion)
-            response = await self.submit("decision", "park", f"park {case_id}", dialog_text=case_id)
-            if response is not None and response.status >= 400:
-                alert = await self._alert()
-                if ALREADY_PARKED_TEXT not in alert:
-                    await self._check_saved(response, "parking")
-            return await self._status_here()
-        return await self.with_session(action)
+        async def prepare() -> None:
+            await (await self.el("decision", "needs_completion")).set_checked(needs_completion)
+
+        return await self._hand_over(case_id, prepare, "park", "parking", ALREADY_PARKED_TEXT, dialog_text=case_id)
 
     async def set_manual(self, case_id: str, reason: str) -> str:
         """Hand the case to manual handling with the reason (the case system takes at most 500 characters)."""
+        async def prepare() -> None:
+            await (await self.el("decision", "manual_reason")).fill(reason[:500])
+
+        return await self._hand_over(case_id, prepare, "manual", "manual handling", ALREADY_MANUAL_TEXT)
+
+    async def _hand_over(self, case_id: str, prepare: Callable[[], Awaitable[None]], control: str, what: str,
+                         already_text: str, dialog_text: str | None = None) -> str:
+        """The decision tab's actions: nothing if a human already owns the case, else fill in, submit, and take
+        the case system's "already done" answer as done. Returns the status after."""
         async def action() -> str:
             await self.goto(f"/arende/{case_id}/beslut")
-            if await self._status_here() in HANDLED_STATUSES:
-                return await self._status_here()
-            await (await self.el("decision", "manual_reason")).fill(reason[:500])
-            response = await self.submit("decision", "manual", f"manual handling {case_id}")
-            if response is not None and response.status >= 400:
-                alert = await self._alert()
-                if ALREADY_MANUAL_TEXT not in alert:
-                    await self._check_saved(response, "manual handling")
+            status = await self._status_here()
+            if status in HANDLED_STATUSES:
+                return status
+            await prepare()
+            response = await self.submit("decision", control, f"{what} {case_id}", dialog_text=dialog_text)
+            if response is not None and response.status >= 400 and already_text not in await self._alert():
+                await self._check_saved(response, what)
             return await self._status_here()
         return await self.with_session(action)

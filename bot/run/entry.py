@@ -17,7 +17,7 @@ from bot.errors import CasebotError
 from bot.log import new_run_id, setup_logging
 from bot.report import OUTCOME_LABELS, build_morning_report
 from bot.run.loop import Night, RunOptions, RunResult
-from bot.store import open_store
+from bot.store import WorkItem, open_store
 
 
 @dataclass
@@ -25,6 +25,7 @@ class NightReport:
     result: RunResult
     report_path: Path
     log_path: Path
+    items: list[WorkItem]  # the run's work items as the store holds them at the end
 
     @property
     def exit_code(self) -> int:
@@ -60,7 +61,7 @@ async def run_once(config: Config, *, environ: Mapping[str, str] | None = None, 
             report = build_morning_report(store, result.run_id,
                                           config.data_dir / "reports" / f"morning-{result.run_id}.xlsx")
             logger.info("morning report: {}", report)
-            return NightReport(result, report, logs.path)
+            return NightReport(result, report, logs.path, store.items(result.run_id))
         finally:
             logs.close()
     finally:

@@ -86,7 +86,7 @@ class Night:
         self.run_id = ""
 
     # -- init -----------------------------------------------------------------------------------------
-    def drivers_for(self, worker: WorkerBrowser, pages: dict[str, object]) -> Drivers:
+    def drivers_for(self, pages: dict[str, object]) -> Drivers:
         made = {}
         for name in PORTAL_NAMES:
             portal = self.config.portals[name]
@@ -101,7 +101,7 @@ class Night:
         worker = await WorkerBrowser.open(browser, worker_id, artifacts,
                                           default_timeout_ms=int(self.config.timeouts.page_s * 1000))
         pages = {name: await worker.page(name) for name in PORTAL_NAMES}
-        return worker, self.drivers_for(worker, pages)
+        return worker, self.drivers_for(pages)
 
     # -- get work -------------------------------------------------------------------------------------
     async def fetch_work(self, drivers: Drivers) -> int:
@@ -132,8 +132,11 @@ class Night:
                     continue
                 await self.process(worker, drivers, item)
         finally:
-            self.drift.extend(n for d in drivers.all() for n in d.drift)
-            await worker.close()
+            await self._close_worker(worker, drivers)
+
+    async def _close_worker(self, worker: WorkerBrowser, drivers: Drivers) -> None:
+        self.drift.extend(n for d in drivers.all() for n in d.drift)
+        await worker.close()
 
     def _waiting_items(self) -> bool:
         return bool(self.store.items(self.run_id, "new"))
@@ -224,8 +227,7 @@ class Night:
             self.store.record_event(self.run_id, "CRITICAL", str(exc), code=exc.code.value,
                                     data={"step": "fetch", "runbook": exc.runbook})
         finally:
-            self.drift.extend(n for d in drivers.all() for n in d.drift)
-            await worker.close()
+            await self._close_worker(worker, drivers)
 
 
 def run_night(config: Config, store: Store, passwords: dict[str, str], **kwargs: object) -> RunResult:
