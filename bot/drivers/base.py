@@ -13,21 +13,12 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from bot.errors import ErrorCode, SystemException
 from bot.selectors.model import SelectorFile
-from bot.selectors.resolve import ElementNotFound, Resolution, Scope, resolve
+from bot.selectors.page_js import RECORDS_JS
+from bot.selectors.resolve import ElementNotFound, Resolution, Scope, column_keys, resolve
 
 T = TypeVar("T")
 
 LOGIN_PATH = "/login"
-
-
-# Header texts and the cell texts of every body row, read in the page in one call.
-_TABLE_JS = """(table) => {
-  const clean = (el) => (el.innerText || el.textContent || "").replace(/\\s+/g, " ").trim();
-  const head = table.tHead ? Array.from(table.tHead.rows[0].cells).map(clean) : [];
-  const bodies = table.tBodies.length ? Array.from(table.tBodies) : [table];
-  const rows = bodies.flatMap((b) => Array.from(b.rows)).map((r) => Array.from(r.cells).map(clean));
-  return [head, rows];
-}"""
 
 
 class SessionExpired(Exception):
@@ -137,7 +128,7 @@ class Driver:
         return scope
 
     def _record_drift(self, screen: str, name: str, resolution: Resolution) -> None:
-        notice = DriftNotice(self.portal, screen, name, resolution.strategy_index, resolution.strategy.describe())
+        notice = DriftNotice(self.portal, screen, name, resolution.strategy_index, resolution.describe())
         self.drift.append(notice)
         logger.warning("selector drift: {}/{}/{} matched by fallback #{} ({})", self.portal, screen, name,
                        resolution.strategy_index, notice.strategy)
@@ -157,27 +148,23 @@ class Driver:
     async def text(self, screen: str, name: str, timeout_s: float | None = None) -> str:
         return (await (await self.el(screen, name, timeout_s)).inner_text()).strip()
 
-    async def read_table(self, screen: str, name: str) -> list[dict[str, str]]:
-        """The table's body rows as {logical column: cell text}, columns found by the header texts the selector
-        file lists for them (one round trip to the browser, whatever the table's size)."""
+    async def read_records(self, screen: str, name: str) -> list[dict[str, str]]:
+        """A table's body rows, or a list's items, as {logical column: text}; columns are found by the keys the
+        selector file lists for them (header, row header, term, heading). One round trip, whatever the size."""
         element = self.selectors.element(screen, name)
-        table = await self.el(screen, name)
-        headers, rows = await table.evaluate(_TABLE_JS)
-        index: dict[str, int] = {}
-        for column, texts in element.columns.items():
-            found = next((headers.index(t) for t in texts if t in headers), None)
-            if found is None:
-                raise self.fail(ErrorCode.SELECTOR_MISSING,
-                                f"screen '{screen}', table '{name}': no column {texts} among the headers {headers}")
-            index[column] = found
-        return [{column: row[i] if i < len(row) else "" for column, i in index.items()}
-                for row in rows if len(row) >= len(headers)]  # a colspan row ("Inga …") is not data
+        found = await (await self.el(screen, name)).evaluate(RECORDS_JS)
+        keys, missing = column_keys(element, found["keys"])
+        if missing and (found["records"] or found["keys"]):  # an empty list has nothing to check
+            raise self.fail(ErrorCode.SELECTOR_MISSING, f"screen '{screen}', '{name}': no "
+                            f"{'; '.join(f'{c} {k}' for c, k in missing.items())} among {found['keys']}")
+        return [{column: record.get(key, "") for column, key in keys.items()} for record in found["records"]]
 
     async def present(self, screen: str, name: str, timeout_s: float = 0.0) -> bool:
         """Whether an element is there now (no error): for branching on optional screens."""
         element = self.selectors.element(screen, name)
         try:
-            await resolve(self.scope_for(screen), screen, name, element, timeout_s=timeout_s)
+            # No fingerprint search: presence is polled often, and a missing optional element is the usual answer.
+            await resolve(self.scope_for(screen), screen, name, element, timeout_s=timeout_s, fingerprint=False)
         except ElementNotFound:
             return False
         return True

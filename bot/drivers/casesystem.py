@@ -99,7 +99,7 @@ class CaseSystem(Driver):
             page_no = 1
             while True:
                 await self.goto(f"/inkorg?status={status}&sida={page_no}")
-                for row in await self.read_table("inbox", "table"):
+                for row in await self.read_records("inbox", "table"):
                     if row["case_id"]:
                         rows.append(InboxRow(row["case_id"], row["pnr"], row["type"], row["period"], row["status"]))
                 if not await self.present("inbox", "next_page"):
@@ -130,7 +130,7 @@ class CaseSystem(Driver):
             household = Source("casesystem", "Sökande och hushåll", seen)
             sedan = await self.text("household", "bistand_sedan")
             app_type = await self.text("household", "application_type")
-            rows = await self.read_table("household", "members")
+            rows = await self.read_records("household", "members")
             members = tuple(Member(row["pnr"], self._role(row["role"]), birth_date_from_pnr(row["pnr"]),
                                    lunch_i_forskola=row["lunch"] == "Ja", source=household) for row in rows)
             names = tuple(row["name"] for row in rows if row.get("name"))
@@ -139,10 +139,10 @@ class CaseSystem(Driver):
             source = Source("casesystem", "Ansökan", seen)
             period = await self.text("application", "period")
             costs = tuple(DeclaredCost(row["code"], self._kr(row["amount"], f"cost {row['code']}"), source)
-                          for row in await self.read_table("application", "costs"))
+                          for row in await self.read_records("application", "costs"))
             incomes = tuple(DeclaredIncome(row["pnr"], row["code"], self._kr(row["amount"], f"income {row['code']}"),
                                            source)
-                            for row in await self.read_table("application", "incomes"))
+                            for row in await self.read_records("application", "incomes"))
             application = Application(case_id, app_type, period,  # type: ignore[arg-type]
                                       bistand_sedan=None if sedan in ("", "–") else sedan, source=source)
             return CaseRecord(application, members, costs, incomes, status, names)
@@ -207,7 +207,7 @@ class CaseSystem(Driver):
     async def journal_texts(self, case_id: str) -> list[str]:
         async def action() -> list[str]:
             await self.goto(f"/arende/{case_id}/journal")
-            return [row["text"] for row in await self.read_table("journal", "notes")]
+            return [row["text"] for row in await self.read_records("journal", "notes")]
         return await self.with_session(action)
 
     async def add_journal_note(self, case_id: str, text: str) -> None:

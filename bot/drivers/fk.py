@@ -79,7 +79,7 @@ class Fk(Driver):
             return FkAnswer(pnr, (), source)
         if outcome == "notice":
             return self._from_notice(pnr, response.status, await self.text("result", "notice", 0), source)
-        rows = await self.read_table("result", "payments")
+        rows = await self.read_records("result", "payments")
         return FkAnswer(pnr, tuple(self._payment(row) for row in rows), source)
 
     async def _ask(self) -> Response:

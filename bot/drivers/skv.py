@@ -116,7 +116,7 @@ class Skv(Driver):
             return self._from_notice(pnr, await self.text("result", "notice", timeout_s=0), source)
         if await self.present("result", "no_address"):
             return SkvPerson(pnr, protected=False, at_address=(), source=source)
-        rows = await self.read_table("result", "residents")
+        rows = await self.read_records("result", "residents")
         try:
             residents = residents_from_rows(rows, source)
         except ValueError as exc:

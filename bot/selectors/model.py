@@ -18,7 +18,7 @@ screens:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -59,13 +59,33 @@ class Strategy(BaseModel):
         return f"{self.kind}={getattr(self, self.kind)!r}"
 
 
+class Fingerprint(BaseModel):
+    """What the element looked like when it was recorded. When every strategy fails, the element is looked for
+    by these traits (a stable attribute or its name/label must still match), and the find is reported as drift.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    tag: str | None = None
+    role: str | None = None
+    name: str | None = None        # accessible name (a button's text, a field's label, a table's caption)
+    label: str | None = None       # a form field's <label>, or the row/term label of a value cell (th/dt)
+    near: str | None = None        # the nearest heading or legend before it
+    attributes: dict[str, str] = Field(default_factory=dict)  # stable ones only: name, type, data-testid, href
+    headers: list[str] = Field(default_factory=list)          # a table's column headers when recorded
+
+
 class Element(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strategies: list[Strategy] = Field(min_length=1)
-    fingerprint: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: Fingerprint = Field(default_factory=Fingerprint)
     description: str | None = None
-    # For tables: logical column → the header texts it may carry, so a renamed or moved column is data to edit.
+    # Shown only in some outcomes (an error, an empty result, a spinner): the preflight check reports it as
+    # "not shown" instead of broken when the reference case does not bring it up.
+    conditional: bool = False
+    # For tables and lists of records: logical column → the keys it may carry (a column header, a row header,
+    # a <dt> text, or "(rubrik)" for a card's heading), so a renamed or moved column is data to edit.
     columns: dict[str, list[str]] = Field(default_factory=dict)
 
 

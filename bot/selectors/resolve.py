@@ -13,20 +13,27 @@ from dataclasses import dataclass
 
 from playwright.async_api import FrameLocator, Locator, Page
 
-from bot.selectors.model import Element, Strategy
+from bot.selectors.model import Element, Fingerprint, Strategy
+from bot.selectors.page_js import FIND_BY_FINGERPRINT_JS
 
 Scope = Page | FrameLocator | Locator
+
+
+FINGERPRINT = "fingerprint"
 
 
 @dataclass(frozen=True)
 class Resolution:
     locator: Locator
-    strategy_index: int
-    strategy: Strategy
+    strategy_index: int  # len(strategies) when found by the fingerprint
+    strategy: Strategy | None  # None when found by the fingerprint
 
     @property
     def drifted(self) -> bool:
         return self.strategy_index > 0
+
+    def describe(self) -> str:
+        return FINGERPRINT if self.strategy is None else self.strategy.describe()
 
 
 class ElementNotFound(Exception):
@@ -55,9 +62,10 @@ def locate(scope: Scope, strategy: Strategy) -> Locator:
 
 
 async def resolve(scope: Scope, screen: str, name: str, element: Element, timeout_s: float = 10.0,
-                  poll_s: float = 0.05, on_drift: Callable[[str, str, Resolution], None] | None = None
-                  ) -> Resolution:
-    """Try the strategies in order until one matches exactly one visible element, polling until timeout.
+                  poll_s: float = 0.05, on_drift: Callable[[str, str, Resolution], None] | None = None,
+                  fingerprint: bool = True) -> Resolution:
+    """Try the strategies in order until one matches exactly one visible element, polling until timeout; when
+    none has by then, look for the element by its recorded fingerprint once.
 
     Polling (rather than waiting on the first strategy alone) lets a fallback win as soon as the page has
     rendered, so a changed screen costs one timeout per run at worst, not one per element.
@@ -76,5 +84,39 @@ async def resolve(scope: Scope, screen: str, name: str, element: Element, timeou
                     on_drift(screen, name, resolution)
                 return resolution
         if time.monotonic() >= deadline:
-            raise ElementNotFound(screen, name, tried)
+            healed = await by_fingerprint(scope, element.fingerprint) if fingerprint else None
+            if healed is None:
+                raise ElementNotFound(screen, name, tried + [f"{FINGERPRINT} → no single match"])
+            resolution = Resolution(healed, len(element.strategies), None)
+            if on_drift is not None:
+                on_drift(screen, name, resolution)
+            return resolution
         await asyncio.sleep(poll_s)
+
+
+def column_keys(element: Element, keys: list[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Logical column → the first of its listed keys that the table or list shows, and the columns none of whose
+    keys it shows (those are broken: reading them would mean guessing)."""
+    found: dict[str, str] = {}
+    missing: dict[str, list[str]] = {}
+    for column, wanted in element.columns.items():
+        key = next((k for k in wanted if k in keys), None)
+        if key is None:
+            missing[column] = wanted
+        else:
+            found[column] = key
+    return found, missing
+
+
+async def by_fingerprint(scope: Scope, fingerprint: Fingerprint) -> Locator | None:
+    """The one visible element that still looks like the recorded one, if exactly one does."""
+    if isinstance(scope, Locator) or not (fingerprint.attributes or fingerprint.name or fingerprint.label):
+        return None  # a sub-element scope would need its own index space; the drivers scope by page or frame
+    try:
+        index = await scope.locator(":root").evaluate(FIND_BY_FINGERPRINT_JS, fingerprint.model_dump(),
+                                                      timeout=2000)
+    except Exception:  # noqa: BLE001 - a frame not there (yet) is "not found", reported by the caller
+        return None
+    if index < 0:
+        return None
+    return scope.locator(fingerprint.tag or "*").nth(index)

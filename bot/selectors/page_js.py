@@ -1,0 +1,147 @@
+"""The JavaScript the robot runs inside a portal's page: one definition of "what an element looks like".
+
+The same description serves three jobs, so they can never disagree: the recorder's fingerprint of a clicked
+element, the run's search by fingerprint when every strategy failed, and the reading of tables and lists of
+records (a column is known by the key a caseworker sees: a column header, a row header, a <dt>, a heading).
+"""
+
+from __future__ import annotations
+
+HEADING_KEY = "(rubrik)"  # a record's heading (a card's <h3>) as a column key
+
+# Helpers shared by every script below (prepended to each).
+_COMMON = r"""
+const clean = (el) => ((el && (el.innerText || el.textContent)) || "").replace(/\s+/g, " ").trim();
+const IMPLICIT = {A: "link", BUTTON: "button", TEXTAREA: "textbox", SELECT: "combobox", TABLE: "table",
+  UL: "list", OL: "list", LI: "listitem", NAV: "navigation", DD: "definition", DT: "term", TD: "cell",
+  TH: "columnheader", H1: "heading", H2: "heading", H3: "heading", H4: "heading", H5: "heading", H6: "heading",
+  P: "paragraph", FORM: "form", DIALOG: "dialog"};
+const INPUT_ROLES = {checkbox: "checkbox", radio: "radio", submit: "button", button: "button", reset: "button",
+  search: "searchbox", number: "spinbutton"};
+const roleOf = (el) => {
+  const explicit = el.getAttribute("role");
+  if (explicit) return explicit.split(" ")[0];
+  if (el.tagName === "INPUT") {
+    const type = (el.type || "text").toLowerCase();
+    return INPUT_ROLES[type] || (type === "hidden" ? null : "textbox");
+  }
+  if (el.tagName === "A" && !el.hasAttribute("href")) return null;
+  return IMPLICIT[el.tagName] || null;
+};
+const labelOf = (el) => {
+  if (el.labels && el.labels.length) return clean(el.labels[0]);
+  // A value cell: the row header (th) of its row, or the term (dt) it belongs to.
+  if (el.tagName === "TD") {
+    const th = el.parentElement && el.parentElement.querySelector("th");
+    return th ? clean(th) : null;
+  }
+  if (el.tagName === "DD") {
+    let p = el.previousElementSibling;
+    while (p && p.tagName !== "DT") p = p.previousElementSibling;
+    return p ? clean(p) : null;
+  }
+  return null;
+};
+const nameOf = (el) => {
+  const aria = el.getAttribute("aria-label");
+  if (aria) return aria.trim();
+  const by = el.getAttribute("aria-labelledby");
+  if (by) return by.split(/\s+/).map((id) => clean(document.getElementById(id))).join(" ").trim();
+  if (["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName)) {
+    if (["submit", "button"].includes(el.type)) return el.value || null;
+    return labelOf(el) || el.getAttribute("title") || el.getAttribute("placeholder") || null;
+  }
+  if (el.tagName === "TABLE") { return el.caption ? clean(el.caption) : null; }
+  if (["A", "BUTTON", "H1", "H2", "H3", "H4", "H5", "H6", "TH", "LI", "OPTION"].includes(el.tagName)
+      || ["button", "link", "tab", "menuitem", "status", "heading"].includes(el.getAttribute("role"))) {
+    const text = clean(el); return text.length <= 120 ? text : null;
+  }
+  return null;
+};
+const nearOf = (el) => {
+  // The closest heading or legend before the element, in document order.
+  const all = Array.from(document.querySelectorAll("h1,h2,h3,h4,h5,h6,legend"));
+  let best = null;
+  for (const h of all) {
+    if (h === el || h.contains(el)) continue;
+    if (h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING) best = h; else break;
+  }
+  return best ? clean(best) : null;
+};
+const STABLE = ["name", "type", "data-testid", "placeholder"];
+const attrsOf = (el) => {
+  const out = {};
+  for (const a of STABLE) { const v = el.getAttribute(a); if (v) out[a] = v; }
+  const href = el.getAttribute("href");
+  if (href && !href.startsWith("#") && !href.startsWith("javascript")) out.href = href.split("?")[0];
+  return out;
+};
+const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
+  && getComputedStyle(el).visibility !== "hidden";
+const describe = (el) => ({
+  tag: el.tagName.toLowerCase(), role: roleOf(el), name: nameOf(el), label: labelOf(el), near: nearOf(el),
+  attributes: attrsOf(el), id: el.id || null, text: clean(el).slice(0, 200),
+  headers: el.tagName === "TABLE" && el.tHead ? Array.from(el.tHead.rows[0].cells).map(clean) : [],
+});
+"""
+
+# (root) → description of the element (recorder).
+DESCRIBE_JS = "(el) => {" + _COMMON + "return describe(el); }"
+
+# (root, fp) → the document-order index among `fp.tag` elements of the one visible element that matches the
+# fingerprint best, or -1 when none or several match equally well. A match needs a stable attribute or the
+# name/label to agree; tag and role alone match too many things to heal anything.
+FIND_BY_FINGERPRINT_JS = "(root, fp) => {" + _COMMON + r"""
+  const doc = root.ownerDocument || document;
+  const all = Array.from(doc.querySelectorAll(fp.tag || "*"));
+  let best = -1, bestScore = 0, tie = false;
+  all.forEach((el, index) => {
+    if (!visible(el)) return;
+    if (fp.role && roleOf(el) !== fp.role && !fp.tag) return;
+    let strong = 0, score = 0;
+    const attrs = attrsOf(el);
+    for (const [k, v] of Object.entries(fp.attributes || {})) {
+      if (attrs[k] === v) { score += (k === "type" ? 1 : 3); if (k !== "type") strong += 1; }
+    }
+    if (fp.name && nameOf(el) === fp.name) { score += 2; strong += 1; }
+    if (fp.label && labelOf(el) === fp.label) { score += 2; strong += 1; }
+    if (fp.role && roleOf(el) === fp.role) score += 1;
+    if (fp.near && nearOf(el) === fp.near) score += 1;
+    if (!strong) return;
+    if (score > bestScore) { best = index; bestScore = score; tie = false; }
+    else if (score === bestScore) tie = true;
+  });
+  return tie ? -1 : best;
+}"""
+
+# (root) → {keys, records}: a table with a header row gives one record per body row keyed by the column headers
+# (rows with fewer cells than headers, like "Inga …" colspan rows, are not data); a list (ul/ol) gives one record
+# per item from its label/value pairs (dt/dd, th/td) and its heading; anything else is one record of its pairs.
+RECORDS_JS = "(root) => {" + _COMMON + """
+  const HEADING = """ + repr(HEADING_KEY).replace("'", '"') + r""";
+  const pairs = (el) => {
+    const out = {};
+    el.querySelectorAll("dt").forEach((dt) => {
+      let dd = dt.nextElementSibling; if (dd && dd.tagName === "DD") out[clean(dt)] = clean(dd);
+    });
+    el.querySelectorAll("tr").forEach((tr) => {
+      const th = tr.querySelector(":scope > th"), td = tr.querySelector(":scope > td");
+      if (th && td) out[clean(th)] = clean(td);
+    });
+    const h = el.querySelector("h1,h2,h3,h4,h5,h6"); if (h) out[HEADING] = clean(h);
+    return out;
+  };
+  if (root.tagName === "TABLE" && root.tHead && root.tHead.rows.length) {
+    const head = Array.from(root.tHead.rows[0].cells).map(clean);
+    const bodies = root.tBodies.length ? Array.from(root.tBodies) : [];
+    const rows = bodies.flatMap((b) => Array.from(b.rows)).map((r) => Array.from(r.cells).map(clean));
+    const records = rows.filter((r) => r.length >= head.length)
+      .map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]])));
+    return {keys: head, records};
+  }
+  let records;
+  if (root.tagName === "UL" || root.tagName === "OL") records = Array.from(root.children).map(pairs);
+  else records = [pairs(root)];
+  const keys = Array.from(new Set(records.flatMap((r) => Object.keys(r))));
+  return {keys, records};
+}"""
