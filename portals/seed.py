@@ -6,6 +6,11 @@ re-applications, some of which still end up partly manual for ordinary reasons (
 child eating lunch at preschool in a year without the lower norm figure). `write_world` stores it in the
 schema of `portals/db.py` and lets `portals/oracle.py` work out, from the stored tables alone, what the robot
 should do with each case (`sb_expected`).
+
+Besides the cases there is one reference case (`World.reference`, id `TEST-<year>-0001`): a fixed household
+with data at every agency, already in manual handling, that the robot's read-only preflight opens to check
+its selectors on every screen. It draws from its own `random.Random`, so it never changes the cases of a seed,
+and it is not in `World.cases` or `sb_expected`; `sb_meta` names it (`reference_case`, `reference_pnr`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from portals import db, names, oracle
-from portals.pnr import PnrAllocator, is_female
+from portals.pnr import PnrAllocator, is_female, to_dashed
 
 PORTALS: tuple[str, ...] = ("casesystem", "skv", "fk", "af", "csn")
 AGENCIES: tuple[str, ...] = ("skv", "fk", "af", "csn")
@@ -52,6 +57,21 @@ STUDIEHJALP = 1250
 UNDERHALLSSTOD = ((10, 1673), (14, 1823), (17, 2223))  # (up to age, amount), 2023–2024 levels
 STUDIEMEDEL_FULL_TIME = (3612, 9592)  # (studiebidrag, studielån) per month, synthetic but plausible
 UNKNOWN_INCOME_TYPES: tuple[str, ...] = ("inkomst_utland", "vinst")
+
+# The reference case ("testärende") for the robot's preflight: its own random stream (seed + offset), so the
+# ordinary cases of a seed are the same with or without it; fixed names, status and reason.
+REFERENCE = "reference"  # its Case.kind
+REFERENCE_SEED_OFFSET = 1_000_003
+# Under way and owned by a caseworker: every action form is drawn (a locked status hides the save button), and
+# the robot takes under-way cases only when it started them itself, which it never does with this one.
+REFERENCE_STATUS = "under_behandling"
+REFERENCE_CASEWORKER = "handlaggare1"
+REFERENCE_NOTE = "Testärende för robotens förkontroll av skärmarna – handläggs inte."
+REFERENCE_LAST_NAME = "Tolvansson"
+REFERENCE_HOUSEHOLD: tuple[tuple[str, str, bool, int], ...] = (  # role, first name, female, age at the period's end
+    ("sokande", "Tolvan", False, 38), ("medsokande", "Tolva", True, 36),
+    ("barn", "Elva", True, 9), ("barn", "Nio", False, 4),
+)
 
 CASE_SYSTEM_USERS = (("robot", "robot-pass", "robot", "Robot (tjänstekonto)"),) + tuple(
     (f"handlaggare{i}", "hl-pass", "caseworker", names.CASEWORKERS[i - 1]) for i in (1, 2, 3))
@@ -172,6 +192,13 @@ class World:
     af_statuses: list[AfStatus] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     users: list[User] = field(default_factory=list)
+    # The preflight's reference case: not in `cases`; its people and agency data are in the lists above, after
+    # everyone else's. None when generated with `reference=False`.
+    reference: Case | None = None
+
+
+def reference_case_id(period: str) -> str:
+    return f"TEST-{period[:4]}-0001"
 
 
 # -- small helpers -----------------------------------------------------------------------------------
@@ -289,11 +316,12 @@ class _Generator:
 
     # -- people ---------------------------------------------------------------------------------------
 
-    def _birth(self, age: int) -> dt.date:
+    def _birth(self, age: int, rng: random.Random | None = None) -> dt.date:
         """A birth date giving exactly `age` completed years on the period's last day."""
+        rng = self.rng if rng is None else rng
         latest = _years_before(self.end, age)
         earliest = _years_before(self.end, age + 1) + dt.timedelta(days=1)
-        return earliest + dt.timedelta(days=self.rng.randint(0, (latest - earliest).days))
+        return earliest + dt.timedelta(days=rng.randint(0, (latest - earliest).days))
 
     def _person(self, draft: _Draft, age: int, female: bool, first: str | None = None,
                 last: str | None = None) -> Person:
@@ -319,8 +347,8 @@ class _Generator:
         band = rng.choices([(19, 25), (26, 40), (41, 63)], weights=[35, 35, 30])[0]
         return rng.randint(*band)
 
-    def _new_address(self) -> str:
-        rng = self.rng
+    def _new_address(self, rng: random.Random | None = None) -> str:
+        rng = self.rng if rng is None else rng
         while True:
             street, postcode = rng.choice(names.STREETS)
             flat = (10 + rng.randint(0, 4)) * 100 + rng.randint(1, 6)
@@ -329,11 +357,12 @@ class _Generator:
                 self.addresses.add(address)
                 return address
 
-    def _elsewhere(self) -> str:
+    def _elsewhere(self, rng: random.Random | None = None) -> str:
         """An address outside the case addresses (another town), for earlier homes and moves."""
-        street, postcode, town = self.rng.choice(names.OTHER_PLACES)
-        flat = (10 + self.rng.randint(0, 5)) * 100 + self.rng.randint(1, 8)
-        return names.format_address(street, self.rng.randint(1, 90), flat, postcode, town)
+        rng = self.rng if rng is None else rng
+        street, postcode, town = rng.choice(names.OTHER_PLACES)
+        flat = (10 + rng.randint(0, 5)) * 100 + rng.randint(1, 8)
+        return names.format_address(street, rng.randint(1, 90), flat, postcode, town)
 
     def _register(self, draft: _Draft, person: Person, moved_in: dt.date, earlier: str | None = None,
                   child: bool = False) -> None:
@@ -744,15 +773,94 @@ class _Generator:
             members=tuple(draft.members), costs=tuple(draft.costs.items()), incomes=tuple(draft.incomes),
             journal=tuple(journal), kind=plan.kind, tags=tuple(dict.fromkeys(draft.tags))))
 
+    # -- the reference case ------------------------------------------------------------------------------
 
-def generate_world(n_cases: int, seed: int, period: str = "2024-12") -> World:
-    """`n_cases` applications for `period` with everything the portals hold about them; same seed, same world."""
+    def build_reference(self, seed: int) -> None:
+        """The preflight's testärende, after the ordinary cases: a couple with two children, everyone registered
+        at the address for a couple of years, nobody protected, no agency gaps, and data at every agency so each
+        result screen shows its full variant (FK: barnbidrag and bostadsbidrag; AF: the applicant registered in an
+        activity; CSN: the partner's study aid). Declared costs and incomes match what the agencies pay, so the
+        case is consistent, but it is never in `World.cases`: nobody is to process it.
+
+        Every random number comes from its own stream, never from `self.rng`, so the ordinary cases are the same
+        with or without it; numbers and addresses already given out are skipped."""
+        rng = random.Random(seed + REFERENCE_SEED_OFFSET)
+        taken = {p.pnr for p in self.world.persons}
+        pnrs = PnrAllocator(rng)
+        draft = _Draft(self._new_address(rng))
+        moved_in = self.end - dt.timedelta(days=rng.randint(2 * 365, 3 * 365))
+        earlier_home = self._elsewhere(rng)
+        for role, first, female, age in REFERENCE_HOUSEHOLD:
+            birth = self._birth(age, rng)
+            number = pnrs.allocate(birth, female)
+            while number in taken:
+                number = pnrs.allocate(birth, female)
+            person = Person(number, first, REFERENCE_LAST_NAME, birth)
+            draft.persons[number] = person
+            # The home before this one: the children from birth, the adults for some years before the move.
+            lived_there = birth if role == "barn" else max(birth, moved_in - dt.timedelta(
+                days=rng.randint(800, 3000)))
+            draft.registrations.append(Registration(number, earlier_home, lived_there))
+            draft.registrations.append(Registration(number, draft.address, moved_in))
+            draft.members.append(Member(number, first, REFERENCE_LAST_NAME, role))
+        applicant, partner = draft.members[0].pnr, draft.members[1].pnr
+        n_children = len(draft.role_of("barn"))
+
+        draft.af.append(AfStatus(applicant, True, "rusta_och_matcha",
+                                 self.end - dt.timedelta(days=rng.randint(90, 400))))
+        draft.af.append(AfStatus(partner, False, None, None))  # studies full time: not a job seeker
+        barnbidrag = BARNBIDRAG * n_children + FLERBARNSTILLAGG[n_children]
+        housing = rng.randint(9, 43) * 100
+        bidrag, lan = STUDIEMEDEL_FULL_TIME
+        for month in self.months:  # all three months, summer or not: every screen must have rows
+            draft.fk.append(FkPayment(applicant, "barnbidrag", month, barnbidrag))
+            draft.fk.append(FkPayment(applicant, "bostadsbidrag", month, housing))
+            draft.csn.append(CsnPayment(partner, month, "studiebidrag", bidrag))
+            draft.csn.append(CsnPayment(partner, month, "studielan", lan))
+        self._declare_agency_incomes(draft)  # barnbidrag, bostadsbidrag, studiestod: as paid for the period
+
+        cap = self._cap(draft)
+        draft.costs["boende"] = int(cap * rng.uniform(0.75, 0.95))
+        draft.costs["hushallsel"] = rng.randint(350, 700)
+        draft.costs["hemforsakring"] = rng.randint(150, 320)
+        draft.costs["barnomsorg"] = rng.randint(300, 1600)
+
+        received = self.start - dt.timedelta(days=rng.randint(1, 6))
+        received_ts = f"{received.isoformat()} {rng.randint(7, 21):02d}:{rng.randint(0, 59):02d}:00"
+        set_aside_ts = f"{(received + dt.timedelta(days=1)).isoformat()} 08:{rng.randint(0, 59):02d}:00"
+        journal = (
+            JournalEntry(received_ts, "E-tjänst", f"Återansökan om ekonomiskt bistånd för {self.period} "
+                                                  "har kommit in via e-tjänsten."),
+            JournalEntry(set_aside_ts, REFERENCE_CASEWORKER,
+                         f"{REFERENCE_NOTE} Ärendet används bara för att kontrollera att roboten hittar "
+                         "rätt på varje skärm; ändra inte uppgifterna."),
+        )
+        w = self.world
+        w.persons.extend(draft.persons.values())
+        w.registrations.extend(draft.registrations)
+        w.fk_payments.extend(draft.fk)
+        w.csn_payments.extend(draft.csn)
+        w.af_statuses.extend(draft.af)
+        w.reference = Case(
+            case_id=reference_case_id(self.period), application_type="Återansökan", period=self.period,
+            received=received, caseworker=REFERENCE_CASEWORKER, bistand_sedan=add_months(self.period, -14),
+            address=draft.address, members=tuple(draft.members), costs=tuple(draft.costs.items()),
+            incomes=tuple(draft.incomes), journal=journal, kind=REFERENCE, tags=(REFERENCE,))
+
+
+def generate_world(n_cases: int, seed: int, period: str = "2024-12", reference: bool = True) -> World:
+    """`n_cases` applications for `period` with everything the portals hold about them; same seed, same world.
+
+    With `reference` (the default) the world also holds the preflight's reference case (`World.reference`),
+    built after the cases from its own random stream: the cases are identical either way."""
     _check_period(period)
     if n_cases < 0:
         raise ValueError("n_cases must be >= 0")
     gen = _Generator(seed, period)
     for index, plan in enumerate(gen.plan(n_cases), start=1):
         gen.build(index, plan)
+    if reference:
+        gen.build_reference(seed)
     return gen.world
 
 
@@ -770,8 +878,51 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+def _insert_case(conn: sqlite3.Connection, case: Case, status: str = "inkommen", version: int = 1,
+                 assigned_to: str | None = None, manual_reason: str | None = None,
+                 arrival: JournalEntry | None = None) -> None:
+    """The case-system rows of one case, its calculation form blank. `arrival`: the e-service's journal entry
+    (an ordinary case's last)."""
+    conn.execute(
+        "INSERT INTO cs_cases (case_id, applicant_pnr, application_type, period, received, caseworker, "
+        "status, version, bistand_sedan, address, assigned_to, manual_reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (case.case_id, case.applicant.pnr, case.application_type, case.period, case.received.isoformat(),
+         case.caseworker, status, version, case.bistand_sedan, case.address, assigned_to, manual_reason))
+    conn.executemany(
+        "INSERT INTO cs_household (case_id, position, pnr, first_name, last_name, role, lunch_i_forskola) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(case.case_id, pos, m.pnr, m.first_name, m.last_name, m.role, int(m.lunch_i_forskola))
+         for pos, m in enumerate(case.members, start=1)])
+    conn.executemany("INSERT INTO cs_declared_costs (case_id, field, amount) VALUES (?, ?, ?)",
+                     [(case.case_id, key, amount) for key, amount in case.costs])
+    conn.executemany("INSERT INTO cs_declared_incomes (case_id, pnr, income_type, amount) VALUES (?, ?, ?, ?)",
+                     [(case.case_id, i.pnr, i.income_type, i.amount) for i in case.incomes])
+    # The calculation form exists, blank (NULL is "empty", not 0), until someone fills it in.
+    conn.executemany("INSERT INTO cs_calc (case_id, field, value) VALUES (?, ?, NULL)",
+                     [(case.case_id, key) for key in oracle.FORM_FIELDS])
+    conn.executemany("INSERT INTO cs_journal (case_id, ts, author, text) VALUES (?, ?, ?, ?)",
+                     [(case.case_id, j.ts, j.author, j.text) for j in case.journal])
+    conn.execute("INSERT INTO cs_audit (ts, username, case_id, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
+                 ((arrival or case.journal[-1]).ts, "e-tjanst", case.case_id, "status", None, "inkommen"))
+
+
+def _insert_reference(conn: sqlite3.Connection, case: Case) -> None:
+    """The reference case, as a caseworker left it: taken on by them (audited as the case system would)."""
+    _insert_case(conn, case, status=REFERENCE_STATUS, version=2, assigned_to=case.caseworker,
+                 arrival=case.journal[0])
+    ts = case.journal[-1].ts
+    conn.executemany("INSERT INTO cs_audit (ts, username, case_id, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
+                     [(ts, case.caseworker, case.case_id, "status", "inkommen", REFERENCE_STATUS),
+                      (ts, case.caseworker, case.case_id, "assigned_to", None, case.caseworker)])
+
+
 def write_world(conn: sqlite3.Connection, world: World) -> list[oracle.Expected]:
-    """Replace the world tables' contents with `world`, then store the oracle's verdict on every case."""
+    """Replace the world tables' contents with `world`, then store the oracle's verdict on every case.
+
+    The reference case (if any) is stored too, in manual handling, but gets no `sb_expected` row; `sb_meta`
+    names it: `reference_case` (its id) and `reference_pnr` (the applicant, `YYYYMMDD-NNNN` as the case system
+    prints it; the tables hold the 12 digits without the hyphen)."""
     with db.transaction(conn):
         for table in WORLD_TABLES:
             conn.execute(f"DELETE FROM {table}")
@@ -779,6 +930,11 @@ def write_world(conn: sqlite3.Connection, world: World) -> list[oracle.Expected]
             ("seed", str(world.seed)), ("period", world.period), ("n", str(len(world.cases))),
             ("generator", "portals.seed"),
         ])
+        if world.reference is not None:
+            conn.executemany("INSERT INTO sb_meta (key, value) VALUES (?, ?)", [
+                ("reference_case", world.reference.case_id),
+                ("reference_pnr", to_dashed(world.reference.applicant.pnr)),
+            ])
         conn.executemany(
             "INSERT INTO sb_users (portal, username, password, role, display_name) VALUES (?, ?, ?, ?, ?)",
             [(u.portal, u.username, u.password, u.role, u.display_name) for u in world.users])
@@ -797,27 +953,9 @@ def write_world(conn: sqlite3.Connection, world: World) -> list[oracle.Expected]
         conn.executemany("INSERT INTO agency_gaps (portal, pnr) VALUES (?, ?)",
                          [(g.portal, g.pnr) for g in world.gaps])
         for case in world.cases:
-            conn.execute(
-                "INSERT INTO cs_cases (case_id, applicant_pnr, application_type, period, received, caseworker, "
-                "status, version, bistand_sedan, address) VALUES (?, ?, ?, ?, ?, ?, 'inkommen', 1, ?, ?)",
-                (case.case_id, case.applicant.pnr, case.application_type, case.period, case.received.isoformat(),
-                 case.caseworker, case.bistand_sedan, case.address))
-            conn.executemany(
-                "INSERT INTO cs_household (case_id, position, pnr, first_name, last_name, role, lunch_i_forskola) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(case.case_id, pos, m.pnr, m.first_name, m.last_name, m.role, int(m.lunch_i_forskola))
-                 for pos, m in enumerate(case.members, start=1)])
-            conn.executemany("INSERT INTO cs_declared_costs (case_id, field, amount) VALUES (?, ?, ?)",
-                             [(case.case_id, key, amount) for key, amount in case.costs])
-            conn.executemany("INSERT INTO cs_declared_incomes (case_id, pnr, income_type, amount) VALUES (?, ?, ?, ?)",
-                             [(case.case_id, i.pnr, i.income_type, i.amount) for i in case.incomes])
-            # The calculation form exists, blank (NULL is "empty", not 0), until someone fills it in.
-            conn.executemany("INSERT INTO cs_calc (case_id, field, value) VALUES (?, ?, NULL)",
-                             [(case.case_id, key) for key in oracle.FORM_FIELDS])
-            conn.executemany("INSERT INTO cs_journal (case_id, ts, author, text) VALUES (?, ?, ?, ?)",
-                             [(case.case_id, j.ts, j.author, j.text) for j in case.journal])
-            conn.execute("INSERT INTO cs_audit (ts, username, case_id, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
-                         (case.journal[-1].ts, "e-tjanst", case.case_id, "status", None, "inkommen"))
+            _insert_case(conn, case)
+        if world.reference is not None:
+            _insert_reference(conn, world.reference)
         expected = [oracle.expected_outcome(oracle.load_case_facts(conn, c.case_id)) for c in world.cases]
         conn.executemany(
             "INSERT INTO sb_expected (case_id, kind, outcome, fields_json, empty_fields_json, reasons_json) "
@@ -830,6 +968,7 @@ def summarize(world: World, expected: list[oracle.Expected]) -> dict[str, object
     tags = Counter(t.split(":")[0] for c in world.cases for t in c.tags)
     return {
         "cases": len(world.cases), "seed": world.seed, "period": world.period, "persons": len(world.persons),
+        "reference": world.reference.case_id if world.reference else None,
         "kinds": dict(sorted(Counter(c.kind for c in world.cases).items())),
         "outcomes": dict(sorted(Counter(e.outcome for e in expected).items())),
         "features": dict(sorted(tags.items())),

@@ -317,7 +317,12 @@ def admin_case_routes(ctx: PortalContext) -> list[Route]:
             "reasons": json.loads(r["reasons_json"]),
         } for r in rows])
 
+    async def meta(request: Request) -> Response:
+        # The seed's facts (seed, period, the reference case for the robot's preflight check).
+        return JSONResponse({r["key"]: r["value"] for r in ctx.conn.execute("SELECT key, value FROM sb_meta")})
+
     return [
+        Route("/_admin/meta", meta),
         Route("/_admin/cases", case_list),
         Route("/_admin/cases/{case_id}", case),
         Route("/_admin/cases/{case_id}/touch", touch, methods=["POST"]),

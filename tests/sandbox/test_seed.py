@@ -181,7 +181,9 @@ def test_everyone_is_in_the_register(seeded: tuple[Path, dict[str, object]]) -> 
         data_dir, "SELECT h.pnr FROM cs_household h JOIN skv_persons p ON p.pnr = h.pnr "
                   "WHERE p.birth_date <= '2006-12-31' AND h.pnr NOT IN (SELECT pnr FROM af_status)")
     assert not adults_without_af
-    assert all(r["status"] == "inkommen" and r["version"] == 1 for r in _query(data_dir, "SELECT * FROM cs_cases"))
+    # Every case arrives new; only the preflight's reference case (tests/sandbox/test_reference_case.py) is not.
+    cases = _query(data_dir, "SELECT * FROM cs_cases WHERE case_id != ?", (seed.reference_case_id("2024-12"),))
+    assert len(cases) == 500 and all(r["status"] == "inkommen" and r["version"] == 1 for r in cases)
 
 
 def test_expected_outcomes_follow_the_kinds(seeded: tuple[Path, dict[str, object]]) -> None:
@@ -219,10 +221,10 @@ def test_same_seed_same_database(tmp_path: Path) -> None:
 def test_reseed_overwrites_and_a_bad_period_keeps_the_old_database(tmp_path: Path) -> None:
     seed.seed_database(tmp_path, 12, 1)
     seed.seed_database(tmp_path, 5, 2)
-    assert _query(tmp_path, "SELECT COUNT(*) AS n FROM cs_cases")[0]["n"] == 5
+    assert _query(tmp_path, "SELECT COUNT(*) AS n FROM cs_cases")[0]["n"] == 5 + 1  # and the reference case
     with pytest.raises(ValueError):
         seed.seed_database(tmp_path, 5, 2, "2019-01")
-    assert _query(tmp_path, "SELECT COUNT(*) AS n FROM cs_cases")[0]["n"] == 5
+    assert _query(tmp_path, "SELECT COUNT(*) AS n FROM cs_cases")[0]["n"] == 5 + 1
 
 
 def test_a_2021_world_has_the_lower_lunch_figures(tmp_path: Path) -> None:
