@@ -9,6 +9,7 @@ timeouts: {page_s: 30, element_s: 10, case_s: 900}
 retention: {traces_days: 14, screenshots_days: 14, logs_days: 90}
 guidelines: guidelines.yaml     # optional: without it, the built-in defaults
 store: {url: "sqlite:///data/casebot.db"}   # the default; postgresql://host/db later
+preflight: {reference_case: TEST-2024-0001, reference_pnr: "19800101-1234"}   # read-only screen check
 portals:
   casesystem:
     url: http://127.0.0.1:8100
@@ -174,6 +175,16 @@ class StoreSettings(Settings):
         return url
 
 
+class PreflightSettings(Settings):
+    """The read-only check of every screen before any case is touched (`casebot check-selectors`)."""
+
+    enabled: bool = True
+    # A case the robot may open but never process (a "testärende": a status it does not take from the inbox,
+    # or one only test staff own), and a test person every agency holds data for.
+    reference_case: str | None = Field(None, min_length=1)
+    reference_pnr: str | None = Field(None, pattern=r"^\d{8}-?[0-9A-Z]\d{3}$")
+
+
 class Config(Settings):
     # validate_default: the defaults are relative paths too and must be resolved against the file's folder.
     data_dir: ResolvedPath = Field(Path("data"), validate_default=True)
@@ -185,6 +196,7 @@ class Config(Settings):
     guidelines: ResolvedPath | None = None  # None: the built-in defaults (the sandbox municipality's)
     selectors_dir: ResolvedPath | None = None  # None: the repo's selectors/ folder
     store: StoreSettings = StoreSettings()
+    preflight: PreflightSettings = PreflightSettings()
     portals: Portals
     source: Path | None = Field(None, exclude=True)  # the file this came from; set by load_config
 
@@ -233,3 +245,13 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(problems)
     config = validate(doc, Config, context={"base": path.resolve().parent})
     return config.model_copy(update={"source": path.resolve()})
+
+
+def write_config(config: Config, path: Path) -> Path:
+    """Write a config as the YAML file `load_config` reads back (the demo and tests hand it to the CLI)."""
+    import yaml
+
+    data = config.model_dump(mode="json", exclude={"source"}, exclude_none=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

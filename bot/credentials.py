@@ -7,7 +7,7 @@ prints `***`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import keyring
 from keyring.errors import KeyringError
@@ -57,11 +57,15 @@ def resolve_password(portal: PortalSettings, environ: Mapping[str, str] | None =
     return value
 
 
-def resolve_all(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Every portal's password, or one error listing every missing one (an operator fixes them all at once)."""
+def resolve_all(config: Config, environ: Mapping[str, str] | None = None,
+                only: Sequence[str] | None = None) -> dict[str, str]:
+    """Every portal's password (or those in `only`), or one error listing every missing one (an operator fixes
+    them all at once)."""
     found: dict[str, str] = {}
     missing: list[str] = []
     for name, portal in config.portals.items():
+        if only is not None and name not in only:
+            continue
         value, where = find_password(portal, environ)
         if value is None:
             missing.append(where)

@@ -70,6 +70,12 @@ class Sandbox:
         response.raise_for_status()
         return response.json()
 
+    def reference(self) -> dict[str, str | None]:
+        """The seed's reference case and test person, as the robot's `preflight` settings."""
+        meta = self.admin_get("casesystem", "/_admin/meta")
+        assert isinstance(meta, dict)
+        return {"reference_case": meta.get("reference_case"), "reference_pnr": meta.get("reference_pnr")}
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -119,8 +125,12 @@ SANDBOX_PASSWORDS = {"casesystem": "robot-pass", "skv": "skv-pass", "fk": "fk-pa
                      "csn": "csn-pass"}
 
 
-def sandbox_config(home: Path, port_base: int = 8100, **overrides: Any) -> Config:
-    """A robot config for the local sandbox, for the demo and tests: its URLs and training accounts."""
+def sandbox_config(home: Path, sandbox: Sandbox | int = 8100, **overrides: Any) -> Config:
+    """A robot config for the local sandbox, for the demo and tests: its URLs and training accounts, and, given a
+    running sandbox rather than a port base, its reference case for the preflight check."""
+    port_base = sandbox if isinstance(sandbox, int) else sandbox.port_base
+    if not isinstance(sandbox, int):
+        overrides.setdefault("preflight", sandbox.reference())
     portals = {name: {"url": f"http://127.0.0.1:{port_base + i}", "username": SANDBOX_USERS[name]}
                for i, name in enumerate(PORTAL_NAMES)}
     data = {"data_dir": "data", "log_dir": "logs", "portals": portals, **overrides}

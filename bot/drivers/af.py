@@ -8,15 +8,17 @@ as well as the outer page's before it reads anything inside the frame.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from playwright.async_api import Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from bot.drivers.base import LOGIN_PATH, Driver, SessionExpired
-from bot.errors import BusinessException, CasebotError, ErrorCode
+from bot.drivers.base import LOGIN_PATH, Driver, Reference, SessionExpired
+from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
 from bot.facts import AfAnswer, NoAnswer, Source, mask_pnr
 
 SEARCH_PATH = "/sok"
@@ -36,6 +38,16 @@ class Af(Driver):
         """The person's job-seeker status. A person AF has no record of is `registered=False` (AF's own
         answer), a gap is `NoAnswer("af", …)`."""
         return await self.with_session(lambda: self._status(pnr))
+
+    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+        await self.goto(SEARCH_PATH)
+        yield "search"
+        if reference.pnr is not None:
+            await (await self.el("search", "pnr")).fill(reference.pnr)
+            self._check_frame(await self._search_and_frame(reference.pnr))
+            with contextlib.suppress(SystemException):
+                await self._outcome()  # a frame the selectors no longer know is for the check to name
+            yield "status"
 
     async def _status(self, pnr: str) -> AfAnswer | NoAnswer:
         await self.goto(SEARCH_PATH)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -29,6 +29,14 @@ class SessionExpired(Exception):
 class PortalAccount:
     username: str
     password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the read-only screen walk may open: a case the robot never processes, and a test person."""
+
+    case_id: str | None = None
+    pnr: str | None = None
 
 
 @dataclass
@@ -195,6 +203,21 @@ class Driver:
 
     async def after_login(self) -> None:
         """Hook for portals that show something after login (the case system's system message)."""
+
+    # -- the read-only walk (preflight and the recorder) -------------------------------------------------
+    async def walk(self, reference: Reference) -> AsyncIterator[str]:
+        """Open every screen of the portal in turn, read-only, yielding each screen's name while it shows.
+        Nothing is saved: searches only read, and the case system's reference case is only looked at."""
+        await self.goto(LOGIN_PATH)
+        yield "login"
+        await self.login()
+        async for screen in self.walk_logged_in(reference):
+            yield screen
+
+    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+        """The screens after login; each portal's driver knows how to reach them."""
+        return
+        yield  # an async generator that yields nothing
 
     async def with_session(self, action: Callable[[], Awaitable[T]]) -> T:
         """Run `action`; if the portal's session expired on the way, log in again once and retry."""

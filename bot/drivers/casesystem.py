@@ -7,7 +7,7 @@ in `with_session`, so an idle-expired session costs one re-login, not the case.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,7 +15,7 @@ from playwright.async_api import Response
 
 from bot.calc.fields import ALL_FIELDS as FIELD_KEYS
 from bot.calc.money import format_num, parse_kr
-from bot.drivers.base import Driver
+from bot.drivers.base import Driver, Reference
 from bot.errors import ErrorCode
 from bot.facts import Application, DeclaredCost, DeclaredIncome, Member, Source
 
@@ -29,6 +29,10 @@ ROLE_BY_TEXT = {"Sökande": "sokande", "Medsökande": "medsokande", "Barn": "bar
 NEW, IN_PROGRESS = "inkommen", "under_behandling"
 PARKED, MANUAL, DECIDED = "klar_for_signering", "manuell", "beslutad"
 HANDLED_STATUSES = (PARKED, MANUAL, DECIDED)
+
+# The case's tabs by their deep links, and the selector screens each one shows (the header is on every tab).
+CASE_TABS = (("sokande", ("case", "household")), ("ansokan", ("application",)), ("berakning", ("calc_form",)),
+             ("journal", ("journal",)), ("beslut", ("decision",)))
 
 LOCK_CONFLICT_TEXT = "ändrats av en annan användare"
 ALREADY_PARKED_TEXT = "redan parkerat"
@@ -90,6 +94,16 @@ class CaseSystem(Driver):
         if await self.present("case", "error"):
             return await self.text("case", "error", timeout_s=0)
         return ""
+
+    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+        await self.goto(f"/inkorg?status={NEW}")
+        yield "inbox"
+        if reference.case_id is None:
+            return
+        for tab, screens in CASE_TABS:
+            await self.goto(f"/arende/{reference.case_id}/{tab}")
+            for screen in screens:
+                yield screen
 
     # -- inbox ----------------------------------------------------------------------------------------
     async def list_inbox(self, status: str = NEW) -> list[InboxRow]:

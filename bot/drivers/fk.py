@@ -9,8 +9,9 @@ expired session shows up as the app's own 401 banner rather than as a redirect.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -18,8 +19,8 @@ from playwright.async_api import Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from bot.calc.money import parse_kr
-from bot.drivers.base import Driver, SessionExpired
-from bot.errors import BusinessException, ErrorCode
+from bot.drivers.base import Driver, Reference, SessionExpired
+from bot.errors import BusinessException, ErrorCode, SystemException
 from bot.facts import FactsError, FkAnswer, FkPayment, NoAnswer, Source, mask_pnr, parse_month
 
 APP_PATH = "/app"
@@ -62,6 +63,16 @@ class Fk(Driver):
         """
         start = shift_month(period, -MONTHS_BEFORE_PERIOD)
         return await self.with_session(lambda: self._payments(pnr, start, period))
+
+    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+        await self.goto(APP_PATH)
+        yield "search"
+        if reference.pnr is not None:
+            await (await self.el("search", "pnr")).fill(reference.pnr)  # the months as the app suggests them
+            self.check_response(await self._ask(), "the payments API")
+            with contextlib.suppress(SystemException):
+                await self._outcome()  # a result the selectors no longer know is for the check to name
+            yield "result"
 
     async def _payments(self, pnr: str, start: str, end: str) -> FkAnswer | NoAnswer:
         if urlsplit(self.page.url).path != APP_PATH:

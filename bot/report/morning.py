@@ -158,13 +158,9 @@ def _case_row(item: WorkItem) -> list[Value]:
     ]
 
 
-def _drift(event: Event) -> dict[str, Any] | None:
-    data = event.data
-    return data if isinstance(data, dict) and data.get("kind") == "drift" else None
-
-
 def _event_row(event: Event) -> list[Value]:
-    drift = _drift(event) or {}
+    # Drift warnings and broken selectors both name where on which screen; only drift has a winning strategy.
+    drift = event.data if isinstance(event.data, dict) else {}
     strategy = drift.get("strategy")
     if strategy is not None and drift.get("strategy_index") is not None:
         strategy = f"#{drift['strategy_index']} {strategy}"  # which fallback matched tells how far the drift went

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loguru import logger
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from bot.browser.artifacts import purge_older_than
@@ -27,23 +27,19 @@ from bot.calc import load_guidelines, load_norms
 from bot.calc.guidelines import Guidelines
 from bot.calc.norms import NormTables
 from bot.config import PORTAL_NAMES, Config
-from bot.drivers.af import Af
-from bot.drivers.base import DriftNotice, Driver, PortalAccount
-from bot.drivers.casesystem import IN_PROGRESS, NEW, CaseSystem
-from bot.drivers.csn import Csn
-from bot.drivers.fk import Fk
-from bot.drivers.skv import Skv
+from bot.drivers.base import DriftNotice
+from bot.drivers.casesystem import IN_PROGRESS, NEW
 from bot.errors import CasebotError, ErrorCode, SystemException
 from bot.log import case_context
 from bot.paths import SELECTORS_DIR
 from bot.run.collect import Drivers
+from bot.run.drivers import make_drivers
+from bot.run.preflight import check_drivers, preflight_failure
 from bot.run.process import CaseJob, process_case
 from bot.selectors.load import load_all
 from bot.selectors.model import SelectorFile
 from bot.store.base import Store
 from bot.store.models import NewWorkItem, RunSummary, WorkItem
-
-DRIVER_CLASSES: dict[str, type[Driver]] = {"casesystem": CaseSystem, "skv": Skv, "fk": Fk, "af": Af, "csn": Csn}
 
 
 @dataclass
@@ -86,15 +82,8 @@ class Night:
         self.run_id = ""
 
     # -- init -----------------------------------------------------------------------------------------
-    def drivers_for(self, pages: dict[str, object]) -> Drivers:
-        made = {}
-        for name in PORTAL_NAMES:
-            portal = self.config.portals[name]
-            made[name] = DRIVER_CLASSES[name](
-                portal=name, base_url=portal.url, page=pages[name], selectors=self.selectors[name],  # type: ignore[arg-type]
-                account=PortalAccount(portal.username, self.passwords[name]),
-                timeout_s=self.config.timeouts.element_s)
-        return Drivers(**made)  # type: ignore[arg-type]
+    def drivers_for(self, pages: dict[str, Page]) -> Drivers:
+        return make_drivers(self.config, self.passwords, self.selectors, pages)
 
     async def open_worker(self, browser: Browser, worker_id: str) -> tuple[WorkerBrowser, Drivers]:
         artifacts = self.config.data_dir / "artifacts"
@@ -220,6 +209,8 @@ class Night:
     async def _fetch(self, browser: Browser) -> None:
         worker, drivers = await self.open_worker(browser, "fetch")
         try:
+            if self.config.preflight.enabled and not await self._preflight(drivers):
+                return
             await self.fetch_work(drivers)
         except CasebotError as exc:
             self.stop_error = exc
@@ -228,6 +219,38 @@ class Night:
                                     data={"step": "fetch", "runbook": exc.runbook})
         finally:
             await self._close_worker(worker, drivers)
+
+
+    async def _preflight(self, drivers: Drivers) -> bool:
+        """Check every screen before the first case; False (and the run's stop error set) when it must not go on.
+        A healed element is drift for the report; a portal that could not be walked is a warning."""
+        results = await check_drivers(drivers.all(), self.config)
+        for result in results:
+            for check in result.having("healed"):
+                self.store.record_event(self.run_id, "WARNING", f"selector drift at preflight: {check.where} "
+                                        f"found by {check.strategy}", code="SELECTOR_DRIFT",
+                                        data={"kind": "drift", "portal": check.portal, "screen": check.screen,
+                                              "element": check.element, "strategy": check.strategy})
+            for check in result.having("broken"):
+                self.store.record_event(self.run_id, "ERROR", f"selector broken at preflight: {check.where} "
+                                        f"({check.detail})", code=ErrorCode.SELECTOR_MISSING.value,
+                                        data={"step": "preflight", "runbook": ErrorCode.SELECTOR_MISSING.runbook,
+                                              "portal": check.portal, "screen": check.screen,
+                                              "element": check.element})
+            if result.error is not None and not result.having("broken"):
+                self.store.record_event(self.run_id, "WARNING", f"preflight could not walk {result.portal}: "
+                                        f"{result.error}", code=result.error.code.value,
+                                        data={"step": "preflight", "runbook": result.error.runbook})
+        healed = sum(len(r.having("healed")) for r in results)
+        failure = preflight_failure(results)
+        if failure is None:
+            logger.info("preflight: every screen checked, {} element(s) found by a fallback", healed)
+            return True
+        self.stop_error = failure
+        logger.critical("stopping before the first case: {}", failure)
+        self.store.record_event(self.run_id, "CRITICAL", str(failure), code=failure.code.value,
+                                data={"step": "preflight", "runbook": failure.runbook})
+        return False
 
 
 def run_night(config: Config, store: Store, passwords: dict[str, str], **kwargs: object) -> RunResult:

@@ -160,7 +160,7 @@ def test_back_off_doubles_up_to_its_cap() -> None:
 
 
 def test_sandbox_config_and_summary_hold_no_secrets(tmp_path: Path) -> None:
-    config = sandbox_config(tmp_path, port_base=9000, workers=3)
+    config = sandbox_config(tmp_path, 9000, workers=3)
     assert config.portals.fk.url == "http://127.0.0.1:9002"
     assert config.portals.casesystem.username == "robot"
     summary = config.summary()

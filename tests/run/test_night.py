@@ -41,7 +41,7 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def config(box: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Config:
-    return sandbox_config(Path(tmp_path_factory.mktemp("robot")), box.port_base, workers=2)
+    return sandbox_config(Path(tmp_path_factory.mktemp("robot")), box, workers=2)
 
 
 def night(config: Config, **kwargs: object) -> NightReport:
@@ -156,7 +156,7 @@ def test_a_case_saved_but_not_parked_is_finished_by_the_next_run(box: Sandbox, c
     # A world of its own: the module's sandbox has no new cases left after the first night.
     fresh = start_sandbox(box.data_dir.parent / "half-done", cases=6, seed=5)
     try:
-        cfg = sandbox_config(config.data_dir.parent / "half-done-robot", fresh.port_base, workers=1)
+        cfg = sandbox_config(config.data_dir.parent / "half-done-robot", fresh, workers=1)
         oracle = expected(fresh)
         case_id = next(c for c, r in oracle.items() if r["outcome"] == "auto")
         store = SqliteStore(cfg.data_dir / "casebot.db")
