@@ -61,6 +61,74 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return _print_failure(exc)
 
 
+def cmd_check_selectors(args: argparse.Namespace) -> int:
+    """Walk every screen read-only and resolve every selector: ok / healed / broken. Exit 1 when anything is
+    broken or a portal could not be walked, so a scheduler or a script can act on it."""
+    import asyncio
+
+    from bot.config import PORTAL_NAMES, load_config
+    from bot.credentials import resolve_all
+    from bot.paths import SELECTORS_DIR
+    from bot.run.preflight import check_selectors
+    from bot.selectors.check import format_checks
+    from bot.selectors.load import load_all
+
+    portals = [args.portal] if args.portal else list(PORTAL_NAMES)
+    try:
+        config = load_config(args.config)
+        selectors = load_all(config.selectors_dir or SELECTORS_DIR)
+        passwords = resolve_all(config, only=portals)
+        results = asyncio.run(check_selectors(config, passwords, selectors, portals, headless=not args.headed))
+    except CasebotError as exc:
+        return _print_failure(exc)
+    print(format_checks(results, all_rows=not args.problems))
+    return 1 if any(r.failed for r in results) else 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Re-record a portal's screens by clicking (or from a script), show the diff, save when confirmed."""
+    import asyncio
+    import getpass
+
+    from bot.config import load_config
+    from bot.credentials import resolve_all
+    from bot.paths import RECORDINGS_DIR, SELECTORS_DIR
+    from bot.run.recording import record_in_browser
+    from bot.selectors.record import finish, load_script
+
+    def confirm(diff: str) -> bool:
+        print(diff or "(no change)")
+        if args.yes:
+            return True
+        if not sys.stdin.isatty():
+            print("not saved: run again with --yes to save without asking")
+            return False
+        return input("Spara ändringarna? [j/N] ").strip().lower() in ("j", "ja", "y", "yes")
+
+    try:
+        config = load_config(args.config)
+        folder = config.selectors_dir or SELECTORS_DIR
+        script = load_script(Path(args.script)) if args.script else None
+        password = resolve_all(config, only=[args.portal])[args.portal]
+        headless = not os.environ.get("DISPLAY")
+        if script is None and headless:
+            print("casebot record: clicking needs a display (DISPLAY is not set); use --script for a "
+                  "non-interactive recording", file=sys.stderr)
+            return 2
+        recorder = asyncio.run(record_in_browser(config, args.portal, args.screens, password,
+                                                 folder / f"{args.portal}.yaml", script=script, headless=headless,
+                                                 say=print))
+        result = finish(recorder, folder / f"{args.portal}.yaml", Path(args.recordings or RECORDINGS_DIR),
+                        by=args.by or getpass.getuser(), layout=args.layout, confirm=confirm,
+                        mode="script" if script else "interactive")
+    except CasebotError as exc:
+        return _print_failure(exc)
+    print(f"recording: {result.recording_path}")
+    print(f"{result.path}: {'saved' if result.saved else 'not changed'} ({len(result.changed)} element(s) "
+          f"re-recorded)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casebot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="take at most this many new cases (a trial run)")
     p.add_argument("--workers", type=int, help="override the config's number of workers")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check-selectors", help="visit every screen read-only and check every selector")
+    p.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.add_argument("--portal", choices=("casesystem", "skv", "fk", "af", "csn"), help="only this portal")
+    p.add_argument("--problems", action="store_true", help="list only healed and broken elements")
+    p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
+    p.set_defaults(func=cmd_check_selectors)
+
+    p = sub.add_parser("record", help="re-record a portal's selectors by clicking its screens")
+    p.add_argument("portal", choices=("casesystem", "skv", "fk", "af", "csn"))
+    p.add_argument("screens", nargs="*", help="the screens to record (default: all)")
+    p.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.add_argument("--script", help="a YAML file of what to click, instead of clicking by hand")
+    p.add_argument("--yes", action="store_true", help="save the selector file without asking")
+    p.add_argument("--layout", help="the portal's layout version these are recorded against, e.g. v2")
+    p.add_argument("--by", help="who records (default: the login name)")
+    p.add_argument("--recordings", help="where recordings go (default: the repo's recordings/)")
+    p.set_defaults(func=cmd_record)
     return parser
 
 

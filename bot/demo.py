@@ -13,6 +13,7 @@ import shutil
 import time
 from pathlib import Path
 
+from bot.config import write_config
 from bot.run.entry import progress_bar, run_once, summary_lines
 from bot.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 
@@ -28,7 +29,8 @@ def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, ke
     try:
         for name, url in sandbox.urls.items():
             print(f"  {name:<11} {url}", flush=True)
-        config = sandbox_config(robot_home, sandbox.port_base, workers=workers)
+        config = sandbox_config(robot_home, sandbox, workers=workers)
+        config_file = write_config(config, robot_home / "config.yaml")
         started = time.monotonic()
         night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console_level="WARNING",
                                      on_progress=_show_progress))
@@ -44,6 +46,8 @@ def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, ke
             print(f"  {case_id}: " + "; ".join(problems))
         if keep:
             print("sandbox still running (caseworker login handlaggare1 / hl-pass); Ctrl-C stops it", flush=True)
+            print(f"robot config: {config_file} (passwords: " +
+                  " ".join(f"{k}={v}" for k, v in sandbox_environ().items()) + ")", flush=True)
             try:
                 while True:
                     time.sleep(3600)

@@ -16,3 +16,4 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SELECTORS_DIR = PROJECT_ROOT / "selectors"
 RUNBOOKS_DIR = PROJECT_ROOT / "runbooks"
 SCHEDULES_DIR = PROJECT_ROOT / "schedules"
+RECORDINGS_DIR = PROJECT_ROOT / "recordings"

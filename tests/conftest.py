@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
 
-from bot.browser.launch import CHROMIUM_ARGS, chromium_path
+from bot.browser.launch import CHROMIUM_ARGS, chromium_path, launch_chromium
+from bot.browser.worker import WorkerBrowser
 from tests.sandbox_proc import Sandbox, start_sandbox
 
 
@@ -28,8 +33,11 @@ def fresh_sandbox(sandbox: Sandbox) -> Iterator[Sandbox]:
     sandbox.reset_knobs()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Per module, not per session: while the sync API is open its event loop counts as running in this thread,
+    and the robot's own entry points (`asyncio.run`) and the async fixtures of later modules would refuse to run.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -50,3 +58,50 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def xvfb() -> Iterator[str]:
+    """A virtual display (Debian's Xvfb), for what runs headed where a display exists: the recorder."""
+    number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists()
+                  and not Path(f"/tmp/.X{n}-lock").exists())
+    process = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            why = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"Xvfb :{number} did not start: {why}")
+        time.sleep(0.05)
+    try:
+        yield f":{number}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def xvfb_display(xvfb: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DISPLAY", xvfb)
+    return xvfb
+
+
+@pytest_asyncio.fixture(scope="session")
+async def abrowser() -> AsyncIterator[Browser]:
+    """The robot's own async browser launch, for tests of drivers, selectors and the recorder."""
+    async with async_playwright() as pw:
+        browser = await launch_chromium(pw)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest_asyncio.fixture
+async def worker(abrowser: Browser) -> AsyncIterator[WorkerBrowser]:
+    wb = await WorkerBrowser.open(abrowser, "test", artifacts_dir=None, default_timeout_ms=10_000)
+    try:
+        yield wb
+    finally:
+        await wb.close()

@@ -10,7 +10,8 @@ from __future__ import annotations
 HEADING_KEY = "(rubrik)"  # a record's heading (a card's <h3>) as a column key
 
 # Helpers shared by every script below (prepended to each).
-_COMMON = r"""
+_COMMON = """
+const HEADING = """ + '"' + HEADING_KEY + '"' + r""";
 const clean = (el) => ((el && (el.innerText || el.textContent)) || "").replace(/\s+/g, " ").trim();
 const IMPLICIT = {A: "link", BUTTON: "button", TEXTAREA: "textbox", SELECT: "combobox", TABLE: "table",
   UL: "list", OL: "list", LI: "listitem", NAV: "navigation", DD: "definition", DT: "term", TD: "cell",
@@ -78,10 +79,24 @@ const attrsOf = (el) => {
 };
 const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
   && getComputedStyle(el).visibility !== "hidden";
+// The key a record's value is known by: its column header, row header, term, or "(rubrik)" for a heading.
+const keyOf = (el) => {
+  if (/^H[1-6]$/.test(el.tagName)) return HEADING;
+  if (el.tagName === "DT" || el.tagName === "TH") return clean(el);
+  if (el.tagName === "DD") return labelOf(el);
+  if (el.tagName === "TD") {
+    const th = el.parentElement.querySelector(":scope > th");
+    if (th) return clean(th);
+    const table = el.closest("table");
+    if (table && table.tHead) return clean(table.tHead.rows[0].cells[el.cellIndex]);
+  }
+  return null;
+};
 const describe = (el) => ({
   tag: el.tagName.toLowerCase(), role: roleOf(el), name: nameOf(el), label: labelOf(el), near: nearOf(el),
   attributes: attrsOf(el), id: el.id || null, text: clean(el).slice(0, 200),
   headers: el.tagName === "TABLE" && el.tHead ? Array.from(el.tHead.rows[0].cells).map(clean) : [],
+  key: keyOf(el),
 });
 """
 
@@ -118,7 +133,6 @@ FIND_BY_FINGERPRINT_JS = "(root, fp) => {" + _COMMON + r"""
 # (rows with fewer cells than headers, like "Inga …" colspan rows, are not data); a list (ul/ol) gives one record
 # per item from its label/value pairs (dt/dd, th/td) and its heading; anything else is one record of its pairs.
 RECORDS_JS = "(root) => {" + _COMMON + """
-  const HEADING = """ + repr(HEADING_KEY).replace("'", '"') + r""";
   const pairs = (el) => {
     const out = {};
     el.querySelectorAll("dt").forEach((dt) => {
@@ -145,3 +159,44 @@ RECORDS_JS = "(root) => {" + _COMMON + """
   const keys = Array.from(new Set(records.flatMap((r) => Object.keys(r))));
   return {keys, records};
 }"""
+
+# Installed in every frame of the page while recording: the next click (or Escape, to skip) is reported to the
+# recorder through the exposed binding `__casebotPicked`, and does nothing else (no navigation, no submit).
+# `mode` says what the click picks: an element, a whole table or list of records, or one record value's key.
+PICKER_JS = "(mode) => {" + _COMMON + r"""
+  if (window.__casebotPicker) { window.__casebotPicker.mode = mode; return; }
+  const picker = window.__casebotPicker = {mode};
+  const pick = (target) => {
+    let el = target;
+    if (el.tagName === "LABEL" && el.control) el = el.control;
+    if (picker.mode === "records") el = el.closest("table, ul, ol, dl") || el;
+    else if (picker.mode === "key") el = el.closest("th, td, dt, dd, h1, h2, h3, h4, h5, h6") || el;
+    else el = el.closest("button, a, input, select, textarea, td, dd, th, dt, li, table, [role]") || el;
+    window.__casebotTarget = el;
+    return describe(el);
+  };
+  document.addEventListener("click", (event) => {
+    event.preventDefault();
+    event.stopPropagation();
+    window.__casebotPicked(pick(event.target));
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { event.preventDefault(); window.__casebotPicked(null); }
+  }, true);
+}"""
+
+# The prompt shown on top of the page while recording (it ignores the mouse, so it never gets the click).
+BANNER_JS = r"""(text) => {
+  let banner = document.getElementById("__casebot_banner");
+  if (!banner) {
+    banner = document.createElement("div");
+    banner.id = "__casebot_banner";
+    banner.style.cssText = "position:fixed;top:0;left:0;right:0;z-index:2147483647;pointer-events:none;" +
+      "background:#1d3557;color:#fff;font:16px sans-serif;padding:8px 12px;opacity:.92";
+    document.documentElement.appendChild(banner);
+  }
+  banner.textContent = text;
+}"""
+
+# Whether a candidate's element is the one that was clicked (in the frame the click came from).
+IS_TARGET_JS = "(el) => el === window.__casebotTarget"

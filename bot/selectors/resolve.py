@@ -86,7 +86,8 @@ async def resolve(scope: Scope, screen: str, name: str, element: Element, timeou
         if time.monotonic() >= deadline:
             healed = await by_fingerprint(scope, element.fingerprint) if fingerprint else None
             if healed is None:
-                raise ElementNotFound(screen, name, tried + [f"{FINGERPRINT} → no single match"])
+                raise ElementNotFound(screen, name, tried + [f"{FINGERPRINT} → no single match"] if fingerprint
+                                      else tried)
             resolution = Resolution(healed, len(element.strategies), None)
             if on_drift is not None:
                 on_drift(screen, name, resolution)
