@@ -744,6 +744,17 @@ class _Generator:
 
     # -- committing ----------------------------------------------------------------------------------------
 
+    def _absorb(self, draft: _Draft) -> World:
+        """Move a finished draft's people and agency data into the world."""
+        w = self.world
+        w.persons.extend(draft.persons.values())
+        w.registrations.extend(draft.registrations)
+        w.fk_payments.extend(draft.fk)
+        w.csn_payments.extend(draft.csn)
+        w.af_statuses.extend(draft.af)
+        w.gaps.extend(draft.gaps)
+        return w
+
     def _commit(self, index: int, plan: _Plan, draft: _Draft) -> None:
         rng = self.rng
         case_id = f"EB-{self.period[:4]}-{index:05d}"
@@ -760,13 +771,7 @@ class _Generator:
         journal.append(JournalEntry(received_ts, "E-tjänst",
                                     f"{draft.application_type} om ekonomiskt bistånd för {self.period} "
                                     "har kommit in via e-tjänsten."))
-        w = self.world
-        w.persons.extend(draft.persons.values())
-        w.registrations.extend(draft.registrations)
-        w.fk_payments.extend(draft.fk)
-        w.csn_payments.extend(draft.csn)
-        w.af_statuses.extend(draft.af)
-        w.gaps.extend(draft.gaps)
+        w = self._absorb(draft)
         w.cases.append(Case(
             case_id=case_id, application_type=draft.application_type, period=self.period, received=received,
             caseworker=caseworker, bistand_sedan=draft.bistand_sedan, address=draft.address,
@@ -835,12 +840,7 @@ class _Generator:
                          f"{REFERENCE_NOTE} Ärendet används bara för att kontrollera att roboten hittar "
                          "rätt på varje skärm; ändra inte uppgifterna."),
         )
-        w = self.world
-        w.persons.extend(draft.persons.values())
-        w.registrations.extend(draft.registrations)
-        w.fk_payments.extend(draft.fk)
-        w.csn_payments.extend(draft.csn)
-        w.af_statuses.extend(draft.af)
+        w = self._absorb(draft)
         w.reference = Case(
             case_id=reference_case_id(self.period), application_type="Återansökan", period=self.period,
             received=received, caseworker=REFERENCE_CASEWORKER, bistand_sedan=add_months(self.period, -14),

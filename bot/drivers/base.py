@@ -233,3 +233,22 @@ class Driver:
         except SessionExpired as exc:
             # Expired again straight after a fresh login: the portal is dropping sessions, not idling them out.
             raise self.fail(ErrorCode.SESSION_EXPIRED, "the session expired again right after logging in") from exc
+
+
+class SearchFormDriver(Driver):
+    """A portal where one searches a person by personnummer on a form page and reads a result page (SKV, CSN)."""
+
+    search_path = "/sok"
+    search_what = "the search"
+
+    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+        await self.goto(self.search_path)
+        yield "search"
+        if reference.pnr is not None:
+            await self.search(reference.pnr)
+            yield "result"
+
+    async def search(self, pnr: str) -> None:
+        """Search on the form page now showing; returns with the result page loaded."""
+        await (await self.el("search", "pnr")).fill(pnr)
+        await self.submit("search", "submit", self.search_what)

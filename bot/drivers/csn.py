@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from playwright.async_api import Download
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from bot.drivers.base import Driver, Reference, SessionExpired
+from bot.drivers.base import SearchFormDriver, SessionExpired
 from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
 from bot.facts import CsnAnswer, CsnPayment, FactsError, NoAnswer, Source, mask_pnr
 
@@ -71,26 +70,18 @@ def parse_statement(text: str) -> tuple[CsnPayment, ...]:
     return tuple(payments)
 
 
-class Csn(Driver):
+class Csn(SearchFormDriver):
+    search_path = SEARCH_PATH
+    search_what = "the student search"
+
     async def payments(self, pnr: str) -> CsnAnswer | NoAnswer:
         """Every payment on the person's statement (all months). `CsnAnswer(pnr, ())` when CSN paid nothing or
         does not know the person; `NoAnswer("csn", …)` when CSN cannot answer for the person."""
         return await self.with_session(lambda: self._payments(pnr))
 
-    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
-        await self.goto(SEARCH_PATH)
-        yield "search"
-        if reference.pnr is not None:
-            await self._search(reference.pnr)
-            yield "result"
-
-    async def _search(self, pnr: str) -> None:
-        await (await self.el("search", "pnr")).fill(pnr)
-        await self.submit("search", "submit", "the student search")
-
     async def _payments(self, pnr: str) -> CsnAnswer | NoAnswer:
         await self.goto(SEARCH_PATH)
-        await self._search(pnr)
+        await self.search(pnr)
         source = Source(self.portal, SCREEN, datetime.now())
         if await self.present("result", "notice"):
             return self._from_notice(pnr, await self.text("result", "notice", 0), source)

@@ -11,11 +11,11 @@ fact that a protected person exists (never a name, which the screen does not sho
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.drivers.base import Driver, Reference
+from bot.drivers.base import SearchFormDriver
 from bot.errors import BusinessException, ErrorCode
 from bot.facts import NoAnswer, Register, RegisteredPerson, Source, mask_pnr, pnr_key
 
@@ -101,17 +101,9 @@ def build_register(answers: Sequence[SkvPerson | NoAnswer], applicant_pnr: str) 
     )
 
 
-class Skv(Driver):
-    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
-        await self.goto(SEARCH_PATH)
-        yield "search"
-        if reference.pnr is not None:
-            await self._search(reference.pnr)
-            yield "result"
-
-    async def _search(self, pnr: str) -> None:
-        await (await self.el("search", "pnr")).fill(pnr)
-        await self.submit("search", "submit", "the person search")
+class Skv(SearchFormDriver):
+    search_path = SEARCH_PATH
+    search_what = "the person search"
 
     async def lookup(self, pnr: str) -> SkvPerson | NoAnswer:
         """Search the person; see `SkvPerson` for what each kind of answer becomes."""
@@ -119,7 +111,7 @@ class Skv(Driver):
 
     async def _lookup(self, pnr: str) -> SkvPerson | NoAnswer:
         await self.goto(SEARCH_PATH)
-        await self._search(pnr)
+        await self.search(pnr)
         source = Source(self.portal, SCREEN, datetime.now())
         # Server-rendered: once the page has loaded, a notice is either there or not.
         if await self.present("result", "notice"):
