@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from loguru import logger
@@ -44,9 +46,17 @@ def _install_stop_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
+async def _relay(source: threading.Event, target: asyncio.Event) -> None:
+    """Carry a stop request from another thread (the scheduler's signal handler) into the run's event loop."""
+    while not source.is_set():
+        await asyncio.sleep(0.2)
+    target.set()
+
+
 async def run_once(config: Config, *, environ: Mapping[str, str] | None = None, limit: int | None = None,
                    console: bool = True, console_level: str = "INFO",
-                   on_progress: Callable[[int, int], None] | None = None) -> NightReport:
+                   on_progress: Callable[[int, int], None] | None = None,
+                   stop_taking_at: datetime | None = None, stop: threading.Event | None = None) -> NightReport:
     store = open_store(config.store_url)
     try:
         unfinished = store.latest_unfinished_run()
@@ -55,9 +65,14 @@ async def run_once(config: Config, *, environ: Mapping[str, str] | None = None, 
                              retention_days=config.retention.logs_days)
         try:
             passwords = resolve_all(config, environ)
-            options = RunOptions(limit=limit, run_id=run_id, on_progress=on_progress)
+            options = RunOptions(limit=limit, run_id=run_id, on_progress=on_progress, stop_taking_at=stop_taking_at)
             _install_stop_signals(options.stop)
-            result = await Night(config, store, passwords, options=options).run()
+            relay = asyncio.create_task(_relay(stop, options.stop)) if stop is not None else None
+            try:
+                result = await Night(config, store, passwords, options=options).run()
+            finally:
+                if relay is not None:
+                    relay.cancel()
             report = build_morning_report(store, result.run_id,
                                           config.data_dir / "reports" / f"morning-{result.run_id}.xlsx")
             logger.info("morning report: {}", report)

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from loguru import logger
 from playwright.async_api import Browser, Page, async_playwright
@@ -35,7 +36,7 @@ from bot.paths import SELECTORS_DIR
 from bot.run.collect import Drivers
 from bot.run.drivers import make_drivers
 from bot.run.preflight import check_drivers, preflight_failure
-from bot.run.process import CaseJob, process_case
+from bot.run.process import CaseJob, StopRequested, process_case
 from bot.selectors.load import load_all
 from bot.selectors.model import SelectorFile
 from bot.store.base import Store
@@ -49,7 +50,9 @@ class RunOptions:
     limit: int | None = None
     resume: bool = True
     run_id: str | None = None  # for a new run: the id the log file already carries
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)  # SIGTERM: stop after the current step
+    # The schedule's window: no new case is taken from then on; the cases in hand are finished.
+    stop_taking_at: datetime | None = None
     headless: bool = True
     lease_s: float = 600.0
     # Told (cases finished in this run, cases in the run) after every case: the demo's progress bar.
@@ -78,6 +81,7 @@ class Night:
         self.guidelines = guidelines or load_guidelines(config.guidelines)
         self.norms = norms or load_norms()
         self.stop_error: CasebotError | None = None
+        self.window_closed = False
         self.drift: list[DriftNotice] = []
         self.run_id = ""
 
@@ -111,7 +115,7 @@ class Night:
     async def work(self, browser: Browser, worker_id: str) -> None:
         worker, drivers = await self.open_worker(browser, worker_id)
         try:
-            while not self.options.stop.is_set() and self.stop_error is None:
+            while not self.options.stop.is_set() and self.stop_error is None and not self._window_closed():
                 item = self.store.claim_next(self.run_id, worker_id, self.options.lease_s,
                                              max_attempts=self.config.retries.max_attempts)
                 if item is None:
@@ -127,11 +131,24 @@ class Night:
         self.drift.extend(n for d in drivers.all() for n in d.drift)
         await worker.close()
 
+    def _window_closed(self) -> bool:
+        end = self.options.stop_taking_at
+        if end is None or datetime.now(end.tzinfo) < end:
+            return False
+        if not self.window_closed:
+            self.window_closed = True
+            logger.warning("the run's time window ended at {}: no new case is taken; the next run continues",
+                           end.isoformat(timespec="minutes"))
+            self.store.record_event(self.run_id, "WARNING", f"time window ended at {end.isoformat()}: cases left "
+                                    "for the next run", code="WINDOW_ENDED")
+        return True
+
     def _waiting_items(self) -> bool:
         return bool(self.store.items(self.run_id, "new"))
 
     async def process(self, worker: WorkerBrowser, drivers: Drivers, item: WorkItem) -> None:
-        job = CaseJob(self.store, item, drivers, self.guidelines, self.norms, run_label=f"körning {self.run_id}")
+        job = CaseJob(self.store, item, drivers, self.guidelines, self.norms, run_label=f"körning {self.run_id}",
+                      stop=self.options.stop)
         drift_before = [len(d.drift) for d in drivers.all()]
         with case_context(item.case_id, step="start"):
             try:
@@ -139,6 +156,9 @@ class Night:
                     result = await asyncio.wait_for(process_case(job), timeout=self.config.timeouts.case_s)
             except CasebotError as exc:
                 self._failed(item, exc)
+            except StopRequested as exc:
+                self.store.release(item)
+                logger.warning("{}: stopped after step {} on request; the next run continues it", item.case_id, exc)
             except TimeoutError:
                 self._failed(item, SystemException(ErrorCode.PORTAL_SLOW, f"the case took longer than "
                                                    f"{self.config.timeouts.case_s:.0f} s", case_id=item.case_id))
@@ -200,7 +220,8 @@ class Night:
             finally:
                 with contextlib.suppress(Exception):
                     await browser.close()
-        status = "failed" if self.stop_error else ("aborted" if self.options.stop.is_set() else "finished")
+        interrupted = self.options.stop.is_set() or self.window_closed
+        status = "failed" if self.stop_error else ("aborted" if interrupted else "finished")
         if status != "aborted":
             self.store.finish_run(run.id, status)
         summary = self.store.run_summary(run.id)

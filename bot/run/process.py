@@ -10,6 +10,7 @@ case system already holds, so running a case again after a crash at any point do
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ class CaseResult:
     already_handled: bool = False
 
 
+class StopRequested(Exception):  # noqa: N818 - a request, not an error
+    """The operator asked the robot to stop (SIGTERM/SIGINT): the step just checkpointed is the last one."""
+
+
 @dataclass
 class CaseJob:
     store: Store
@@ -53,6 +58,9 @@ class CaseJob:
     norms: NormTables
     run_label: str
     steps_done: list[str] = field(default_factory=list)
+    # Set by a graceful shutdown: the job stops after its current step. Every step is safe to redo, since each one
+    # that writes first checks what the case system holds; the next run does the rest.
+    stop: asyncio.Event | None = None
 
     @property
     def case_id(self) -> str:
@@ -71,6 +79,8 @@ class CaseJob:
     def checkpoint(self, step: str, data: Any = None) -> None:
         self.store.checkpoint(self.item, step, data)
         self.steps_done.append(step)
+        if self.stop is not None and self.stop.is_set() and step != "park":
+            raise StopRequested(step)
 
 
 def reasons_of(preparation: Preparation) -> list[dict[str, str]]:
