@@ -35,6 +35,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """One nightly run with a config file: continue an unfinished run, else start one; then the morning report."""
     import asyncio
 
+    from bot.alerts import notify
     from bot.config import load_config
     from bot.run.entry import run_once, summary_lines
 
@@ -46,6 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except CasebotError as exc:
         return _print_failure(exc)
     print("\n".join(summary_lines(night)))
+    notify(night, config.alerts)
     return night.exit_code
 
 
@@ -129,6 +131,93 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """The scheduler: fires the nights in `schedules/*.yaml` until SIGTERM/SIGINT; `--list` shows what it would do."""
+    from bot.config import load_config
+    from bot.credentials import resolve_all
+    from bot.paths import SCHEDULES_DIR
+    from bot.schedule.load import load_schedules
+    from bot.schedule.runner import NightScheduler
+
+    try:
+        config = load_config(args.config)
+        jobs = load_schedules(Path(args.schedules or SCHEDULES_DIR))
+        scheduler = NightScheduler(config, jobs)
+        if args.list:
+            for scheduled, (name, times) in zip(jobs, scheduler.next_fire_times(args.count), strict=True):
+                job = scheduled.job
+                print(f"{name}  cron '{job.cron}' ({job.timezone}), window until "
+                      f"{job.window.until.isoformat('minutes') if job.window else '-'}, "
+                      f"{len(scheduled.blackout)} blackout date(s), from {scheduled.source}")
+                for fire in times:
+                    print(f"  {fire:%a %Y-%m-%d %H:%M:%S %Z}")
+            return 0
+        resolve_all(config)  # missing passwords fail now, at start, not at 01:00
+    except CasebotError as exc:
+        return _print_failure(exc)
+    return scheduler.serve()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Recent runs and their outcomes; the failing cases of the latest (or the given) run with their codes."""
+    from bot.config import load_config
+    from bot.errors import ErrorCode
+    from bot.store import open_store
+
+    try:
+        config = load_config(args.config)
+        store = open_store(config.store_url)
+    except CasebotError as exc:
+        return _print_failure(exc)
+    with store:
+        runs = store.list_runs(args.runs)
+        if not runs:
+            print("no runs yet")
+            return 0
+        print(f"{'RUN':<22} {'STARTED':<17} {'STATUS':<9} {'CASES':>5} {'AUTO':>5} {'PART':>5} {'MAN':>5} "
+              f"{'FAILED':>6} {'OPEN':>5}")
+        for run in runs:
+            s = store.run_summary(run.id)
+            print(f"{run.id:<22} {run.started.astimezone():%Y-%m-%d %H:%M} {run.status:<9} {s.total:>5} "
+                  f"{s.by_outcome.get('auto', 0):>5} {s.by_outcome.get('partial', 0):>5} "
+                  f"{s.by_outcome.get('manual', 0):>5} {s.by_state.get('failed', 0):>6} {s.open:>5}")
+        chosen = args.run or runs[0].id
+        failed = store.items(chosen, "failed")
+        print(f"\nfailing cases in run {chosen}: {len(failed)}")
+        for item in failed:
+            code = item.last_error_code or "?"
+            runbook = ErrorCode(code).runbook if code in ErrorCode.__members__ else "runbooks/README.md"
+            print(f"  {item.case_id}  {code}  step {item.step or '-'}  {runbook}\n    {item.last_error_message or ''}")
+        stops = [e for e in store.events(chosen) if e.level == "CRITICAL"]
+        for event in stops:
+            print(f"  STOPPED: {event.message}")
+        skipped = [e for e in store.events() if e.run_id is None and (e.code or "").startswith("SCHEDULE_")]
+        for event in skipped[-5:]:
+            print(f"schedule: {event.at.astimezone():%Y-%m-%d %H:%M} {event.message}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild a run's morning report from the state store."""
+    from bot.config import load_config
+    from bot.report import RunNotFound, build_morning_report
+    from bot.store import open_store
+
+    try:
+        config = load_config(args.config)
+        store = open_store(config.store_url)
+    except CasebotError as exc:
+        return _print_failure(exc)
+    with store:
+        target = Path(args.out) if args.out else config.data_dir / "reports" / f"morning-{args.run}.xlsx"
+        try:
+            print(build_morning_report(store, args.run, target))
+        except RunNotFound:
+            print(f"casebot: no run {args.run} in {config.store_url} (see casebot status)", file=sys.stderr)
+            return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casebot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -172,6 +261,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", help="who records (default: the login name)")
     p.add_argument("--recordings", help="where recordings go (default: the repo's recordings/)")
     p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("schedule", help="fire the nightly runs of schedules/*.yaml until SIGTERM")
+    p.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.add_argument("--schedules", help="the folder of schedule files (default: the repo's schedules/)")
+    p.add_argument("--list", action="store_true", help="show each job's next fire times and exit")
+    p.add_argument("--count", type=int, default=3, help="with --list: how many fire times per job")
+    p.set_defaults(func=cmd_schedule)
+
+    p = sub.add_parser("status", help="recent runs, their outcomes, and the failing cases")
+    p.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.add_argument("--runs", type=int, default=10, help="how many recent runs")
+    p.add_argument("--run", help="show the failing cases of this run (default: the latest)")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("report", help="rebuild a run's morning report (.xlsx)")
+    p.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.add_argument("--run", required=True, help="the run id (see casebot status)")
+    p.add_argument("--out", help="where to write it (default: data/reports/morning-<run>.xlsx)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

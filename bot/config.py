@@ -10,6 +10,10 @@ retention: {traces_days: 14, screenshots_days: 14, logs_days: 90}
 guidelines: guidelines.yaml     # optional: without it, the built-in defaults
 store: {url: "sqlite:///data/casebot.db"}   # the default; postgresql://host/db later
 preflight: {reference_case: TEST-2024-0001, reference_pnr: "19800101-1234"}   # read-only screen check
+alerts:                         # a failed run, a stop at preflight, failed cases: tell operations
+  email: {host: smtp.kommun.example, port: 587, starttls: true, sender: casebot@kommun.example,
+          to: [it-drift@kommun.example], username: casebot}   # password: CASEBOT_SMTP_PASSWORD or keyring casebot/smtp
+  webhook: {url: "https://chat.kommun.example/hooks/rpa", token_env: CASEBOT_WEBHOOK_TOKEN}
 portals:
   casesystem:
     url: http://127.0.0.1:8100
@@ -175,6 +179,43 @@ class StoreSettings(Settings):
         return url
 
 
+class EmailAlertSettings(Settings):
+    """SMTP for alerts. The password (when `username` is set) comes from the environment or the keyring."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(25, ge=1, le=65535)
+    starttls: bool = False
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
+    username: str | None = Field(None, min_length=1)  # None: the relay takes mail without a login
+    password_env: EnvName | None = None
+    keyring_service: str | None = Field(None, min_length=1)
+
+    @property
+    def name(self) -> str:
+        return "smtp"
+
+    @property
+    def env_var(self) -> str:
+        return self.password_env or "CASEBOT_SMTP_PASSWORD"
+
+    @property
+    def service(self) -> str:
+        return self.keyring_service or "casebot/smtp"
+
+
+class WebhookAlertSettings(Settings):
+    url: HttpUrl
+    token_env: EnvName | None = None  # when set and present, sent as "Authorization: Bearer <token>"
+
+
+class AlertSettings(Settings):
+    """Where to say that a run failed, stopped early or ended with failed cases."""
+
+    email: EmailAlertSettings | None = None
+    webhook: WebhookAlertSettings | None = None
+
+
 class PreflightSettings(Settings):
     """The read-only check of every screen before any case is touched (`casebot check-selectors`)."""
 
@@ -197,6 +238,7 @@ class Config(Settings):
     selectors_dir: ResolvedPath | None = None  # None: the repo's selectors/ folder
     store: StoreSettings = StoreSettings()
     preflight: PreflightSettings = PreflightSettings()
+    alerts: AlertSettings = AlertSettings()
     portals: Portals
     source: Path | None = Field(None, exclude=True)  # the file this came from; set by load_config
 

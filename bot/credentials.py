@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import keyring
 from keyring.errors import KeyringError
 from loguru import logger
 
-from bot.config import Config, PortalSettings
+from bot.config import Config
 from bot.errors import ErrorCode, SystemException
 from bot.masking import register_secret
 
@@ -28,26 +29,38 @@ def _from_keyring(service: str, username: str) -> tuple[str | None, str | None]:
         return None, f"the OS keyring failed ({type(exc).__name__})"
 
 
-def _missing_message(portal: PortalSettings, keyring_problem: str | None) -> str:
+class HasSecret(Protocol):
+    """What a password lookup needs: a portal's settings, or the SMTP settings for alerts."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def env_var(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    username: str | None
+
+
+def _missing_message(portal: HasSecret, keyring_problem: str | None) -> str:
     name = portal.name or "?"
-    text = (f"no password for portal '{name}' (user '{portal.username}'): set the environment variable "
+    text = (f"no password for '{name}' (user '{portal.username}'): set the environment variable "
             f"{portal.env_var}, or store it in the OS keyring: keyring set {portal.service} {portal.username}")
     return f"{text}; {keyring_problem}" if keyring_problem else text
 
 
-def find_password(portal: PortalSettings, environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+def find_password(portal: HasSecret, environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
     """(password or None, where it came from or why it was not found). Does not raise."""
     env = os.environ if environ is None else environ
     value = env.get(portal.env_var)
     if value:  # an empty variable is a forgotten export, not a password
         return value, f"environment variable {portal.env_var}"
-    value, problem = _from_keyring(portal.service, portal.username)
+    value, problem = _from_keyring(portal.service, portal.username or "")
     if value:
         return value, f"OS keyring service {portal.service}"
     return None, _missing_message(portal, problem)
 
 
-def resolve_password(portal: PortalSettings, environ: Mapping[str, str] | None = None) -> str:
+def resolve_password(portal: HasSecret, environ: Mapping[str, str] | None = None) -> str:
     """The portal's password, or a CREDENTIALS_MISSING SystemException naming the portal and what to set."""
     value, where = find_password(portal, environ)
     if value is None:

@@ -135,7 +135,7 @@ def test_rerecording_the_broken_screens_repairs_the_files_and_the_next_night_pas
         assert any(line.split()[:4] == [portal, screen, name, "ok"] for line in printed.splitlines()), element
 
     night = asyncio.run(run_once(robot, console=False))
-    assert night.exit_code == 0, [(i.case_id, i.error_code, i.error_message) for i in night.items]
+    assert night.exit_code == 0, [(i.case_id, i.last_error_code, i.last_error_message) for i in night.items]
     assert night.result.summary.total == 8
     assert differences_from_oracle(v2_sandbox) == {}
     assert night.result.drift  # the screens not re-recorded still work by their fallbacks, and say so

@@ -1,0 +1,198 @@
+"""`casebot schedule`: APScheduler (3.x) firing the nightly runs described in `schedules/*.yaml`.
+
+What guards a fire, in order:
+- blackout: the date (in the job's time zone) is a holiday or a closed day → skipped, and said so;
+- one run at a time: another job's run (in this process) or another scheduler's run on this host (a lock file in
+  the data folder) is going on → skipped, and said so; APScheduler's `max_instances=1` covers the same job;
+- misfires: a fire missed while the host was down runs if it is at most `misfire_grace_s` late, and several
+  missed fires run once (`coalesce`);
+- the run itself starts with the preflight check (portals reachable, every selector), before any case;
+- the window: from `window.until` no new case is taken; the case in hand is finished, the rest left for next time.
+
+SIGTERM/SIGINT stop the scheduler: the run in hand stops after its current step (checkpointed), and the process
+exits cleanly. The next run continues that run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+from loguru import logger
+
+from bot.alerts import notify
+from bot.config import Config
+from bot.log import setup_logging
+from bot.run.entry import NightReport, run_once
+from bot.schedule.load import ScheduledJob, window_end
+from bot.schedule.model import cron_trigger
+from bot.store import open_store
+
+LOCK_NAME = "run.lock"
+SCHEDULER_LOG_ID = "scheduler"
+
+
+@dataclass
+class FireRecord:
+    """What one fire did, for the operator's log and for tests."""
+
+    job: str
+    at: dt.datetime
+    outcome: str  # "ran", "blackout", "busy"
+    detail: str = ""
+    night: NightReport | None = None
+
+
+@contextlib.contextmanager
+def host_run_lock(data_dir: Path) -> Iterator[bool]:
+    """True while this process holds the host's run lock; False if another process has it. The OS drops the lock
+    when its holder dies, so a killed scheduler never blocks the next night."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / LOCK_NAME, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class NightScheduler:
+    config: Config
+    jobs: list[ScheduledJob]
+    environ: Mapping[str, str] | None = None
+    console: bool = True
+    on_fire: Callable[[FireRecord], None] | None = None
+    fires: list[FireRecord] = field(default_factory=list)
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    _busy: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.scheduler = BackgroundScheduler(job_defaults={"max_instances": 1})
+        for scheduled in self.jobs:
+            job = scheduled.job
+            self.scheduler.add_job(self.fire, cron_trigger(job.cron, job.timezone), args=[scheduled], id=job.name,
+                                   name=job.name, misfire_grace_time=job.misfire_grace_s, coalesce=job.coalesce)
+        self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+
+    # -- one fire -------------------------------------------------------------------------------------------
+    def fire(self, scheduled: ScheduledJob) -> FireRecord:
+        job = scheduled.job
+        now = dt.datetime.now(ZoneInfo(job.timezone))
+        holiday = scheduled.blacked_out(now.date())
+        if holiday is not None:
+            return self._record(FireRecord(job.name, now, "blackout", f"{now.date()}: {holiday}"))
+        if not self._busy.acquire(blocking=False):
+            return self._record(FireRecord(job.name, now, "busy", "another run is going on in this scheduler"))
+        try:
+            with host_run_lock(self.config.data_dir) as held:
+                if not held:
+                    return self._record(FireRecord(job.name, now, "busy",
+                                                   "another casebot process on this host holds the run lock"))
+                until = window_end(now, job.window.until) if job.window else None
+                logger.info("schedule {}: starting the night{}", job.name,
+                            f", no new case after {until:%Y-%m-%d %H:%M}" if until else "")
+                try:
+                    night = asyncio.run(run_once(self.config, environ=self.environ, limit=job.limit,
+                                                 console=self.console, stop_taking_at=until,
+                                                 stop=self.stop_requested))
+                finally:
+                    self.log_to_scheduler_file()  # a run logs to its own file, then closes it
+                notify(night, self.config.alerts, self.environ)
+                return self._record(FireRecord(job.name, now, "ran", f"run {night.result.run_id}: "
+                                                                     f"{night.result.summary.run.status}", night))
+        finally:
+            self._busy.release()
+
+    def _record(self, record: FireRecord) -> FireRecord:
+        if record.outcome != "ran":
+            logger.warning("schedule {}: skipped at {:%Y-%m-%d %H:%M:%S} ({}): {}", record.job, record.at,
+                           record.outcome, record.detail)
+            self._store_event(f"schedule {record.job}: fire skipped ({record.outcome}): {record.detail}",
+                              "SCHEDULE_SKIPPED")
+        self.fires.append(record)
+        if self.on_fire is not None:
+            self.on_fire(record)
+        return record
+
+    def _missed(self, event: JobExecutionEvent) -> None:
+        logger.warning("schedule {}: the fire due at {} was missed by more than its misfire grace; not run",
+                       event.job_id, event.scheduled_run_time)
+        self._store_event(f"schedule {event.job_id}: fire due at {event.scheduled_run_time} missed", "SCHEDULE_MISSED")
+
+    def _store_event(self, message: str, code: str) -> None:
+        # Not tied to a run: `casebot status` shows these beside the runs, so a skipped night is never silent.
+        with contextlib.suppress(Exception), open_store(self.config.store_url) as store:
+            store.record_event(None, "WARNING", message, code=code)
+
+    # -- the process ----------------------------------------------------------------------------------------
+    def log_to_scheduler_file(self) -> None:
+        """Between runs the scheduler logs to `scheduler-….jsonl` (skips, misses, alerts) and the console."""
+        setup_logging(self.config.log_dir, SCHEDULER_LOG_ID, console=self.console)
+
+    def next_fire_times(self, count: int = 3) -> list[tuple[str, list[dt.datetime]]]:
+        """Each job's next `count` fire times, skipping blacked-out dates (what `--list` prints)."""
+        listed = []
+        for scheduled in self.jobs:
+            trigger = cron_trigger(scheduled.job.cron, scheduled.job.timezone)
+            times: list[dt.datetime] = []
+            previous = None
+            now = dt.datetime.now(ZoneInfo(scheduled.job.timezone))
+            while len(times) < count:
+                fire = trigger.get_next_fire_time(previous, previous or now)
+                if fire is None:
+                    break
+                previous = fire
+                if scheduled.blacked_out(fire.date()) is None:
+                    times.append(fire)
+            listed.append((scheduled.name, times))
+        return listed
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        """Ask the run in hand to stop after its current step, and wait for it."""
+        self.stop_requested.set()
+        with contextlib.suppress(Exception):
+            self.scheduler.shutdown(wait=True)
+
+    def serve(self) -> int:
+        """Run until SIGTERM/SIGINT; then stop cleanly (exit code 0)."""
+        stopping = threading.Event()
+
+        def on_signal(signum: int, _frame: object) -> None:
+            logger.warning("{} received: finishing the current step, then stopping", signal.Signals(signum).name)
+            self.stop_requested.set()
+            stopping.set()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, on_signal)
+        self.log_to_scheduler_file()
+        self.start()
+        for name, times in self.next_fire_times(1):
+            logger.info("schedule {}: next run {}", name, times[0].isoformat() if times else "never")
+        while not stopping.wait(1.0):
+            pass
+        self.shutdown()
+        logger.info("scheduler stopped")
+        return 0
