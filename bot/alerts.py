@@ -20,7 +20,7 @@ from loguru import logger
 
 from bot.config import AlertSettings
 from bot.credentials import resolve_password
-from bot.errors import CasebotError, ErrorCode
+from bot.errors import CasebotError, runbook_for
 from bot.masking import mask_text
 from bot.report import OUTCOME_LABELS
 from bot.run.entry import NightReport
@@ -35,11 +35,8 @@ class Alert:
     data: dict[str, Any] = field(default_factory=dict)  # the webhook's JSON
 
 
-def _runbook(code: str) -> str:
-    try:
-        return ErrorCode(code).runbook
-    except ValueError:
-        return "runbooks/README.md"
+def runbook_or_index(code: str) -> str:
+    return runbook_for(code) or "runbooks/README.md"
 
 
 def alert_for(night: NightReport) -> Alert | None:
@@ -68,7 +65,7 @@ def alert_for(night: NightReport) -> Alert | None:
     lines.append("")
     lines.append("Felkoder och runbooks:")
     for code, count in sorted(codes.items()):
-        lines.append(f"  {code}: {count} ärende(n) – {_runbook(code)}")
+        lines.append(f"  {code}: {count} ärende(n) – {runbook_or_index(code)}")
     for item in failed[:20]:
         lines.append(f"  {item.case_id} [{item.last_error_code}] {item.last_error_message or ''}")
     if len(failed) > 20:
@@ -80,7 +77,7 @@ def alert_for(night: NightReport) -> Alert | None:
     data = {"run_id": result.run_id, "status": summary.run.status, "total": summary.total,
             "failed": len(failed), "open": summary.open, "by_outcome": dict(summary.by_outcome),
             "stopped_by": stopped.code.value if stopped else None,
-            "codes": {c: {"count": n, "runbook": _runbook(c)} for c, n in codes.items()},
+            "codes": {c: {"count": n, "runbook": runbook_or_index(c)} for c, n in codes.items()},
             "report": str(night.report_path), "text": body}
     return Alert(mask_text(subject), body, data)
 

@@ -8,8 +8,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.errors import CasebotError
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.store import Store
 from bot.paths import default_home
 
 Command = Callable[[argparse.Namespace], int]
@@ -158,15 +163,20 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return scheduler.serve()
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    """Recent runs and their outcomes; the failing cases of the latest (or the given) run with their codes."""
+def _config_and_store(args: argparse.Namespace) -> tuple[Config, Store]:
     from bot.config import load_config
-    from bot.errors import ErrorCode
     from bot.store import open_store
 
+    config = load_config(args.config)
+    return config, open_store(config.store_url)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Recent runs and their outcomes; the failing cases of the latest (or the given) run with their codes."""
+    from bot.errors import runbook_for
+
     try:
-        config = load_config(args.config)
-        store = open_store(config.store_url)
+        _config, store = _config_and_store(args)
     except CasebotError as exc:
         return _print_failure(exc)
     with store:
@@ -186,7 +196,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"\nfailing cases in run {chosen}: {len(failed)}")
         for item in failed:
             code = item.last_error_code or "?"
-            runbook = ErrorCode(code).runbook if code in ErrorCode.__members__ else "runbooks/README.md"
+            runbook = runbook_for(code) or "runbooks/README.md"
             print(f"  {item.case_id}  {code}  step {item.step or '-'}  {runbook}\n    {item.last_error_message or ''}")
         stops = [e for e in store.events(chosen) if e.level == "CRITICAL"]
         for event in stops:
@@ -199,13 +209,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild a run's morning report from the state store."""
-    from bot.config import load_config
     from bot.report import RunNotFound, build_morning_report
-    from bot.store import open_store
 
     try:
-        config = load_config(args.config)
-        store = open_store(config.store_url)
+        config, store = _config_and_store(args)
     except CasebotError as exc:
         return _print_failure(exc)
     with store:

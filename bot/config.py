@@ -124,6 +124,10 @@ class PortalSettings(Settings):
         return self._name
 
     @property
+    def what(self) -> str:
+        return f"portal '{self._name or '?'}'"
+
+    @property
     def env_var(self) -> str:
         """Where the password is looked up first."""
         return self.password_env or f"CASEBOT_{self._name.upper()}_PASSWORD"
@@ -194,6 +198,10 @@ class EmailAlertSettings(Settings):
     @property
     def name(self) -> str:
         return "smtp"
+
+    @property
+    def what(self) -> str:
+        return "the alerts' SMTP relay"
 
     @property
     def env_var(self) -> str:

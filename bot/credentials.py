@@ -35,6 +35,8 @@ class HasSecret(Protocol):
     @property
     def name(self) -> str: ...
     @property
+    def what(self) -> str: ...
+    @property
     def env_var(self) -> str: ...
     @property
     def service(self) -> str: ...
@@ -42,8 +44,7 @@ class HasSecret(Protocol):
 
 
 def _missing_message(portal: HasSecret, keyring_problem: str | None) -> str:
-    name = portal.name or "?"
-    text = (f"no password for '{name}' (user '{portal.username}'): set the environment variable "
+    text = (f"no password for {portal.what} (user '{portal.username}'): set the environment variable "
             f"{portal.env_var}, or store it in the OS keyring: keyring set {portal.service} {portal.username}")
     return f"{text}; {keyring_problem}" if keyring_problem else text
 

@@ -187,3 +187,13 @@ class ConfigError(SystemException):
         else:
             message = f"{len(self.problems)} problems:\n" + "\n".join(f"  {p}" for p in self.problems) + "\n"
         super().__init__(ErrorCode.CONFIG_INVALID, message, retryable=False)
+
+
+def runbook_for(code: str | None) -> str | None:
+    """The runbook of a code as stored (a string); None for no code or one this version does not know."""
+    if not code:
+        return None
+    try:
+        return ErrorCode(code).runbook
+    except ValueError:  # a code from a newer robot version or a triage rule: no runbook to point at
+        return None

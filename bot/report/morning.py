@@ -18,7 +18,7 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.errors import ErrorCode
+from bot.errors import ErrorCode, runbook_for
 from bot.report.xlsx import Value, save_private, write_table
 from bot.store.base import Store
 from bot.store.models import Event, Run, RunSummary, WorkItem
@@ -95,15 +95,6 @@ def outcome_label(item: WorkItem) -> str:
     if item.state in OPEN_STATES:
         return OPEN_LABEL
     return OUTCOME_LABELS.get(item.outcome or "", item.outcome or OPEN_LABEL)
-
-
-def runbook_for(code: str | None) -> str | None:
-    if not code:
-        return None
-    try:
-        return ErrorCode(code).runbook
-    except ValueError:  # a code from a newer robot version or a triage rule: no runbook to point at
-        return None
 
 
 def _swedish_summary(code: str) -> str | None:
