@@ -21,6 +21,12 @@ T = TypeVar("T")
 LOGIN_PATH = "/login"
 
 
+def browser_gone(message: str) -> bool:
+    """Whether a Playwright error means the browser, context or page itself died (not the portal)."""
+    text = message.lower()
+    return "has been closed" in text or "crash" in text or "connection closed" in text
+
+
 class SessionExpired(Exception):
     """The portal sent us back to its login page mid-flow."""
 
@@ -78,7 +84,11 @@ class Driver:
         except PlaywrightTimeout as exc:
             raise self.fail(ErrorCode.PORTAL_SLOW, f"no answer for {path} within the timeout") from exc
         except PlaywrightError as exc:
-            raise self.fail(ErrorCode.PORTAL_DOWN, f"cannot reach {path}: {exc.message.splitlines()[0]}") from exc
+            first_line = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+            if browser_gone(first_line):
+                raise self.fail(ErrorCode.BROWSER_CRASHED, f"the browser died while opening {path}: {first_line}"
+                                ) from exc
+            raise self.fail(ErrorCode.PORTAL_DOWN, f"cannot reach {path}: {first_line}") from exc
         self.check_response(response, path)
         if path != LOGIN_PATH and self.on_login_page():
             raise SessionExpired()

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from playwright.async_api import Response
 
+from bot import chaos
 from bot.calc.fields import ALL_FIELDS as FIELD_KEYS
 from bot.calc.money import format_num, parse_kr
 from bot.drivers.base import Driver, Reference
@@ -204,6 +205,7 @@ class CaseSystem(Driver):
             for key in FIELD_KEYS:
                 if key in values:
                     await (await self.el("calc_form", key)).fill(amount_text(values[key]))
+            chaos.point("fill")
             response = await self.submit("calc_form", "save", f"save calculation {case_id}")
             await self._check_saved(response, "the calculation")
         await self.with_session(action)

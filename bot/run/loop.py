@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from loguru import logger
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from bot.browser.artifacts import purge_older_than
@@ -28,7 +28,7 @@ from bot.calc import load_guidelines, load_norms
 from bot.calc.guidelines import Guidelines
 from bot.calc.norms import NormTables
 from bot.config import PORTAL_NAMES, Config
-from bot.drivers.base import DriftNotice
+from bot.drivers.base import DriftNotice, browser_gone
 from bot.drivers.casesystem import IN_PROGRESS, NEW
 from bot.errors import CasebotError, ErrorCode, SystemException
 from bot.log import case_context
@@ -82,6 +82,9 @@ class Night:
         self.norms = norms or load_norms()
         self.stop_error: CasebotError | None = None
         self.window_closed = False
+        self.playwright: Playwright
+        self.browser: Browser
+        self._browser_lock = asyncio.Lock()
         self.drift: list[DriftNotice] = []
         self.run_id = ""
 
@@ -112,8 +115,8 @@ class Night:
         return added
 
     # -- process --------------------------------------------------------------------------------------
-    async def work(self, browser: Browser, worker_id: str) -> None:
-        worker, drivers = await self.open_worker(browser, worker_id)
+    async def work(self, worker_id: str) -> None:
+        worker, drivers = await self.open_worker(self.browser, worker_id)
         try:
             while not self.options.stop.is_set() and self.stop_error is None and not self._window_closed():
                 item = self.store.claim_next(self.run_id, worker_id, self.options.lease_s,
@@ -124,8 +127,35 @@ class Night:
                     await asyncio.sleep(0.5)  # an item is waiting for its back-off
                     continue
                 await self.process(worker, drivers, item)
+                if not await self._worker_alive(worker):
+                    # The browser (or one of this worker's pages) crashed: the case in hand was failed with
+                    # BROWSER_CRASHED and will be retried; start over with a fresh browser and fresh logins.
+                    await self._close_worker(worker, drivers)
+                    await self._ensure_browser()
+                    worker, drivers = await self.open_worker(self.browser, worker_id)
         finally:
             await self._close_worker(worker, drivers)
+
+    async def _worker_alive(self, worker: WorkerBrowser) -> bool:
+        if not self.browser.is_connected():
+            return False
+        for page in worker.pages.values():
+            try:
+                await asyncio.wait_for(page.evaluate("1"), timeout=5)
+            except (PlaywrightError, TimeoutError):
+                return False
+        return True
+
+    async def _ensure_browser(self) -> None:
+        """Relaunch Chromium if it died; workers share it, so only the first one to notice does."""
+        async with self._browser_lock:
+            if self.browser.is_connected():
+                return
+            logger.error("Chromium is gone (crashed or killed): starting a new one")
+            self.store.record_event(self.run_id, "ERROR", "the browser crashed and was restarted",
+                                    code=ErrorCode.BROWSER_CRASHED.value,
+                                    data={"runbook": ErrorCode.BROWSER_CRASHED.runbook})
+            self.browser = await launch_chromium(self.playwright, headless=self.options.headless)
 
     async def _close_worker(self, worker: WorkerBrowser, drivers: Drivers) -> None:
         self.drift.extend(n for d in drivers.all() for n in d.drift)
@@ -164,7 +194,7 @@ class Night:
                                                    f"{self.config.timeouts.case_s:.0f} s", case_id=item.case_id))
             except PlaywrightError as exc:
                 message = exc.message.splitlines()[0] if exc.message else type(exc).__name__
-                code = ErrorCode.BROWSER_CRASHED if "closed" in message.lower() else ErrorCode.PORTAL_SLOW
+                code = ErrorCode.BROWSER_CRASHED if browser_gone(message) else ErrorCode.PORTAL_SLOW
                 self._failed(item, SystemException(code, message, case_id=item.case_id,
                                                    step=job.steps_done[-1] if job.steps_done else "collect"))
             else:
@@ -211,15 +241,16 @@ class Night:
             logger.info("run {} started", run.id)
         purge_older_than(self.config.data_dir / "artifacts", self.config.retention.traces_days)
         async with async_playwright() as pw:
-            browser = await launch_chromium(pw, headless=self.options.headless)
+            self.playwright = pw
+            self.browser = await launch_chromium(pw, headless=self.options.headless)
             try:
-                await self._fetch(browser)
+                await self._fetch(self.browser)
                 if self.stop_error is None:
-                    workers = [self.work(browser, f"w{i + 1}") for i in range(self.config.workers)]
+                    workers = [self.work(f"w{i + 1}") for i in range(self.config.workers)]
                     await asyncio.gather(*workers)
             finally:
                 with contextlib.suppress(Exception):
-                    await browser.close()
+                    await self.browser.close()
         interrupted = self.options.stop.is_set() or self.window_closed
         status = "failed" if self.stop_error else ("aborted" if interrupted else "finished")
         if status != "aborted":

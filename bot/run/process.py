@@ -18,6 +18,7 @@ from typing import Any
 
 from loguru import logger
 
+from bot import chaos
 from bot.calc.errors import CalcInputError, NormTableMissing
 from bot.calc.fields import ALL_FIELDS
 from bot.calc.guidelines import Guidelines
@@ -122,6 +123,7 @@ async def process_case(job: CaseJob) -> CaseResult:
             return _already_handled(job, status)
         record, facts = await collect(job.drivers, job.case_id)
     job.checkpoint("collect", {"members": len(facts.members), "status": record.status})
+    chaos.point("collect")
     # From here on the household's names are known; every log sink masks them.
     with masked_names(record.names):
         return await _prepare_and_hand_over(job, facts)
@@ -146,11 +148,13 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
     empty = list(preparation.left_empty)
     amount = preparation.calculation.att_betala if outcome == "auto" and preparation.calculation else None
     job.checkpoint("triage", {"outcome": outcome, "reasons": reasons, "empty_fields": empty, "amount": amount})
+    chaos.point("triage")
     logger.info("{}: {} ({})", case_id, outcome, ", ".join(r["code"] for r in reasons) or "no reasons")
 
     if outcome != "manual":
         with job.step("fill"):
             await cs.fill_calculation(case_id, intended_form(preparation))
+        chaos.point("save")
         job.checkpoint("save")
         with job.step("verify"):
             shown = await cs.read_calculation(case_id)
@@ -158,6 +162,7 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
             if differences:
                 raise SystemException(ErrorCode.READBACK_MISMATCH, "; ".join(differences))
         job.checkpoint("verify")
+        chaos.point("verify")
 
     with job.step("note"):
         marker = note_marker(case_id, facts.application.period)
@@ -166,6 +171,7 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
         else:
             await cs.add_journal_note(case_id, note_from_preparation(case_id, facts.application.period,
                                                                      preparation, job.run_label))
+            chaos.point("note")
     job.checkpoint("note")
 
     with job.step("park"):
@@ -178,6 +184,7 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
         if final != expected:
             raise SystemException(ErrorCode.DATA_MISMATCH, f"after parking the case shows status {final!r}, "
                                                            f"expected {expected!r}", retryable=False)
+        chaos.point("park")
     job.checkpoint("park", {"status": final})
     return CaseResult(outcome, amount, reasons, empty, pnr=applicant)
 
