@@ -98,7 +98,7 @@ CATALOGUE: dict[ErrorCode, CodeInfo] = {
     ErrorCode.CREDENTIALS_MISSING: CodeInfo(
         "Lösenord saknas / no password in the environment or the OS keyring", _S, stops_run=True),
     ErrorCode.LOCK_CONFLICT: CodeInfo(
-        "Ärendet ändrades samtidigt / the case changed while the robot worked on it", _S, retryable=True),
+        "Ärendet ändrades samtidigt / the case changed while the robot worked on it", _S),
     ErrorCode.LEASE_EXPIRED: CodeInfo(
         "Arbetet med ärendet avbröts / a worker's lease on the case expired (worker stopped or hung)", _S),
     ErrorCode.BROWSER_CRASHED: CodeInfo(

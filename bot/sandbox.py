@@ -59,7 +59,7 @@ class Sandbox:
 
     def reset_knobs(self) -> None:
         defaults = {"latency_ms": 0, "error_rate": 0.0, "maintenance": False, "session_ttl_s": 1800,
-                    "layout": "v1", "system_message_rate": 0.0}
+                    "layout": "v1", "system_message_rate": 0.0, "caseworker_editing": ""}
         with httpx.Client(timeout=10) as client:  # one connection pool: ten calls, not ten handshakes
             for portal in PORTAL_NAMES:
                 client.post(self.url(portal, "/_admin/knobs"), json=defaults).raise_for_status()

@@ -139,6 +139,8 @@ class CaseSystem:
             tabs=TABS, message=message, error=error, editable=editable, status_text=STATUS_TEXT,
             role_text=ROLE_TEXT, fields=BY_KEY, sections=SECTIONS[layout], total_keys=TOTAL_KEYS,
             total_labels=TOTAL_LABELS[layout], income_label=income_label, **data)
+        if tab == "berakning" and case_id == self.ctx.knobs().caseworker_editing and editable:
+            store.touch(conn, case_id)  # the caseworker saves right after the robot opened the form
         return HTMLResponse(html, status_code=code)
 
     # -- screens ----------------------------------------------------------------------------------------

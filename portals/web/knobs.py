@@ -15,6 +15,9 @@ class Knobs:
     session_ttl_s: int = 1800
     layout: str = "v1"
     system_message_rate: float = 0.0
+    # Case system only: a case a caseworker is editing. Every time its calculation form is shown, the caseworker
+    # saves the case a moment later (the version moves on), so a save from that form meets a locking conflict.
+    caseworker_editing: str = ""
 
     def validate(self) -> None:
         if self.latency_ms < 0:
