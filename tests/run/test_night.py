@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 import openpyxl
 import pytest
+from openpyxl import load_workbook
 
 from bot.calc.fields import ALL_FIELDS
 from bot.config import Config
@@ -175,3 +177,35 @@ def test_a_case_saved_but_not_parked_is_finished_by_the_next_run(box: Sandbox, c
         assert [a["new"] for a in audit if a["field"] == "status"] == ["under_behandling", "klar_for_signering"]
     finally:
         fresh.stop()
+
+
+def _artefact_texts(config: Config) -> dict[Path, str]:
+    """Every file the nights left (logs, reports, traces, screenshots, the state store) as searchable text."""
+    texts: dict[Path, str] = {}
+    for path in [*config.log_dir.rglob("*"), *config.data_dir.rglob("*")]:
+        if not path.is_file():
+            continue
+        if path.suffix == ".xlsx":
+            book = load_workbook(path)
+            texts[path] = "\n".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row
+                                    if c.value is not None)
+        else:
+            texts[path] = path.read_bytes().decode("utf-8", errors="replace")
+    return texts
+
+
+def test_no_artefact_holds_a_personnummer_a_name_or_a_password(box: Sandbox, config: Config,
+                                                               first_night: NightReport) -> None:
+    with sqlite3.connect(box.data_dir / "sandbox.db") as conn:
+        people = conn.execute("SELECT DISTINCT pnr, first_name, last_name FROM cs_household").fetchall()
+    secrets = set(sandbox_environ().values())
+    texts = _artefact_texts(config)
+    assert any(p.suffix == ".jsonl" for p in texts) and any(p.suffix == ".xlsx" for p in texts)
+    for path, text in texts.items():
+        for pnr, first, last in people:
+            for form in (pnr, f"{pnr[:8]}-{pnr[8:]}", f"{pnr[2:8]}-{pnr[8:]}"):
+                assert form not in text, f"a personnummer in {path}"
+            assert f"{first} {last}" not in text, f"a full name in {path}"
+        for secret in secrets:
+            assert secret not in text, f"a password in {path}"
+        assert path.stat().st_mode & 0o077 == 0, f"{path} is readable by others"
