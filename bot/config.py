@@ -91,6 +91,8 @@ class Settings(BaseModel):
 
 class RetrySettings(Settings):
     max_attempts: int = Field(3, ge=1, le=20)
+    # Portals lock an account after 5 failed logins (the sandbox and most IdPs): the robot stops well before.
+    login_attempts: int = Field(2, ge=1, le=3)
     backoff_base_s: float = Field(2.0, ge=0)
     backoff_max_s: float = Field(300.0, ge=0)
 

@@ -194,8 +194,13 @@ class Driver:
             await self.goto(LOGIN_PATH)
             await (await self.el("login", "username")).fill(self.account.username)
             await (await self.el("login", "password")).fill(self.account.password)
-            async with self.page.expect_navigation(wait_until="domcontentloaded"):
-                await (await self.el("login", "submit")).click()
+            submit = await self.el("login", "submit")
+            try:
+                async with self.page.expect_navigation(wait_until="domcontentloaded",
+                                                       timeout=self.timeout_s * 1000):
+                    await submit.click()
+            except PlaywrightTimeout as exc:
+                raise self.fail(ErrorCode.PORTAL_SLOW, "no answer to the login within the timeout") from exc
             if not self.on_login_page():
                 await self.after_login()
                 return

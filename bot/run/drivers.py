@@ -23,7 +23,8 @@ def make_driver(config: Config, name: str, page: Page, password: str, selectors:
     portal = config.portals[name]
     return DRIVER_CLASSES[name](portal=name, base_url=portal.url, page=page, selectors=selectors,
                                 account=PortalAccount(portal.username, password),
-                                timeout_s=config.timeouts.element_s)
+                                timeout_s=config.timeouts.element_s,
+                                max_login_attempts=config.retries.login_attempts)
 
 
 def make_drivers(config: Config, passwords: Mapping[str, str], selectors: Mapping[str, SelectorFile],

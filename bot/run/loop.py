@@ -193,10 +193,8 @@ class Night:
                 self._failed(item, SystemException(ErrorCode.PORTAL_SLOW, f"the case took longer than "
                                                    f"{self.config.timeouts.case_s:.0f} s", case_id=item.case_id))
             except PlaywrightError as exc:
-                message = exc.message.splitlines()[0] if exc.message else type(exc).__name__
-                code = ErrorCode.BROWSER_CRASHED if browser_gone(message) else ErrorCode.PORTAL_SLOW
-                self._failed(item, SystemException(code, message, case_id=item.case_id,
-                                                   step=job.steps_done[-1] if job.steps_done else "collect"))
+                self._failed(item, system_error_from(exc, step=job.steps_done[-1] if job.steps_done else "collect",
+                                                     case_id=item.case_id))
             else:
                 self.store.complete(item, result.outcome, amount=result.amount, reasons=result.reasons,
                                     empty_fields=result.empty_fields, pnr=result.pnr)
@@ -264,14 +262,18 @@ class Night:
             if self.config.preflight.enabled and not await self._preflight(drivers):
                 return
             await self.fetch_work(drivers)
+        except PlaywrightError as exc:  # anything a driver did not turn into a code: still a clear stop
+            self._stop_at_fetch(system_error_from(exc, step="fetch"))
         except CasebotError as exc:
-            self.stop_error = exc
-            logger.critical("cannot read the inbox: {}", exc)
-            self.store.record_event(self.run_id, "CRITICAL", str(exc), code=exc.code.value,
-                                    data={"step": "fetch", "runbook": exc.runbook})
+            self._stop_at_fetch(exc)
         finally:
             await self._close_worker(worker, drivers)
 
+    def _stop_at_fetch(self, exc: CasebotError) -> None:
+        self.stop_error = exc
+        logger.critical("cannot read the inbox: {}", exc)
+        self.store.record_event(self.run_id, "CRITICAL", str(exc), code=exc.code.value,
+                                data={"step": "fetch", "runbook": exc.runbook})
 
     async def _preflight(self, drivers: Drivers) -> bool:
         """Check every screen before the first case; False (and the run's stop error set) when it must not go on.
@@ -303,6 +305,13 @@ class Night:
         self.store.record_event(self.run_id, "CRITICAL", str(failure), code=failure.code.value,
                                 data={"step": "preflight", "runbook": failure.runbook})
         return False
+
+
+def system_error_from(exc: PlaywrightError, *, step: str, case_id: str | None = None) -> SystemException:
+    """A Playwright error no driver turned into a code: the browser died, or something did not answer in time."""
+    message = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+    code = ErrorCode.BROWSER_CRASHED if browser_gone(message) else ErrorCode.PORTAL_SLOW
+    return SystemException(code, message, case_id=case_id, step=step)
 
 
 def run_night(config: Config, store: Store, passwords: dict[str, str], **kwargs: object) -> RunResult:

@@ -1,0 +1,76 @@
+"""The fault matrix at run level, against the sandbox's knobs: what a bad night at one portal does to a run.
+
+Each row: the knob, the code every affected case must fail with, after its retries; affected cases are left
+untouched in the case system, and the run itself finishes (only one portal is affected).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ErrorCode
+from bot.run.entry import run_once
+from bot.sandbox import Sandbox, sandbox_config, sandbox_environ, start_sandbox
+
+CASES = 3
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    sandbox = start_sandbox(tmp_path_factory.mktemp("faults"), cases=CASES, seed=43)
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def _robot_writes(box: Sandbox) -> list[dict[str, object]]:
+    rows = box.admin_get("casesystem", "/_admin/audit")
+    assert isinstance(rows, list)
+    return [r for r in rows if r["username"] == "robot"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("portal", "knobs", "codes"), [
+    ("skv", {"error_rate": 1.0}, {"PORTAL_DOWN", "PORTAL_MAINTENANCE"}),   # 500/503 on every request
+    ("csn", {"maintenance": True}, {"PORTAL_MAINTENANCE"}),               # "Underhåll pågår", Retry-After
+    ("af", {"latency_ms": 5000}, {"PORTAL_SLOW"}),                         # slower than the 2 s timeout
+], ids=["http-errors", "maintenance", "slow"])
+def test_a_failing_portal_fails_its_cases_after_retries_and_touches_nothing(
+        box: Sandbox, tmp_path: Path, portal: str, knobs: dict[str, object], codes: set[str]) -> None:
+    box.reset_knobs()
+    box.set_knobs(portal, **knobs)
+    try:
+        config = sandbox_config(tmp_path / "robot", box, workers=1, preflight={"enabled": False},
+                                retries={"max_attempts": 2, "backoff_base_s": 0.2},
+                                timeouts={"page_s": 2, "element_s": 2})
+        night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False))
+    finally:
+        box.reset_knobs()
+    assert night.result.stopped_by is None and night.result.summary.run.status == "finished"
+    assert night.exit_code == 1 and len(night.items) == CASES
+    for item in night.items:
+        assert item.state == "failed" and item.attempts == 2, (item.case_id, item.last_error_code)
+        assert item.last_error_code in codes and portal in (item.last_error_message or "")
+    assert _robot_writes(box) == []  # nothing was written for a case whose data could not all be read
+
+
+@pytest.mark.browser
+def test_a_wrong_password_stops_the_night_long_before_the_account_locks(box: Sandbox, tmp_path: Path) -> None:
+    box.reset_knobs()
+    config = sandbox_config(tmp_path / "robot", box, workers=2)
+    environ = {**os.environ, **sandbox_environ(), "CASEBOT_FK_PASSWORD": "fel-lösenord"}
+    night = asyncio.run(run_once(config, environ=environ, console=False))
+    assert night.exit_code == 2
+    assert night.result.stopped_by is not None and night.result.stopped_by.code is ErrorCode.LOGIN_FAILED
+    assert night.result.stopped_by.runbook == "runbooks/LOGIN_FAILED.md"
+    assert night.items == []  # stopped at preflight, before the first case
+    users = box.admin_get("fk", "/_admin/users")
+    assert isinstance(users, list)
+    (account,) = [u for u in users if u["username"] == "kommun"]
+    assert account["locked"] == 0 and account["failed_attempts"] <= config.retries.login_attempts < 5
