@@ -39,7 +39,7 @@ def _robot_writes(box: Sandbox) -> list[dict[str, object]]:
 @pytest.mark.parametrize(("portal", "knobs", "codes"), [
     ("skv", {"error_rate": 1.0}, {"PORTAL_DOWN", "PORTAL_MAINTENANCE"}),   # 500/503 on every request
     ("csn", {"maintenance": True}, {"PORTAL_MAINTENANCE"}),               # "Underhåll pågår", Retry-After
-    ("af", {"latency_ms": 5000}, {"PORTAL_SLOW"}),                         # slower than the 2 s timeout
+    ("af", {"latency_ms": 8000}, {"PORTAL_SLOW"}),                         # slower than the 3 s timeout
 ], ids=["http-errors", "maintenance", "slow"])
 def test_a_failing_portal_fails_its_cases_after_retries_and_touches_nothing(
         box: Sandbox, tmp_path: Path, portal: str, knobs: dict[str, object], codes: set[str]) -> None:
@@ -48,7 +48,7 @@ def test_a_failing_portal_fails_its_cases_after_retries_and_touches_nothing(
     try:
         config = sandbox_config(tmp_path / "robot", box, workers=1, preflight={"enabled": False},
                                 retries={"max_attempts": 2, "backoff_base_s": 0.2},
-                                timeouts={"page_s": 2, "element_s": 2})
+                                timeouts={"page_s": 3, "element_s": 3})  # short, with room for a busy host
         night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False))
     finally:
         box.reset_knobs()
