@@ -189,6 +189,14 @@ class ConfigError(SystemException):
         super().__init__(ErrorCode.CONFIG_INVALID, message, retryable=False)
 
 
+def error_for(code: ErrorCode, message: str, *, case_id: str | None = None,
+              step: str | None = None) -> CasebotError:
+    """The exception a code means: business codes (the data needs a human) are outcomes, the rest are system
+    failures retried as their code says."""
+    cls = BusinessException if code.info.kind == "business" else SystemException
+    return cls(code, message, case_id=case_id, step=step)
+
+
 def runbook_for(code: str | None) -> str | None:
     """The runbook of a code as stored (a string); None for no code or one this version does not know."""
     if not code:

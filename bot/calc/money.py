@@ -7,7 +7,7 @@ contract rounds the ovrig_vuxen share and the jobbstimulans exemption.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 _ONE = Decimal(1)
 
@@ -41,11 +41,28 @@ def format_num(amount: int) -> str:
     return f"{amount:,}".replace(",", " ")
 
 
+# A portal's amount, strictly: optional sign (hyphen or U+2212 minus), whole kronor written as plain digits or in
+# groups of three separated by a (no-break, narrow or thin) space, optional öre after a decimal comma, optional
+# "kr" or ":-". Anything else (a dot, a letter O for a zero, "ca", an exponent, "NaN") is not an amount: a guess
+# here would become money paid out, so the caller hands the case to a human instead.
+_GAP = "[ \u00a0\u202f\u2009]"
+_AMOUNT_TEXT = re.compile(
+    rf"(?P<sign>[-\u2212])?{_GAP}*(?P<whole>\d{{1,3}}(?:{_GAP}\d{{3}})+|\d+)(?:,(?P<ore>\d{{1,2}}))?"
+    rf"(?:{_GAP}*(?:kr|:-))?", re.IGNORECASE | re.ASCII)
+_SHOWN_MAX = 60  # characters of a refused text quoted in an error: a 10,000-character field stays readable
+
+
+def shown(text: str) -> str:
+    """A refused text as an error message quotes it: repr, shortened."""
+    return repr(text) if len(text) <= _SHOWN_MAX else repr(text[:_SHOWN_MAX]) + f"… ({len(text)} characters)"
+
+
 def parse_kr(text: str) -> int:
-    """A portal's amount ('12 345 kr', '1 234,50', '1234') → whole kronor by the same rounding rule."""
-    cleaned = re.sub(r"(?i)\s|kr|:-|\u00a0|\u202f", "", text).replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"not an amount in kronor: {text!r}") from None
-    return round_kr(value)
+    """A portal's amount ('12 345 kr', '1 234,50', '−500', '1234') → whole kronor by the same rounding rule.
+    Raises ValueError for anything that is not strictly an amount."""
+    match = _AMOUNT_TEXT.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not an amount in kronor: {shown(text)}")
+    value = Decimal(re.sub(_GAP, "", match["whole"]) + "." + (match["ore"] or "0"))
+    rounded = round_kr(value)
+    return -rounded if match["sign"] and rounded else rounded

@@ -11,7 +11,8 @@ from playwright.async_api import Dialog, FrameLocator, Locator, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from bot.errors import ErrorCode, SystemException
+from bot.calc.money import parse_kr, shown
+from bot.errors import CasebotError, ErrorCode, error_for
 from bot.selectors.model import SelectorFile
 from bot.selectors.page_js import RECORDS_JS
 from bot.selectors.resolve import ElementNotFound, Resolution, Scope, column_keys, resolve
@@ -70,8 +71,19 @@ class Driver:
     step: str | None = None
 
     # -- errors ---------------------------------------------------------------------------------------
-    def fail(self, code: ErrorCode, message: str) -> SystemException:
-        return SystemException(code, f"{self.portal}: {message}", case_id=self.case_id, step=self.step)
+    def fail(self, code: ErrorCode, message: str) -> CasebotError:
+        return error_for(code, f"{self.portal}: {message}", case_id=self.case_id, step=self.step)
+
+    def amount(self, text: str, what: str) -> int:
+        """An amount an applicant declared or an agency paid: strictly kronor and never negative. Anything else
+        is UNPARSEABLE_AMOUNT, which hands the case to a human: a guessed or zero amount would be paid out."""
+        try:
+            value = parse_kr(text)
+        except ValueError:
+            raise self.fail(ErrorCode.UNPARSEABLE_AMOUNT, f"{what}: {shown(text)} is not an amount") from None
+        if value < 0:
+            raise self.fail(ErrorCode.UNPARSEABLE_AMOUNT, f"{what}: {shown(text)} is negative")
+        return value
 
     # -- navigation -----------------------------------------------------------------------------------
     def url(self, path: str) -> str:

@@ -15,7 +15,7 @@ from playwright.async_api import Response
 
 from bot import chaos
 from bot.calc.fields import ALL_FIELDS as FIELD_KEYS
-from bot.calc.money import format_num, parse_kr
+from bot.calc.money import format_num, parse_kr, shown
 from bot.drivers.base import Driver, Reference
 from bot.errors import ErrorCode
 from bot.facts import Application, DeclaredCost, DeclaredIncome, Member, Source
@@ -153,10 +153,11 @@ class CaseSystem(Driver):
             await self.goto(f"/arende/{case_id}/ansokan")
             source = Source("casesystem", "Ansökan", seen)
             period = await self.text("application", "period")
-            costs = tuple(DeclaredCost(row["code"], self._kr(row["amount"], f"cost {row['code']}"), source)
+            costs = tuple(DeclaredCost(row["code"], self.amount(row["amount"], f"cost {shown(row['code'])}"),
+                                       source)
                           for row in await self.read_records("application", "costs"))
-            incomes = tuple(DeclaredIncome(row["pnr"], row["code"], self._kr(row["amount"], f"income {row['code']}"),
-                                           source)
+            incomes = tuple(DeclaredIncome(row["pnr"], row["code"],
+                                           self.amount(row["amount"], f"income {shown(row['code'])}"), source)
                             for row in await self.read_records("application", "incomes"))
             application = Application(case_id, app_type, period,  # type: ignore[arg-type]
                                       bistand_sedan=None if sedan in ("", "–") else sedan, source=source)
@@ -169,11 +170,14 @@ class CaseSystem(Driver):
         except KeyError:
             raise self.fail(ErrorCode.DATA_MISMATCH, f"unknown household role {text!r}") from None
 
-    def _kr(self, text: str, what: str) -> int:
+    def _form_kr(self, text: str, what: str) -> int:
+        """A value on the calculation form, which only the robot or a caseworker typed: a text there that is not
+        an amount means the form is not what was saved."""
         try:
             return parse_kr(text)
         except ValueError:
-            raise self.fail(ErrorCode.UNPARSEABLE_AMOUNT, f"{what}: {text!r} is not an amount") from None
+            raise self.fail(ErrorCode.READBACK_MISMATCH, f"{what}: the form shows {shown(text)}, "
+                                                         "not an amount") from None
 
     # -- the calculation form -------------------------------------------------------------------------
     async def read_calculation(self, case_id: str, *, reload: bool = True) -> dict[str, int | None]:
@@ -184,10 +188,10 @@ class CaseSystem(Driver):
             values: dict[str, int | None] = {}
             for key in FIELD_KEYS:
                 text = (await (await self.el("calc_form", key)).input_value()).strip()
-                values[key] = self._kr(text, key) if text else None
+                values[key] = self._form_kr(text, key) if text else None
             for key in TOTAL_KEYS:
                 text = await self.text("calc_form", key)
-                values[key] = None if text in ("", "–") else self._kr(text, key)
+                values[key] = None if text in ("", "–") else self._form_kr(text, key)
             return values
         return await self.with_session(action)
 

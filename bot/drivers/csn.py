@@ -18,6 +18,7 @@ from playwright.async_api import Download
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from bot.calc.money import shown
 from bot.drivers.base import SearchFormDriver, SessionExpired
 from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
 from bot.facts import CsnAnswer, CsnPayment, FactsError, NoAnswer, Source, mask_pnr
@@ -47,7 +48,8 @@ def statement_amount(text: str) -> int:
     else means the file is not what it was."""
     match = _AMOUNT.match(re.sub(r"\s", "", text))
     if match is None or match.group(2) != "00":
-        raise SystemException(ErrorCode.UNPARSEABLE_AMOUNT, f"csn: {text!r} in the statement is not whole kronor")
+        raise BusinessException(ErrorCode.UNPARSEABLE_AMOUNT,
+                                f"csn: {shown(text)} in the statement is not whole kronor")
     return int(match.group(1))
 
 

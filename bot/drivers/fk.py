@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from bot.calc.money import parse_kr
+from bot.calc.money import shown
 from bot.drivers.base import Driver, Reference, SessionExpired
 from bot.errors import BusinessException, ErrorCode, SystemException
 from bot.facts import FactsError, FkAnswer, FkPayment, NoAnswer, Source, mask_pnr, parse_month
@@ -128,10 +128,7 @@ class Fk(Driver):
         raise self.fail(ErrorCode.PORTAL_DOWN, f"the app says: {text}")
 
     def _payment(self, row: Mapping[str, str]) -> FkPayment:
-        try:
-            amount = parse_kr(row["amount"])
-        except ValueError:
-            raise self.fail(ErrorCode.UNPARSEABLE_AMOUNT, f"{row['amount']!r} is not an amount in kronor") from None
+        amount = self.amount(row["amount"], f"payment {shown(row['benefit'])} {shown(row['month'])}")
         try:
             return FkPayment(benefit_key(row["benefit"]), row["month"].strip(), amount)
         except FactsError as exc:

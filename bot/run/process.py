@@ -25,10 +25,10 @@ from bot.calc.guidelines import Guidelines
 from bot.calc.norms import NormTables
 from bot.calc.prepare import Preparation, prepare
 from bot.drivers.casesystem import HANDLED_STATUSES, MANUAL, PARKED
-from bot.errors import CasebotError, ErrorCode, SystemException
+from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
 from bot.facts import CaseFacts
 from bot.masking import masked_names
-from bot.note import note_from_preparation, note_marker
+from bot.note import NoteReason, compose_note, note_from_preparation, note_marker
 from bot.run.collect import Drivers, collect
 from bot.store.base import Store
 from bot.store.models import WorkItem
@@ -89,7 +89,10 @@ def reasons_of(preparation: Preparation) -> list[dict[str, str]]:
 
 
 def manual_reason_text(preparation: Preparation) -> str:
-    text = "casebot: " + " | ".join(f"{r.text_sv} [{r.code}]" for r in preparation.triage.reasons)
+    return _clip("casebot: " + " | ".join(f"{r.text_sv} [{r.code}]" for r in preparation.triage.reasons))
+
+
+def _clip(text: str) -> str:
     return text if len(text) <= MANUAL_REASON_MAX else text[: MANUAL_REASON_MAX - 1] + "…"
 
 
@@ -121,7 +124,12 @@ async def process_case(job: CaseJob) -> CaseResult:
         status = await cs.status(job.case_id)
         if status in HANDLED_STATUSES:
             return _already_handled(job, status)
-        record, facts = await collect(job.drivers, job.case_id)
+        try:
+            record, facts = await collect(job.drivers, job.case_id)
+        except BusinessException as exc:
+            # The data itself needs a human (an amount that is not an amount, a query the agency refused):
+            # an outcome for the case, never a guess and never a retry.
+            return await _hand_over_unreadable(job, exc)
     job.checkpoint("collect", {"members": len(facts.members), "status": record.status})
     chaos.point("collect")
     # From here on the household's names are known; every log sink masks them.
@@ -164,29 +172,51 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
         job.checkpoint("verify")
         chaos.point("verify")
 
+    note = note_from_preparation(case_id, facts.application.period, preparation, job.run_label)
+    await _note_and_hand_over(job, note_marker(case_id, facts.application.period), note, outcome,
+                              manual_reason_text(preparation))
+    return CaseResult(outcome, amount, reasons, empty, pnr=applicant)
+
+
+async def _hand_over_unreadable(job: CaseJob, exc: BusinessException) -> CaseResult:
+    """A case whose data the robot could not read as it must be: to manual handling with the reason, the form
+    untouched."""
+    exc.with_context(job.case_id, "collect")
+    reason = {"code": exc.code.value, "text": f"{exc.code.summary}: {exc.message}", "outcome": "manual"}
+    logger.warning("{}: manual, {}", job.case_id, exc)
+    job.checkpoint("triage", {"outcome": "manual", "reasons": [reason], "empty_fields": [], "amount": None})
+    period = job.item.period
+    note = compose_note(job.case_id, period, "manual", [], [NoteReason(reason["code"], reason["text"])], None,
+                        job.run_label)
+    manual_reason = f"casebot: {reason['text']} [{reason['code']}]"
+    await _note_and_hand_over(job, note_marker(job.case_id, period), note, "manual", _clip(manual_reason))
+    return CaseResult("manual", None, [reason], [])
+
+
+async def _note_and_hand_over(job: CaseJob, marker: str, note: str, outcome: str, manual_reason: str) -> None:
+    """Write the note unless an earlier attempt did, then park the case (or hand it to manual handling) and check
+    the status it ends in."""
+    cs = job.drivers.casesystem
     with job.step("note"):
-        marker = note_marker(case_id, facts.application.period)
-        if any(marker in text for text in await cs.journal_texts(case_id)):
-            logger.info("{}: the note is already in the journal (an earlier attempt wrote it)", case_id)
+        if any(marker in text for text in await cs.journal_texts(job.case_id)):
+            logger.info("{}: the note is already in the journal (an earlier attempt wrote it)", job.case_id)
         else:
-            await cs.add_journal_note(case_id, note_from_preparation(case_id, facts.application.period,
-                                                                     preparation, job.run_label))
+            await cs.add_journal_note(job.case_id, note)
             chaos.point("note")
     job.checkpoint("note")
 
     with job.step("park"):
         if outcome == "manual":
-            final = await cs.set_manual(case_id, manual_reason_text(preparation))
+            final = await cs.set_manual(job.case_id, manual_reason)
             expected = MANUAL
         else:
-            final = await cs.park(case_id, needs_completion=outcome == "partial")
+            final = await cs.park(job.case_id, needs_completion=outcome == "partial")
             expected = PARKED
         if final != expected:
             raise SystemException(ErrorCode.DATA_MISMATCH, f"after parking the case shows status {final!r}, "
                                                            f"expected {expected!r}", retryable=False)
         chaos.point("park")
     job.checkpoint("park", {"status": final})
-    return CaseResult(outcome, amount, reasons, empty, pnr=applicant)
 
 
 def _already_handled(job: CaseJob, status: str) -> CaseResult:

@@ -39,3 +39,27 @@ def test_portal_formats() -> None:
     assert format_kr(12345) == "12 345 kr"
     with pytest.raises(ValueError, match="not an amount"):
         parse_kr("tolv kronor")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1 234,50 kr", 1235), ("−500", -500), ("-1 200", -1200), ("12\u202f345", 12345), ("3 564,00", 3564),
+    ("12 345:-", 12345), ("0", 0), ("1,5", 2), ("  42 kr ", 42),
+])
+def test_amounts_as_portals_print_them(text: str, expected: int) -> None:
+    assert parse_kr(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "1.234", "1,234", "1e5", "NaN", "Infinity", "4 5OO", "ca 4 500", "12  345", "1 2345", "--5",
+    "1 234,5 kr kr", "٣٤٥", "１２３", "12 345 SEK", "=1+1",
+])
+def test_anything_else_is_not_an_amount(text: str) -> None:
+    # Never a guess and never 0: the caller turns this into a case for a human.
+    with pytest.raises(ValueError, match="not an amount"):
+        parse_kr(text)
+
+
+def test_a_huge_field_is_quoted_short() -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_kr("9" * 5000 + "x" * 5000)
+    assert len(str(caught.value)) < 120 and "10000 characters" in str(caught.value)
