@@ -70,6 +70,13 @@ class Sandbox:
         response.raise_for_status()
         return response.json()
 
+    def make_hostile(self, case_id: str, kind: str) -> None:
+        """Rewrite a new case with hostile data of `kind` (see `portals.hostile.KINDS`)."""
+        response = httpx.post(self.url("casesystem", f"/_admin/cases/{case_id}/hostile"), json={"kind": kind},
+                              timeout=10)
+        if response.status_code != 200:
+            raise ValueError(response.json().get("error", response.text))
+
     def reference(self) -> dict[str, str | None]:
         """The seed's reference case and test person, as the robot's `preflight` settings."""
         meta = self.admin_get("casesystem", "/_admin/meta")

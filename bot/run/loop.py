@@ -196,8 +196,12 @@ class Night:
                 self._failed(item, system_error_from(exc, step=job.steps_done[-1] if job.steps_done else "collect",
                                                      case_id=item.case_id))
             else:
-                self.store.complete(item, result.outcome, amount=result.amount, reasons=result.reasons,
-                                    empty_fields=result.empty_fields, pnr=result.pnr)
+                if result.business is not None:
+                    self.store.business_exception(item, result.business.code, result.business.message,
+                                                  reasons=result.reasons, step=result.business.step)
+                else:
+                    self.store.complete(item, result.outcome, amount=result.amount, reasons=result.reasons,
+                                        empty_fields=result.empty_fields, pnr=result.pnr)
                 logger.info("{}: done, outcome {}", item.case_id, result.outcome)
             self._record_drift(item, drivers, drift_before)
         if self.options.on_progress is not None:

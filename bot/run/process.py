@@ -44,6 +44,9 @@ class CaseResult:
     empty_fields: list[str]
     pnr: str | None = None
     already_handled: bool = False
+    # Set when the data itself sent the case to a human (REFramework's business exception): the item ends in
+    # that state with the code, not as a triage outcome.
+    business: BusinessException | None = None
 
 
 class StopRequested(Exception):  # noqa: N818 - a request, not an error
@@ -190,7 +193,7 @@ async def _hand_over_unreadable(job: CaseJob, exc: BusinessException) -> CaseRes
                         job.run_label)
     manual_reason = f"casebot: {reason['text']} [{reason['code']}]"
     await _note_and_hand_over(job, note_marker(job.case_id, period), note, "manual", _clip(manual_reason))
-    return CaseResult("manual", None, [reason], [])
+    return CaseResult("manual", None, [reason], [], business=exc)
 
 
 async def _note_and_hand_over(job: CaseJob, marker: str, note: str, outcome: str, manual_reason: str) -> None:

@@ -38,6 +38,7 @@ from portals.casesystem.fields import (
     fmt_pnr,
     income_label,
 )
+from portals.hostile import make_hostile
 from portals.web.app import Page, build_app
 from portals.web.context import PortalContext
 from portals.web.formats import fmt_kr, parse_whole_kronor
@@ -319,6 +320,15 @@ def admin_case_routes(ctx: PortalContext) -> list[Route]:
             "reasons": json.loads(r["reasons_json"]),
         } for r in rows])
 
+    async def hostile(request: Request) -> Response:
+        case_id = request.path_params["case_id"]
+        try:
+            kind = json.loads(await request.body() or b"{}").get("kind", "")
+            make_hostile(ctx.conn, case_id, kind)
+        except (ValueError, AttributeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"case_id": case_id, "kind": kind})
+
     async def meta(request: Request) -> Response:
         # The seed's facts (seed, period, the reference case for the robot's preflight check).
         return JSONResponse({r["key"]: r["value"] for r in ctx.conn.execute("SELECT key, value FROM sb_meta")})
@@ -328,6 +338,7 @@ def admin_case_routes(ctx: PortalContext) -> list[Route]:
         Route("/_admin/cases", case_list),
         Route("/_admin/cases/{case_id}", case),
         Route("/_admin/cases/{case_id}/touch", touch, methods=["POST"]),
+        Route("/_admin/cases/{case_id}/hostile", hostile, methods=["POST"]),
         Route("/_admin/audit", audit),
         Route("/_admin/expected", expected),
     ]

@@ -7,10 +7,13 @@ import re
 _NBSP = "\u00a0"
 
 
-def fmt_kr(amount: int | None) -> str:
-    """12345 -> '12 345' (space as thousands separator, as Swedish screens print money)."""
+def fmt_kr(amount: int | str | None) -> str:
+    """12345 -> '12 345' (space as thousands separator, as Swedish screens print money). A text is printed as
+    the applicant typed it (legacy systems keep free-text amounts; see `portals.hostile`)."""
     if amount is None:
         return ""
+    if isinstance(amount, str):
+        return amount
     sign = "-" if amount < 0 else ""
     return sign + f"{abs(amount):,}".replace(",", " ")
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import openpyxl
 import pytest
-from openpyxl import load_workbook
 
 from bot.calc.fields import ALL_FIELDS
 from bot.config import Config
@@ -25,6 +24,7 @@ from bot.note import NOTE_MARKER_PREFIX
 from bot.run.entry import NightReport, run_once
 from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.store import NewWorkItem, SqliteStore
+from tests.artefacts import artefact_texts
 from tests.drivers.conftest import ACCOUNTS
 
 pytestmark = pytest.mark.browser
@@ -179,27 +179,12 @@ def test_a_case_saved_but_not_parked_is_finished_by_the_next_run(box: Sandbox, c
         fresh.stop()
 
 
-def _artefact_texts(config: Config) -> dict[Path, str]:
-    """Every file the nights left (logs, reports, traces, screenshots, the state store) as searchable text."""
-    texts: dict[Path, str] = {}
-    for path in [*config.log_dir.rglob("*"), *config.data_dir.rglob("*")]:
-        if not path.is_file():
-            continue
-        if path.suffix == ".xlsx":
-            book = load_workbook(path)
-            texts[path] = "\n".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row
-                                    if c.value is not None)
-        else:
-            texts[path] = path.read_bytes().decode("utf-8", errors="replace")
-    return texts
-
-
 def test_no_artefact_holds_a_personnummer_a_name_or_a_password(box: Sandbox, config: Config,
                                                                first_night: NightReport) -> None:
     with sqlite3.connect(box.data_dir / "sandbox.db") as conn:
         people = conn.execute("SELECT DISTINCT pnr, first_name, last_name FROM cs_household").fetchall()
     secrets = set(sandbox_environ().values())
-    texts = _artefact_texts(config)
+    texts = artefact_texts(config)
     assert any(p.suffix == ".jsonl" for p in texts) and any(p.suffix == ".xlsx" for p in texts)
     for path, text in texts.items():
         for pnr, first, last in people:
