@@ -1,6 +1,8 @@
 """Fault injection for the crash tests: the robot kills itself (SIGKILL, as `kill -9` would) at a named point.
 
-`CASEBOT_CHAOS_KILL_AT=<point>` in the environment arms one point; nothing else changes. The points are the
+`CASEBOT_CHAOS_KILL_AT=<point>` in the environment arms one point; nothing else changes.
+`CASEBOT_CHAOS_FAIL_AT=<point>` instead makes the attempt fail there as a portal that stops answering would
+(PORTAL_DOWN, retried), for tests of what a failing attempt leaves behind. The points are the
 moments a crash hurts most: right after a write to the case system and before the store knows about it.
 - `collect`, `triage`, `verify`: just after that step's checkpoint;
 - `fill`: the form typed but not saved;
@@ -13,7 +15,10 @@ import os
 import signal
 import sys
 
+from bot.errors import ErrorCode, SystemException
+
 KILL_AT_ENV = "CASEBOT_CHAOS_KILL_AT"
+FAIL_AT_ENV = "CASEBOT_CHAOS_FAIL_AT"
 POINTS = ("collect", "triage", "fill", "save", "verify", "note", "park")
 
 
@@ -22,3 +27,5 @@ def point(name: str) -> None:
         sys.stderr.write(f"chaos: SIGKILL at {name}\n")
         sys.stderr.flush()
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get(FAIL_AT_ENV) == name:
+        raise SystemException(ErrorCode.PORTAL_DOWN, f"chaos: the portal stopped answering at {name}")

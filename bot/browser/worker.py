@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,15 +69,15 @@ class WorkerBrowser:
         return page
 
     @asynccontextmanager
-    async def case_trace(self, case_id: str, *, trace: bool = False, keep_artifacts: bool = True
-                         ) -> AsyncIterator[None]:
+    async def case_trace(self, case_id: str, *, trace: bool = False,
+                         keep_artifacts: Callable[[], bool] = lambda: True) -> AsyncIterator[None]:
         """On failure keep screenshots of every portal page and, when `trace` is set, a Playwright trace of the
         attempt. Tracing every action of every case would cost each of them several times its own time, so the
         run loop traces retries only (Playwright's own "on-first-retry" policy): a case that fails twice leaves
         a trace of its second attempt.
 
-        `keep_artifacts=False` (protected identity) keeps nothing even on failure: such a person's data must
-        exist in as few copies as possible.
+        `keep_artifacts` is asked when the attempt fails: False (a protected identity, learnt during the attempt)
+        keeps nothing, and drops the trace: such a person's data must exist in as few copies as possible.
         """
         tracing = trace and self.artifacts_dir is not None
         if tracing:
@@ -87,7 +87,7 @@ class WorkerBrowser:
         try:
             yield
         except BaseException:
-            if keep_artifacts and self.artifacts_dir is not None:
+            if keep_artifacts() and self.artifacts_dir is not None:
                 await self._save_failure(case_id)
             raise
         finally:
@@ -121,6 +121,15 @@ class WorkerBrowser:
                 make_private(shot)
             except Exception:  # noqa: BLE001
                 pass
+
+    def forget_case(self, case_id: str) -> list[Path]:
+        """Delete every trace and screenshot an earlier attempt kept of `case_id` (found protected since)."""
+        if self.artifacts_dir is None or not self.artifacts_dir.is_dir():
+            return []
+        gone = [path for path in self.artifacts_dir.glob(f"{_safe_name(case_id)}-*") if path.is_file()]
+        for path in gone:
+            path.unlink(missing_ok=True)
+        return gone
 
     async def close(self) -> None:
         # Closing a crashed context must not mask the original error.

@@ -36,7 +36,7 @@ from bot.paths import SELECTORS_DIR
 from bot.run.collect import Drivers
 from bot.run.drivers import make_drivers
 from bot.run.preflight import check_drivers, preflight_failure
-from bot.run.process import CaseJob, StopRequested, process_case
+from bot.run.process import CaseJob, StopRequested, found_protected, process_case
 from bot.selectors.load import load_all
 from bot.selectors.model import SelectorFile
 from bot.store.base import Store
@@ -178,11 +178,12 @@ class Night:
 
     async def process(self, worker: WorkerBrowser, drivers: Drivers, item: WorkItem) -> None:
         job = CaseJob(self.store, item, drivers, self.guidelines, self.norms, run_label=f"körning {self.run_id}",
-                      stop=self.options.stop)
+                      stop=self.options.stop, protected=found_protected(self.store, item))
         drift_before = [len(d.drift) for d in drivers.all()]
         with case_context(item.case_id, step="start"):
             try:
-                async with worker.case_trace(item.case_id, trace=item.attempts > 1):
+                async with worker.case_trace(item.case_id, trace=item.attempts > 1 and not job.protected,
+                                             keep_artifacts=lambda: not job.protected):
                     result = await asyncio.wait_for(process_case(job), timeout=self.config.timeouts.case_s)
             except CasebotError as exc:
                 self._failed(item, exc)
@@ -203,6 +204,11 @@ class Night:
                     self.store.complete(item, result.outcome, amount=result.amount, reasons=result.reasons,
                                         empty_fields=result.empty_fields, pnr=result.pnr)
                 logger.info("{}: done, outcome {}", item.case_id, result.outcome)
+            if job.protected:
+                self.store.forget_person(item)
+                if worker.forget_case(item.case_id):
+                    logger.info("{}: protected identity: the traces and screenshots of earlier attempts are "
+                                "deleted", item.case_id)
             self._record_drift(item, drivers, drift_before)
         if self.options.on_progress is not None:
             summary = self.store.run_summary(self.run_id)

@@ -32,6 +32,7 @@ from bot.note import NoteReason, compose_note, note_from_preparation, note_marke
 from bot.run.collect import Drivers, collect
 from bot.store.base import Store
 from bot.store.models import WorkItem
+from bot.triage.rules import protected_keys
 
 MANUAL_REASON_MAX = 500  # the case system's limit on the reason field
 
@@ -62,6 +63,9 @@ class CaseJob:
     norms: NormTables
     run_label: str
     steps_done: list[str] = field(default_factory=list)
+    # A protected identity in the household (known from collect on): no trace, screenshot or personnummer of the
+    # case is kept anywhere but the case system.
+    protected: bool = False
     # Set by a graceful shutdown: the job stops after its current step. Every step is safe to redo, since each one
     # that writes first checks what the case system holds; the next run does the rest.
     stop: asyncio.Event | None = None
@@ -133,7 +137,8 @@ async def process_case(job: CaseJob) -> CaseResult:
             # The data itself needs a human (an amount that is not an amount, a query the agency refused):
             # an outcome for the case, never a guess and never a retry.
             return await _hand_over_unreadable(job, exc)
-    job.checkpoint("collect", {"members": len(facts.members), "status": record.status})
+    job.protected = bool(protected_keys(facts))
+    job.checkpoint("collect", {"members": len(facts.members), "status": record.status, "protected": job.protected})
     chaos.point("collect")
     # From here on the household's names are known; every log sink masks them.
     with masked_names(record.names):
@@ -178,7 +183,13 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
     note = note_from_preparation(case_id, facts.application.period, preparation, job.run_label)
     await _note_and_hand_over(job, note_marker(case_id, facts.application.period), note, outcome,
                               manual_reason_text(preparation))
-    return CaseResult(outcome, amount, reasons, empty, pnr=applicant)
+    return CaseResult(outcome, amount, reasons, empty, pnr=None if job.protected else applicant)
+
+
+def found_protected(store: Store, item: WorkItem) -> bool:
+    """Whether an earlier attempt of this item found a protected identity (so this one traces nothing)."""
+    return any(cp.step == "collect" and isinstance(cp.data, dict) and cp.data.get("protected")
+               for cp in store.checkpoints(item))
 
 
 async def _hand_over_unreadable(job: CaseJob, exc: BusinessException) -> CaseResult:

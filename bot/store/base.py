@@ -83,6 +83,11 @@ class Store(ABC):
                  empty_fields: Sequence[str] = (), pnr: str | None = None) -> WorkItem: ...
 
     @abstractmethod
+    def forget_person(self, item: WorkItem) -> None:
+        """Drop the (masked) personnummer of the item: its household has a protected identity, so the store and
+        the report keep the case number only."""
+
+    @abstractmethod
     def business_exception(self, item: WorkItem, code: ErrorCode | str, message: str, *,
                            reasons: Sequence[Any] = (), step: str | None = None) -> WorkItem:
         """The data says a human is needed: a final state with outcome `manual`, never retried."""

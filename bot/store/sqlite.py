@@ -322,6 +322,10 @@ class SqliteStore(Store):
                                 (outcome, amount, _json(mask_value(list(reasons))), _json(list(empty_fields)),
                                  mask_pnr(pnr) if pnr else None))
 
+    def forget_person(self, item: WorkItem) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE work_items SET masked_pnr = NULL WHERE id = ?", (item.id,))
+
     def business_exception(self, item: WorkItem, code: ErrorCode | str, message: str, *,
                            reasons: Sequence[Any] = (), step: str | None = None) -> WorkItem:
         with self._write() as conn:

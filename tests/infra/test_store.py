@@ -180,6 +180,16 @@ def test_complete_and_business_exception_record_the_outcome(store: SqliteStore, 
         store.complete(second, "maybe")
 
 
+def test_a_protected_persons_masked_number_is_forgotten(store: SqliteStore) -> None:
+    run = store.open_run()
+    store.add_work_items(run.id, [NewWorkItem("EB-1", PERIOD, pnr="198501011234")])
+    item = store.claim_next(run.id, "w")
+    assert item is not None and item.masked_pnr == "19850101-XXXX"
+    store.forget_person(item)
+    done = store.complete(item, "manual")  # no personnummer given: nothing comes back
+    assert done.masked_pnr is None
+
+
 def test_release_gives_an_item_back_without_counting_the_attempt(store: SqliteStore) -> None:
     run = store.open_run()
     store.add_work_items(run.id, cases(1))

@@ -7,6 +7,7 @@ untouched in the case system, and the run itself finishes (only one portal is af
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from bot.errors import ErrorCode
 from bot.run.entry import run_once
-from bot.sandbox import Sandbox, sandbox_config, sandbox_environ, start_sandbox
+from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 
 CASES = 3
 
@@ -74,3 +75,27 @@ def test_a_wrong_password_stops_the_night_long_before_the_account_locks(box: San
     assert isinstance(users, list)
     (account,) = [u for u in users if u["username"] == "kommun"]
     assert account["locked"] == 0 and account["failed_attempts"] <= config.retries.login_attempts < 5
+
+
+@pytest.mark.browser
+def test_a_session_that_expires_in_the_middle_of_a_case_is_renewed_and_the_case_goes_on(
+        box: Sandbox, tmp_path: Path) -> None:
+    # The case system forgets a session after 2 idle seconds; FK answers in 3: every case's case-system session
+    # dies while the robot collects at the agencies, between reading the case and filling its form.
+    box.reset_knobs()
+    box.set_knobs("casesystem", session_ttl_s=2)
+    box.set_knobs("fk", latency_ms=3000)
+    try:
+        config = sandbox_config(tmp_path / "robot", box, workers=1, preflight={"enabled": False})
+        night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False))
+    finally:
+        box.reset_knobs()
+    assert night.exit_code == 0 and {i.state for i in night.items} <= {"done", "business_exception"}
+    assert all(i.attempts == 1 for i in night.items)  # the same attempt went on: nothing failed and retried
+    assert differences_from_oracle(box) == {}
+    renewals = [json.loads(line) for line in night.log_path.read_text().splitlines()
+                if "casesystem: session expired, logging in again" in line]
+    # Renewed inside cases (the log line carries the case), not only between them.
+    assert {r["case_id"] for r in renewals if r.get("case_id")} == {i.case_id for i in night.items}
+    notes = [r for r in _robot_writes(box) if r["field"] == "journal"]
+    assert len(notes) == len(night.items)  # one note per case, however many logins it took
