@@ -6,6 +6,8 @@ prints `***`.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping, Sequence
 from typing import Protocol
@@ -91,3 +93,20 @@ def resolve_all(config: Config, environ: Mapping[str, str] | None = None,
         raise SystemException(ErrorCode.CREDENTIALS_MISSING, "\n".join(missing) + ("\n" if len(missing) > 1 else ""),
                               step="credentials", retryable=False)
     return found
+
+
+# scrypt as OWASP recommends for stored password digests: what the store keeps of a refused password tells an
+# attacker no more than a password hash would.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def new_salt() -> str:
+    return os.urandom(16).hex()
+
+
+def password_digest(password: str, salt: str) -> str:
+    return hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, **_SCRYPT).hex()
+
+
+def same_password(password: str, salt: str, digest: str) -> bool:
+    return hmac.compare_digest(password_digest(password, salt), digest)

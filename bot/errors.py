@@ -125,11 +125,12 @@ class CasebotError(Exception):
     kind: ClassVar[Kind] = "system"
 
     def __init__(self, code: ErrorCode | str, message: str = "", *, case_id: str | None = None,
-                 step: str | None = None) -> None:
+                 step: str | None = None, portal: str | None = None) -> None:
         self.code = ErrorCode(code)
         self.message = message or self.code.summary
         self.case_id = case_id
         self.step = step
+        self.portal = portal  # the portal that answered so, when one did
         super().__init__(self.message)
 
     @property
@@ -172,8 +173,8 @@ class SystemException(CasebotError):
     kind: ClassVar[Kind] = "system"
 
     def __init__(self, code: ErrorCode | str, message: str = "", *, case_id: str | None = None,
-                 step: str | None = None, retryable: bool | None = None) -> None:
-        super().__init__(code, message, case_id=case_id, step=step)
+                 step: str | None = None, portal: str | None = None, retryable: bool | None = None) -> None:
+        super().__init__(code, message, case_id=case_id, step=step, portal=portal)
         self.retryable = self.code.retryable if retryable is None else retryable
 
 
@@ -189,12 +190,12 @@ class ConfigError(SystemException):
         super().__init__(ErrorCode.CONFIG_INVALID, message, retryable=False)
 
 
-def error_for(code: ErrorCode, message: str, *, case_id: str | None = None,
-              step: str | None = None) -> CasebotError:
+def error_for(code: ErrorCode, message: str, *, case_id: str | None = None, step: str | None = None,
+              portal: str | None = None) -> CasebotError:
     """The exception a code means: business codes (the data needs a human) are outcomes, the rest are system
     failures retried as their code says."""
     cls = BusinessException if code.info.kind == "business" else SystemException
-    return cls(code, message, case_id=case_id, step=step)
+    return cls(code, message, case_id=case_id, step=step, portal=portal)
 
 
 def runbook_for(code: str | None) -> str | None:

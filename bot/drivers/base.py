@@ -72,7 +72,8 @@ class Driver:
 
     # -- errors ---------------------------------------------------------------------------------------
     def fail(self, code: ErrorCode, message: str) -> CasebotError:
-        return error_for(code, f"{self.portal}: {message}", case_id=self.case_id, step=self.step)
+        return error_for(code, f"{self.portal}: {message}", case_id=self.case_id, step=self.step,
+                         portal=self.portal)
 
     def amount(self, text: str, what: str) -> int:
         """An amount an applicant declared or an agency paid: strictly kronor and never negative. Anything else
@@ -209,10 +210,14 @@ class Driver:
             submit = await self.el("login", "submit")
             try:
                 async with self.page.expect_navigation(wait_until="domcontentloaded",
-                                                       timeout=self.timeout_s * 1000):
+                                                       timeout=self.timeout_s * 1000) as navigation:
                     await submit.click()
+                answer = await navigation.value
             except PlaywrightTimeout as exc:
                 raise self.fail(ErrorCode.PORTAL_SLOW, "no answer to the login within the timeout") from exc
+            if answer is not None and answer.status >= 500:
+                # The portal broke, it did not refuse us: not a login failure, and not one towards a lockout.
+                raise self.fail(ErrorCode.PORTAL_DOWN, f"the login answered HTTP {answer.status}")
             if not self.on_login_page():
                 await self.after_login()
                 return

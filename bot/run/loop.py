@@ -37,6 +37,7 @@ from bot.run.collect import Drivers
 from bot.run.drivers import make_drivers
 from bot.run.preflight import check_drivers, preflight_failure
 from bot.run.process import CaseJob, StopRequested, found_protected, process_case
+from bot.run.refusals import known_refusal, remember_refusal
 from bot.selectors.load import load_all
 from bot.selectors.model import SelectorFile
 from bot.store.base import Store
@@ -248,6 +249,24 @@ class Night:
         else:
             logger.info("run {} started", run.id)
         purge_older_than(self.config.data_dir / "artifacts", self.config.retention.traces_days)
+        refused = known_refusal(self.store, self.config, self.passwords)
+        if refused is not None:
+            self.stop_error = refused
+            logger.critical("stopping before any login: {}", refused)
+            self.store.record_event(run.id, "CRITICAL", str(refused), code=refused.code.value,
+                                    data={"step": "preflight", "runbook": refused.runbook})
+        else:
+            await self._work_the_night()
+            if self.stop_error is not None:
+                remember_refusal(self.store, self.config, self.passwords, self.stop_error)
+        interrupted = self.options.stop.is_set() or self.window_closed
+        status = "failed" if self.stop_error else ("aborted" if interrupted else "finished")
+        if status != "aborted":
+            self.store.finish_run(run.id, status)
+        summary = self.store.run_summary(run.id)
+        return RunResult(run.id, summary, self.stop_error, self.drift)
+
+    async def _work_the_night(self) -> None:
         async with async_playwright() as pw:
             self.playwright = pw
             self.browser = await launch_chromium(pw, headless=self.options.headless)
@@ -259,12 +278,6 @@ class Night:
             finally:
                 with contextlib.suppress(Exception):
                     await self.browser.close()
-        interrupted = self.options.stop.is_set() or self.window_closed
-        status = "failed" if self.stop_error else ("aborted" if interrupted else "finished")
-        if status != "aborted":
-            self.store.finish_run(run.id, status)
-        summary = self.store.run_summary(run.id)
-        return RunResult(run.id, summary, self.stop_error, self.drift)
 
     async def _fetch(self, browser: Browser) -> None:
         worker, drivers = await self.open_worker(browser, "fetch")

@@ -55,5 +55,6 @@ def preflight_failure(results: Sequence[PortalCheck]) -> SystemException | None:
                                step="preflight")
     for result in results:
         if result.error is not None and result.error.code.stops_run:
-            return SystemException(result.error.code, result.error.message, step="preflight")
+            return SystemException(result.error.code, result.error.message, step="preflight",
+                                   portal=result.portal)
     return None

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Self
 
 from bot.errors import ErrorCode, SystemException
-from bot.store.models import Checkpoint, Event, NewWorkItem, Run, RunSummary, WorkItem
+from bot.store.models import Checkpoint, Event, NewWorkItem, RefusedLogin, Run, RunSummary, WorkItem
 
 
 class LeaseExpired(SystemException):
@@ -127,6 +127,18 @@ class Store(ABC):
                limit: int | None = None) -> list[Event]: ...
 
     # -- lifecycle ------------------------------------------------------------------------------------------
+    # -- refused logins -------------------------------------------------------------------------------
+    @abstractmethod
+    def refused_login(self, portal: str, username: str) -> RefusedLogin | None:
+        """The last password `portal` refused for `username`, if one is remembered."""
+
+    @abstractmethod
+    def remember_refused_login(self, portal: str, username: str, salt: str, digest: str) -> None:
+        """Remember (replace) the refused password's digest for `portal` and `username`."""
+
+    @abstractmethod
+    def forget_refused_login(self, portal: str, username: str) -> None: ...
+
     @abstractmethod
     def close(self) -> None: ...
 

@@ -81,6 +81,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE work_items ADD COLUMN not_before TEXT",
         "ALTER TABLE events ADD COLUMN data_json TEXT",
     )),
+    Migration(3, "passwords a portal refused (salted scrypt digests), so the next night does not retry them", (
+        """CREATE TABLE refused_logins (
+            portal TEXT NOT NULL,
+            username TEXT NOT NULL,
+            salt TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (portal, username)
+        )""",
+    )),
 )
 
 LATEST = MIGRATIONS[-1].version

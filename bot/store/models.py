@@ -85,6 +85,17 @@ class Event:
 
 
 @dataclass(frozen=True)
+class RefusedLogin:
+    """A password a portal refused: a salted digest only (see `bot.credentials.password_digest`)."""
+
+    portal: str
+    username: str
+    salt: str
+    digest: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class RunSummary:
     run: Run
     total: int

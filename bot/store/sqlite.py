@@ -32,6 +32,7 @@ from bot.store.models import (
     Checkpoint,
     Event,
     NewWorkItem,
+    RefusedLogin,
     Run,
     RunSummary,
     WorkItem,
@@ -395,6 +396,22 @@ class SqliteStore(Store):
             (run_id, case_id, level, str(code) if code else None, mask_text(message), _ts(self.now()),
              _json(mask_value(data)) if data is not None else None))
         return int(cursor.lastrowid or 0)
+
+    def refused_login(self, portal: str, username: str) -> RefusedLogin | None:
+        rows = self._read("SELECT * FROM refused_logins WHERE portal = ? AND username = ?", (portal, username))
+        if not rows:
+            return None
+        row = rows[0]
+        return RefusedLogin(row["portal"], row["username"], row["salt"], row["digest"], _dt(row["at"]))  # type: ignore[arg-type]
+
+    def remember_refused_login(self, portal: str, username: str, salt: str, digest: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO refused_logins (portal, username, salt, digest, at) "
+                         "VALUES (?, ?, ?, ?, ?)", (portal, username, salt, digest, _ts(self.now())))
+
+    def forget_refused_login(self, portal: str, username: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM refused_logins WHERE portal = ? AND username = ?", (portal, username))
 
     def record_event(self, run_id: str | None, level: str, message: str, *, case_id: str | None = None,
                      code: ErrorCode | str | None = None, data: Any = None) -> Event:

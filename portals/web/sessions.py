@@ -110,7 +110,8 @@ async def login_submit(ctx: PortalContext, request: Request) -> Response:
     if user is not None and user["locked"]:
         return await login_page(ctx, request, "Kontot är låst efter för många misslyckade inloggningar. "
                                               "Kontakta systemförvaltningen.", 423)
-    if user is None or not secrets.compare_digest(password, user["password"]):
+    # Bytes: compare_digest refuses str with non-ASCII characters, and passwords have them ("lösenord").
+    if user is None or not secrets.compare_digest(password.encode(), str(user["password"]).encode()):
         if user is not None:
             attempts = user["failed_attempts"] + 1
             ctx.conn.execute("UPDATE sb_users SET failed_attempts = ?, locked = ? WHERE portal = ? AND username = ?",

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -71,10 +72,29 @@ def test_a_wrong_password_stops_the_night_long_before_the_account_locks(box: San
     assert night.result.stopped_by is not None and night.result.stopped_by.code is ErrorCode.LOGIN_FAILED
     assert night.result.stopped_by.runbook == "runbooks/LOGIN_FAILED.md"
     assert night.items == []  # stopped at preflight, before the first case
+    refused_once = _fk_account(box)
+    assert refused_once["locked"] == 0 and 0 < refused_once["failed_attempts"] <= config.retries.login_attempts < 5
+
+    # The next nights, same wrong password: stopped before any login, so the count towards the lockout stays.
+    for _ in range(3):
+        again = asyncio.run(run_once(config, environ=environ, console=False))
+        assert again.exit_code == 2 and again.result.stopped_by is not None
+        assert again.result.stopped_by.code is ErrorCode.LOGIN_FAILED
+        assert "not tried again" in again.result.stopped_by.message
+    assert _fk_account(box) == refused_once
+
+    # The operator sets the right password: tried at once, accepted (the window is closed, so no case is taken).
+    fixed = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False,
+                                 stop_taking_at=datetime.now(UTC)))
+    assert fixed.result.stopped_by is None and {i.state for i in fixed.items} == {"new"}  # listed, none taken
+    assert _fk_account(box)["failed_attempts"] == 0
+
+
+def _fk_account(box: Sandbox) -> dict[str, object]:
     users = box.admin_get("fk", "/_admin/users")
     assert isinstance(users, list)
     (account,) = [u for u in users if u["username"] == "kommun"]
-    assert account["locked"] == 0 and account["failed_attempts"] <= config.retries.login_attempts < 5
+    return account
 
 
 @pytest.mark.browser
