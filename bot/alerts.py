@@ -48,15 +48,13 @@ def alert_for(night: NightReport) -> Alert | None:
     if stopped is None and not failed and summary.run.status != "failed":
         return None
     codes = Counter(i.last_error_code or "?" for i in failed)
-    if stopped is not None:
-        codes[stopped.code.value] += 0  # listed with its runbook even when no case carries it
-    if stopped is not None:
-        subject = f"casebot: körning {result.run_id} stoppad – {stopped.code.value}"
-    else:
-        subject = f"casebot: körning {result.run_id} – {len(failed)} ärende(n) med fel"
     lines = [f"Körning {result.run_id}: {summary.run.status}, {summary.total} ärende(n)."]
     if stopped is not None:
+        codes.setdefault(stopped.code.value, 0)  # listed with its runbook even when no case carries it
+        subject = f"casebot: körning {result.run_id} stoppad – {stopped.code.value}"
         lines.append(f"Stoppad: {stopped}")
+    else:
+        subject = f"casebot: körning {result.run_id} – {len(failed)} ärende(n) med fel"
     lines.append("")
     for outcome, label in OUTCOME_LABELS.items():
         lines.append(f"  {label}: {summary.by_outcome.get(outcome, 0)}")

@@ -43,20 +43,22 @@ class Af(Driver):
         await self.goto(SEARCH_PATH)
         yield "search"
         if reference.pnr is not None:
-            await (await self.el("search", "pnr")).fill(reference.pnr)
-            self._check_frame(await self._search_and_frame(reference.pnr))
+            await self._search(reference.pnr)
             with contextlib.suppress(SystemException):
                 await self._outcome()  # a frame the selectors no longer know is for the check to name
             yield "status"
 
     async def _status(self, pnr: str) -> AfAnswer | NoAnswer:
         await self.goto(SEARCH_PATH)
-        await (await self.el("search", "pnr")).fill(pnr)
-        self._check_frame(await self._search_and_frame(pnr))
+        await self._search(pnr)
         source = Source(self.portal, SCREEN, datetime.now())
         if await self._outcome() == "notice":
             return self._from_notice(pnr, await self.text("status", "notice", 0), source)
         return await self._read_status(pnr, source)
+
+    async def _search(self, pnr: str) -> None:
+        await (await self.el("search", "pnr")).fill(pnr)
+        self._check_frame(await self._search_and_frame(pnr))
 
     async def _search_and_frame(self, pnr: str) -> Response:
         """Submit the search; return the status frame's own HTTP answer.

@@ -68,8 +68,7 @@ class Fk(Driver):
         await self.goto(APP_PATH)
         yield "search"
         if reference.pnr is not None:
-            await (await self.el("search", "pnr")).fill(reference.pnr)  # the months as the app suggests them
-            self.check_response(await self._ask(), "the payments API")
+            await self._search(reference.pnr)  # the months as the app suggests them
             with contextlib.suppress(SystemException):
                 await self._outcome()  # a result the selectors no longer know is for the check to name
             yield "result"
@@ -77,11 +76,7 @@ class Fk(Driver):
     async def _payments(self, pnr: str, start: str, end: str) -> FkAnswer | NoAnswer:
         if urlsplit(self.page.url).path != APP_PATH:
             await self.goto(APP_PATH)
-        await (await self.el("search", "pnr")).fill(pnr)
-        await (await self.el("search", "from")).fill(start)
-        await (await self.el("search", "to")).fill(end)
-        response = await self._ask()
-        self.check_response(response, "the payments API")
+        response = await self._search(pnr, (start, end))
         source = Source(self.portal, SCREEN, datetime.now())
         outcome = await self._outcome()
         if outcome == "session_banner":
@@ -92,6 +87,16 @@ class Fk(Driver):
             return self._from_notice(pnr, response.status, await self.text("result", "notice", 0), source)
         rows = await self.read_records("result", "payments")
         return FkAnswer(pnr, tuple(self._payment(row) for row in rows), source)
+
+    async def _search(self, pnr: str, months: tuple[str, str] | None = None) -> Response:
+        """Fill the search (the months only when given) and ask; the API's answer, checked."""
+        await (await self.el("search", "pnr")).fill(pnr)
+        if months is not None:
+            await (await self.el("search", "from")).fill(months[0])
+            await (await self.el("search", "to")).fill(months[1])
+        response = await self._ask()
+        self.check_response(response, "the payments API")
+        return response
 
     async def _ask(self) -> Response:
         """Press the button and wait for the app's own API call to come back."""

@@ -116,8 +116,9 @@ class Night:
         return added
 
     # -- process --------------------------------------------------------------------------------------
-    async def work(self, worker_id: str) -> None:
-        worker, drivers = await self.open_worker(self.browser, worker_id)
+    async def work(self, worker_id: str, opened: tuple[WorkerBrowser, Drivers] | None = None) -> None:
+        """Claim and process items until none is left. `opened`: a worker already logged in (the fetch's)."""
+        worker, drivers = opened or await self.open_worker(self.browser, worker_id)
         try:
             while not self.options.stop.is_set() and self.stop_error is None and not self._window_closed():
                 item = self.store.claim_next(self.run_id, worker_id, self.options.lease_s,
@@ -127,8 +128,9 @@ class Night:
                         return
                     await asyncio.sleep(0.5)  # an item is waiting for its back-off
                     continue
-                await self.process(worker, drivers, item)
-                if not await self._worker_alive(worker):
+                failed = await self.process(worker, drivers, item)
+                # A healthy case says the browser is fine; only a failed one is worth asking every page.
+                if not self.browser.is_connected() or (failed and not await self._worker_alive(worker)):
                     # The browser (or one of this worker's pages) crashed: the case in hand was failed with
                     # BROWSER_CRASHED and will be retried; start over with a fresh browser and fresh logins.
                     await self._close_worker(worker, drivers)
@@ -177,7 +179,9 @@ class Night:
     def _waiting_items(self) -> bool:
         return bool(self.store.items(self.run_id, "new"))
 
-    async def process(self, worker: WorkerBrowser, drivers: Drivers, item: WorkItem) -> None:
+    async def process(self, worker: WorkerBrowser, drivers: Drivers, item: WorkItem) -> bool:
+        """Work one item to its end state; True when the attempt failed."""
+        failed = True
         job = CaseJob(self.store, item, drivers, self.guidelines, self.norms, run_label=f"körning {self.run_id}",
                       stop=self.options.stop, protected=found_protected(self.store, item))
         drift_before = [len(d.drift) for d in drivers.all()]
@@ -189,6 +193,7 @@ class Night:
             except CasebotError as exc:
                 self._failed(item, exc)
             except StopRequested as exc:
+                failed = False
                 self.store.release(item)
                 logger.warning("{}: stopped after step {} on request; the next run continues it", item.case_id, exc)
             except TimeoutError:
@@ -198,6 +203,7 @@ class Night:
                 self._failed(item, system_error_from(exc, step=job.steps_done[-1] if job.steps_done else "collect",
                                                      case_id=item.case_id))
             else:
+                failed = False
                 if result.business is not None:
                     self.store.business_exception(item, result.business.code, result.business.message,
                                                   reasons=result.reasons, step=result.business.step)
@@ -214,6 +220,7 @@ class Night:
         if self.options.on_progress is not None:
             summary = self.store.run_summary(self.run_id)
             self.options.on_progress(summary.total - summary.open, summary.total)
+        return failed
 
     def _record_drift(self, item: WorkItem, drivers: Drivers, before: list[int]) -> None:
         notices = [n for d, start in zip(drivers.all(), before, strict=True) for n in d.drift[start:]]
@@ -271,26 +278,29 @@ class Night:
             self.playwright = pw
             self.browser = await launch_chromium(pw, headless=self.options.headless)
             try:
-                await self._fetch(self.browser)
-                if self.stop_error is None:
-                    workers = [self.work(f"w{i + 1}") for i in range(self.config.workers)]
-                    await asyncio.gather(*workers)
+                fetched = await self._fetch(self.browser)
+                if fetched is not None:
+                    # The first worker goes on with the fetch's browser contexts: its logins are already made.
+                    others = (self.work(f"w{i + 1}") for i in range(1, self.config.workers))
+                    await asyncio.gather(self.work("w1", fetched), *others)
             finally:
                 with contextlib.suppress(Exception):
                     await self.browser.close()
 
-    async def _fetch(self, browser: Browser) -> None:
-        worker, drivers = await self.open_worker(browser, "fetch")
+    async def _fetch(self, browser: Browser) -> tuple[WorkerBrowser, Drivers] | None:
+        """Preflight, then list the work; the logged-in worker to go on with, or None when the night stops."""
+        worker, drivers = await self.open_worker(browser, "w1")
         try:
-            if self.config.preflight.enabled and not await self._preflight(drivers):
-                return
-            await self.fetch_work(drivers)
+            if not self.config.preflight.enabled or await self._preflight(drivers):
+                await self.fetch_work(drivers)
         except PlaywrightError as exc:  # anything a driver did not turn into a code: still a clear stop
             self._stop_at_fetch(system_error_from(exc, step="fetch"))
         except CasebotError as exc:
             self._stop_at_fetch(exc)
-        finally:
-            await self._close_worker(worker, drivers)
+        if self.stop_error is None:
+            return worker, drivers
+        await self._close_worker(worker, drivers)
+        return None
 
     def _stop_at_fetch(self, exc: CasebotError) -> None:
         self.stop_error = exc
