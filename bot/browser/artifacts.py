@@ -19,14 +19,21 @@ def make_private(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
-def purge_older_than(folder: Path, days: float, now: float | None = None) -> list[Path]:
-    """Delete files under `folder` older than `days`; returns what was removed."""
+def purge_older_than(folder: Path, days: float, now: float | None = None, pattern: str = "*") -> list[Path]:
+    """Delete files under `folder` matching `pattern` and older than `days`; returns what was removed."""
     if not folder.exists():
         return []
     cutoff = (now if now is not None else time.time()) - days * 86400
     removed = []
-    for item in folder.rglob("*"):
+    for item in folder.rglob(pattern):
         if item.is_file() and item.stat().st_mtime < cutoff:
             item.unlink()
             removed.append(item)
     return removed
+
+
+def purge_artifacts(folder: Path, traces_days: float, screenshots_days: float,
+                    now: float | None = None) -> list[Path]:
+    """What every run does first: traces (`*-trace.zip`) and screenshots (`*.png`) past their retention go."""
+    return (purge_older_than(folder, traces_days, now, "*-trace.zip")
+            + purge_older_than(folder, screenshots_days, now, "*.png"))

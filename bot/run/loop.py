@@ -21,7 +21,7 @@ from loguru import logger
 from playwright.async_api import Browser, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from bot.browser.artifacts import purge_older_than
+from bot.browser.artifacts import purge_artifacts
 from bot.browser.launch import launch_chromium
 from bot.browser.worker import WorkerBrowser
 from bot.calc import load_guidelines, load_norms
@@ -255,7 +255,10 @@ class Night:
             logger.info("continuing run {} ({} case(s) were in progress when it stopped)", run.id, released)
         else:
             logger.info("run {} started", run.id)
-        purge_older_than(self.config.data_dir / "artifacts", self.config.retention.traces_days)
+        retention = self.config.retention
+        purged = purge_artifacts(self.config.data_dir / "artifacts", retention.traces_days, retention.screenshots_days)
+        if purged:
+            logger.info("{} trace(s) and screenshot(s) past their retention deleted", len(purged))
         refused = known_refusal(self.store, self.config, self.passwords)
         if refused is not None:
             self.stop_error = refused
