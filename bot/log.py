@@ -38,9 +38,15 @@ TOP_LEVEL_EXTRA = ("run_id", "case_id", "step", "code", "worker", "portal", "exc
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    """Sortable, unique across store resets (a fresh database must not reuse an old run's log file name)."""
+    """Sortable, unique across store resets (a fresh database must not reuse an old run's log file name). The
+    suffix is letters: with four digits, `HHMMSS-NNNN` is shaped like a personnummer and the masking, rightly
+    cautious, would hide the run id in alerts and logs."""
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    suffix = "".join(secrets.choice(_RUN_ID_LETTERS) for _ in range(4))
+    return f"{now:%Y%m%d-%H%M%S}-{suffix}"
+
+
+_RUN_ID_LETTERS = "abcdefghjkmnpqrstuvwxyz"
 
 
 # -- masking ------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import json
 import os
 import stat
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from loguru import logger
 
 from bot.errors import ErrorCode, SystemException
 from bot.log import case_context, new_run_id, purge_old_logs, setup_logging
+from bot.masking import mask_text
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -127,3 +129,9 @@ def test_old_run_logs_are_purged(tmp_path: Path) -> None:
 def test_run_ids_sort_by_time_and_differ() -> None:
     assert new_run_id() != new_run_id()
     assert len(new_run_id()) == len("20241201-020000-abcd")
+
+
+def test_a_run_id_is_never_masked_as_a_personnummer() -> None:
+    # 00:05:14 reads as the date 2000-05-14: with a digit suffix the id looked like "000514-8383".
+    ids = [new_run_id(datetime(2026, 11, 26, 0, 5, 14, tzinfo=UTC)) for _ in range(200)]
+    assert all(mask_text(run_id) == run_id for run_id in ids)
