@@ -225,6 +225,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.bench import RESULTS_DIR, run_bench, scaling_cells
+
+    if args.scaling:
+        cells, name = scaling_cells(args.cases), args.name or f"scaling-{args.cases}c"
+    else:
+        cells = [(args.cases, args.workers, args.latency)]
+        name = args.name or f"robot-{args.cases}c-{args.workers}w-{args.latency}ms"
+    report, json_path, md_path = run_bench(cells, name, seed=args.seed,
+                                           results_dir=Path(args.out) if args.out else RESULTS_DIR)
+    print(md_path.read_text(encoding="utf-8"))
+    print(f"results: {json_path}, {md_path}")
+    return 0 if all(c.failed == 0 and c.oracle_differences == 0 for c in report.cells) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casebot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -281,6 +296,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=10, help="how many recent runs")
     p.add_argument("--run", help="show the failing cases of this run (default: the latest)")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("bench", help="measure whole nights against a fresh sandbox (figures to bench/results/)")
+    p.add_argument("--cases", type=int, default=50)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--latency", type=int, default=0, help="ms added to every agency request")
+    p.add_argument("--scaling", action="store_true",
+                   help="the scaling table: workers 1, 2, 4, 8 at latency 0 and 300 ms (--cases each)")
+    p.add_argument("--name", help="the results' name (default: robot-<cases>c-<workers>w-<latency>ms or scaling)")
+    p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--out", help="results folder (default: the repo's bench/results/)")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("report", help="rebuild a run's morning report (.xlsx)")
     p.add_argument("--config", required=True, help="the robot's YAML config file")

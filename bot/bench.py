@@ -1,0 +1,238 @@
+"""`casebot bench`: a whole night against a fresh sandbox, measured. A benchmark, not a test: it asserts nothing.
+
+One cell = one sandbox seeded with N cases, `latency_ms` added to every agency request (the case system is
+the municipality's own, on the LAN), one `run_once` with W workers, exactly as a night runs (preflight
+included). Measured: per-case time p50/p95 (each case's attempt, start to parked, from the store), cases per
+minute and wall time of the night, peak memory of the robot and its browsers (resident set of this process
+and its Chromium children, sampled; the sandbox's processes left out), and the drift and error counts (a
+benchmark night must have none). The oracle check says whether the fast night was also right.
+
+Results: `bench/results/<date>-<name>.json` (every figure, the machine it ran on) and `.md` (the table).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bot.browser.launch import chromium_path
+from bot.paths import PROJECT_ROOT
+from bot.run.entry import run_once
+from bot.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+
+RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
+AGENCIES = ("skv", "fk", "af", "csn")
+SCALING_WORKERS = (1, 2, 4, 8)
+SCALING_LATENCIES = (0, 300)
+
+
+@dataclass
+class Cell:
+    """One measured night."""
+
+    cases: int
+    workers: int
+    latency_ms: int
+    wall_s: float
+    per_case_p50_s: float | None
+    per_case_p95_s: float | None
+    cases_per_min: float
+    peak_rss_mb: float
+    done: int
+    failed: int
+    errors: dict[str, int]
+    drift: int
+    oracle_differences: int
+
+
+@dataclass
+class BenchReport:
+    name: str
+    started: str
+    machine: dict[str, Any]
+    cells: list[Cell] = field(default_factory=list)
+
+
+def machine() -> dict[str, Any]:
+    """What the figures depend on: CPU, memory, Python, Chromium."""
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    try:
+        chromium = subprocess.run([chromium_path(), "--version"], capture_output=True, text=True, timeout=30,
+                                  check=False).stdout.strip()
+    except OSError:
+        chromium = "?"
+    return {"host": platform.node(), "cpu": model, "cores": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "python": platform.python_version(),
+            "chromium": chromium, "os": platform.platform()}
+
+
+class PeakMemory:
+    """Peak resident memory of this process and its children, less the processes under `exclude` (the sandbox).
+    Sampled every `interval_s` in a thread: Chromium's renderers come and go between samples, so the figure is
+    a close lower bound."""
+
+    def __init__(self, exclude: Sequence[int] = (), interval_s: float = 0.25) -> None:
+        self.exclude = set(exclude)
+        self.interval_s = interval_s
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _excluded(self) -> set[int]:
+        pids = set(self.exclude)
+        for pid in self.exclude:
+            with suppress(psutil.NoSuchProcess):
+                pids.update(p.pid for p in psutil.Process(pid).children(recursive=True))
+        return pids
+
+    def sample(self) -> int:
+        me = psutil.Process()
+        excluded = self._excluded()
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
+            if proc.pid in excluded:
+                continue
+            with suppress(psutil.NoSuchProcess):
+                total += proc.memory_info().rss
+        self.peak_bytes = max(self.peak_bytes, total)
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def __enter__(self) -> PeakMemory:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+@contextmanager
+def _workdir(keep: Path | None) -> Iterator[Path]:
+    if keep is not None:
+        shutil.rmtree(keep, ignore_errors=True)
+        keep.mkdir(parents=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix="casebot-bench-") as tmp:
+        yield Path(tmp)
+
+
+def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11,
+                  workdir: Path | None = None) -> Cell:
+    """Seed a sandbox, run one night with `workers`, and measure it."""
+    with _workdir(workdir) as home:
+        box = start_sandbox(home / "sandbox", cases=cases, seed=seed)
+        try:
+            for agency in AGENCIES:
+                box.set_knobs(agency, latency_ms=latency_ms)
+            config = sandbox_config(home / "robot", box, workers=workers)
+            exclude = [box.process.pid] if box.process is not None else []
+            with PeakMemory(exclude) as memory:
+                started = time.monotonic()
+                night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False))
+                wall = time.monotonic() - started
+            handled = [i.case_id for i in night.items if i.state in ("done", "business_exception")]
+            differences = differences_from_oracle(box, handled)
+        finally:
+            box.stop()
+    durations = [i.duration_ms / 1000 for i in night.items
+                 if i.state in ("done", "business_exception") and i.duration_ms is not None]
+    summary = night.result.summary
+    return Cell(cases=cases, workers=workers, latency_ms=latency_ms, wall_s=round(wall, 2),
+                per_case_p50_s=_r(statistics.median(durations) if durations else None),
+                per_case_p95_s=_r(percentile(durations, 95)), cases_per_min=round(len(handled) / wall * 60, 1),
+                peak_rss_mb=round(memory.peak_bytes / 2**20), done=len(handled),
+                failed=summary.by_state.get("failed", 0), errors=dict(summary.errors_by_code),
+                drift=len(night.result.drift), oracle_differences=len(differences))
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def markdown(report: BenchReport) -> str:
+    m = report.machine
+    lines = [f"# casebot bench: {report.name} ({report.started})", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; {m['chromium']}; "
+             "sandbox on the same machine.", "",
+             "| cases | workers | latency ms | wall s | per case p50 s | p95 s | cases/min | peak MB | failed | "
+             "drift | oracle diffs |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for c in report.cells:
+        lines.append(f"| {c.cases} | {c.workers} | {c.latency_ms} | {c.wall_s} | {c.per_case_p50_s} | "
+                     f"{c.per_case_p95_s} | {c.cases_per_min} | {c.peak_rss_mb:.0f} | {c.failed} | {c.drift} | "
+                     f"{c.oracle_differences} |")
+    by_latency: dict[int, dict[int, Cell]] = {}
+    for c in report.cells:
+        by_latency.setdefault(c.latency_ms, {})[c.workers] = c
+    scaling = {lat: cells for lat, cells in by_latency.items() if 1 in cells and len(cells) > 1}
+    if scaling:
+        lines += ["", "Throughput relative to one worker:", "",
+                  "| latency ms | " + " | ".join(f"W={w}" for w in SCALING_WORKERS) + " |",
+                  "| ---: |" + " ---: |" * len(SCALING_WORKERS)]
+        for lat, cells in sorted(scaling.items()):
+            base = cells[1].cases_per_min or 1
+            row = [f"{cells[w].cases_per_min / base:.2f}×" if w in cells else "–" for w in SCALING_WORKERS]
+            lines.append(f"| {lat} | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(report: BenchReport, results_dir: Path = RESULTS_DIR) -> tuple[Path, Path]:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{report.started[:10]}-{report.name}"
+    json_path, md_path = results_dir / f"{stem}.json", results_dir / f"{stem}.md"
+    json_path.write_text(json.dumps(asdict(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    md_path.write_text(markdown(report), encoding="utf-8")
+    return json_path, md_path
+
+
+def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 11,
+              results_dir: Path = RESULTS_DIR) -> tuple[BenchReport, Path, Path]:
+    """Measure each (cases, workers, latency_ms) in turn (never two at once: they would share the 2 cores)."""
+    report = BenchReport(name, datetime.now().isoformat(timespec="seconds"), machine())
+    for cases, workers, latency in cells:
+        print(f"bench {name}: {cases} cases, {workers} worker(s), latency {latency} ms …", flush=True)
+        cell = measure_night(cases, workers, latency, seed=seed)
+        report.cells.append(cell)
+        print(f"  wall {cell.wall_s} s, p50 {cell.per_case_p50_s} s, p95 {cell.per_case_p95_s} s, "
+              f"{cell.cases_per_min} cases/min, peak {cell.peak_rss_mb:.0f} MB, failed {cell.failed}, "
+              f"drift {cell.drift}, oracle differences {cell.oracle_differences}", flush=True)
+        write_results(report, results_dir)  # after every cell: a long grid interrupted keeps what it measured
+    json_path, md_path = write_results(report, results_dir)
+    return report, json_path, md_path
+
+
+def scaling_cells(cases: int) -> list[tuple[int, int, int]]:
+    return [(cases, w, lat) for lat in SCALING_LATENCIES for w in SCALING_WORKERS]

@@ -1,0 +1,38 @@
+"""The benchmark's own arithmetic and output (no timing here: the figures come from `casebot bench`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.bench import BenchReport, Cell, PeakMemory, markdown, percentile, write_results
+
+
+def _cell(workers: int, latency: int, per_min: float) -> Cell:
+    return Cell(cases=40, workers=workers, latency_ms=latency, wall_s=60.0, per_case_p50_s=1.2, per_case_p95_s=3.1,
+                cases_per_min=per_min, peak_rss_mb=900, done=40, failed=0, errors={}, drift=0,
+                oracle_differences=0)
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50 and percentile(values, 95) == 95 and percentile(values, 100) == 100
+    assert percentile([4.0], 95) == 4.0 and percentile([], 50) is None
+
+
+def test_results_are_written_as_json_and_a_table_with_speedups(tmp_path: Path) -> None:
+    report = BenchReport("scaling-40c", "2026-11-26T01:00:00", {"cpu": "x", "cores": 2, "memory_gb": 24,
+                                                                  "python": "3.11", "chromium": "Chromium 1"})
+    report.cells = [_cell(1, 300, 10.0), _cell(2, 300, 19.0), _cell(4, 300, 36.0), _cell(8, 300, 61.0)]
+    json_path, md_path = write_results(report, tmp_path)
+    assert json_path.name == "2026-11-26-scaling-40c.json"
+    assert json.loads(json_path.read_text())["cells"][3]["cases_per_min"] == 61.0
+    table = md_path.read_text()
+    assert table == markdown(report)
+    assert "| 300 | 1.00× | 1.90× | 3.60× | 6.10× |" in table
+
+
+def test_peak_memory_counts_this_process() -> None:
+    with PeakMemory() as memory:
+        memory.sample()
+    assert memory.peak_bytes > 10 * 2**20
