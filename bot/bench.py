@@ -54,12 +54,16 @@ class Cell:
     per_case_p50_s: float | None
     per_case_p95_s: float | None
     cases_per_min: float
-    peak_rss_mb: float
+    peak_memory_mb: float  # PSS, see PeakMemory
     done: int
     failed: int
     errors: dict[str, int]
     drift: int
     oracle_differences: int
+    # The plain-HTTP floor on the same cases (`bot/bench_floor.py`), when measured.
+    floor_wall_s: float | None = None
+    floor_p50_s: float | None = None
+    robot_over_floor: float | None = None
 
 
 @dataclass
@@ -85,11 +89,12 @@ def machine() -> dict[str, Any]:
 
 
 class PeakMemory:
-    """Peak resident memory of this process and its children, less the processes under `exclude` (the sandbox).
-    Sampled every `interval_s` in a thread: Chromium's renderers come and go between samples, so the figure is
-    a close lower bound."""
+    """Peak memory of this process and its children, less the processes under `exclude` (the sandbox), as the
+    sum of their proportional set sizes (PSS): Chromium's processes share most of their pages, and summing
+    resident sizes counted those once per process (a 2-worker night read 4.7 GB). Sampled every `interval_s` in
+    a thread: renderers come and go between samples, so the figure is a close lower bound."""
 
-    def __init__(self, exclude: Sequence[int] = (), interval_s: float = 0.25) -> None:
+    def __init__(self, exclude: Sequence[int] = (), interval_s: float = 0.5) -> None:
         self.exclude = set(exclude)
         self.interval_s = interval_s
         self.peak_bytes = 0
@@ -110,8 +115,9 @@ class PeakMemory:
         for proc in [me, *me.children(recursive=True)]:
             if proc.pid in excluded:
                 continue
-            with suppress(psutil.NoSuchProcess):
-                total += proc.memory_info().rss
+            with suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                info = proc.memory_full_info()
+                total += getattr(info, "pss", info.rss)
         self.peak_bytes = max(self.peak_bytes, total)
         return total
 
@@ -149,6 +155,23 @@ def _workdir(keep: Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
+def measure_floor(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11) -> tuple[float, float | None]:
+    """The plain-HTTP floor's wall time and per-case p50 for the same night (a fresh sandbox, same seed)."""
+    from bot.bench_floor import run_floor
+
+    with _workdir(None) as home:
+        box = start_sandbox(home / "sandbox", cases=cases, seed=seed)
+        try:
+            for agency in AGENCIES:
+                box.set_knobs(agency, latency_ms=latency_ms)
+            floor = asyncio.run(run_floor(box, workers))
+        finally:
+            box.stop()
+    if floor.oracle_differences:
+        raise RuntimeError(f"the floor left {floor.oracle_differences} case(s) unlike the oracle: not a floor")
+    return floor.wall_s, _r(floor.p50)
+
+
 def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11,
                   workdir: Path | None = None) -> Cell:
     """Seed a sandbox, run one night with `workers`, and measure it."""
@@ -173,9 +196,13 @@ def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
     return Cell(cases=cases, workers=workers, latency_ms=latency_ms, wall_s=round(wall, 2),
                 per_case_p50_s=_r(statistics.median(durations) if durations else None),
                 per_case_p95_s=_r(percentile(durations, 95)), cases_per_min=round(len(handled) / wall * 60, 1),
-                peak_rss_mb=round(memory.peak_bytes / 2**20), done=len(handled),
+                peak_memory_mb=round(memory.peak_bytes / 2**20), done=len(handled),
                 failed=summary.by_state.get("failed", 0), errors=dict(summary.errors_by_code),
                 drift=len(night.result.drift), oracle_differences=len(differences))
+
+
+def _dash(value: float | None) -> str:
+    return "–" if value is None else f"{value}"
 
 
 def _r(value: float | None) -> float | None:
@@ -188,12 +215,12 @@ def markdown(report: BenchReport) -> str:
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; {m['chromium']}; "
              "sandbox on the same machine.", "",
              "| cases | workers | latency ms | wall s | per case p50 s | p95 s | cases/min | peak MB | failed | "
-             "drift | oracle diffs |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "drift | oracle diffs | HTTP floor wall s | robot ÷ floor |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c in report.cells:
         lines.append(f"| {c.cases} | {c.workers} | {c.latency_ms} | {c.wall_s} | {c.per_case_p50_s} | "
-                     f"{c.per_case_p95_s} | {c.cases_per_min} | {c.peak_rss_mb:.0f} | {c.failed} | {c.drift} | "
-                     f"{c.oracle_differences} |")
+                     f"{c.per_case_p95_s} | {c.cases_per_min} | {c.peak_memory_mb:.0f} | {c.failed} | {c.drift} | "
+                     f"{c.oracle_differences} | {_dash(c.floor_wall_s)} | {_dash(c.robot_over_floor)} |")
     by_latency: dict[int, dict[int, Cell]] = {}
     for c in report.cells:
         by_latency.setdefault(c.latency_ms, {})[c.workers] = c
@@ -218,16 +245,20 @@ def write_results(report: BenchReport, results_dir: Path = RESULTS_DIR) -> tuple
     return json_path, md_path
 
 
-def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 11,
+def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 11, floor: bool = False,
               results_dir: Path = RESULTS_DIR) -> tuple[BenchReport, Path, Path]:
     """Measure each (cases, workers, latency_ms) in turn (never two at once: they would share the 2 cores)."""
     report = BenchReport(name, datetime.now().isoformat(timespec="seconds"), machine())
     for cases, workers, latency in cells:
         print(f"bench {name}: {cases} cases, {workers} worker(s), latency {latency} ms …", flush=True)
         cell = measure_night(cases, workers, latency, seed=seed)
+        if floor:
+            cell.floor_wall_s, cell.floor_p50_s = measure_floor(cases, workers, latency, seed=seed)
+            cell.robot_over_floor = round(cell.wall_s / cell.floor_wall_s, 2) if cell.floor_wall_s else None
+            print(f"  plain-HTTP floor: wall {cell.floor_wall_s} s, p50 {cell.floor_p50_s} s", flush=True)
         report.cells.append(cell)
         print(f"  wall {cell.wall_s} s, p50 {cell.per_case_p50_s} s, p95 {cell.per_case_p95_s} s, "
-              f"{cell.cases_per_min} cases/min, peak {cell.peak_rss_mb:.0f} MB, failed {cell.failed}, "
+              f"{cell.cases_per_min} cases/min, peak {cell.peak_memory_mb:.0f} MB, failed {cell.failed}, "
               f"drift {cell.drift}, oracle differences {cell.oracle_differences}", flush=True)
         write_results(report, results_dir)  # after every cell: a long grid interrupted keeps what it measured
     json_path, md_path = write_results(report, results_dir)

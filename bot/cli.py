@@ -233,7 +233,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     else:
         cells = [(args.cases, args.workers, args.latency)]
         name = args.name or f"robot-{args.cases}c-{args.workers}w-{args.latency}ms"
-    report, json_path, md_path = run_bench(cells, name, seed=args.seed,
+    report, json_path, md_path = run_bench(cells, name, seed=args.seed, floor=args.floor,
                                            results_dir=Path(args.out) if args.out else RESULTS_DIR)
     print(md_path.read_text(encoding="utf-8"))
     print(f"results: {json_path}, {md_path}")
@@ -305,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the scaling table: workers 1, 2, 4, 8 at latency 0 and 300 ms (--cases each)")
     p.add_argument("--name", help="the results' name (default: robot-<cases>c-<workers>w-<latency>ms or scaling)")
     p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--floor", action="store_true", help="also time the plain-HTTP floor on the same cases")
     p.add_argument("--out", help="results folder (default: the repo's bench/results/)")
     p.set_defaults(func=cmd_bench)
 

@@ -10,7 +10,7 @@ from bot.bench import BenchReport, Cell, PeakMemory, markdown, percentile, write
 
 def _cell(workers: int, latency: int, per_min: float) -> Cell:
     return Cell(cases=40, workers=workers, latency_ms=latency, wall_s=60.0, per_case_p50_s=1.2, per_case_p95_s=3.1,
-                cases_per_min=per_min, peak_rss_mb=900, done=40, failed=0, errors={}, drift=0,
+                cases_per_min=per_min, peak_memory_mb=900, done=40, failed=0, errors={}, drift=0,
                 oracle_differences=0)
 
 
