@@ -252,14 +252,14 @@ def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 1
     for cases, workers, latency in cells:
         print(f"bench {name}: {cases} cases, {workers} worker(s), latency {latency} ms …", flush=True)
         cell = measure_night(cases, workers, latency, seed=seed)
-        if floor:
-            cell.floor_wall_s, cell.floor_p50_s = measure_floor(cases, workers, latency, seed=seed)
-            cell.robot_over_floor = round(cell.wall_s / cell.floor_wall_s, 2) if cell.floor_wall_s else None
-            print(f"  plain-HTTP floor: wall {cell.floor_wall_s} s, p50 {cell.floor_p50_s} s", flush=True)
         report.cells.append(cell)
         print(f"  wall {cell.wall_s} s, p50 {cell.per_case_p50_s} s, p95 {cell.per_case_p95_s} s, "
               f"{cell.cases_per_min} cases/min, peak {cell.peak_memory_mb:.0f} MB, failed {cell.failed}, "
               f"drift {cell.drift}, oracle differences {cell.oracle_differences}", flush=True)
+        if floor:
+            cell.floor_wall_s, cell.floor_p50_s = measure_floor(cases, workers, latency, seed=seed)
+            cell.robot_over_floor = round(cell.wall_s / cell.floor_wall_s, 2) if cell.floor_wall_s else None
+            print(f"  plain-HTTP floor: wall {cell.floor_wall_s} s, p50 {cell.floor_p50_s} s", flush=True)
         write_results(report, results_dir)  # after every cell: a long grid interrupted keeps what it measured
     json_path, md_path = write_results(report, results_dir)
     return report, json_path, md_path
