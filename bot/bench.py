@@ -64,6 +64,10 @@ class Cell:
     floor_wall_s: float | None = None
     floor_p50_s: float | None = None
     robot_over_floor: float | None = None
+    # The Selenium peer on the same cases (`bot/bench_selenium.py`), when measured.
+    selenium_wall_s: float | None = None
+    selenium_p50_s: float | None = None
+    selenium_over_robot: float | None = None  # by per-case p50: how many times faster the robot is
 
 
 @dataclass
@@ -172,6 +176,23 @@ def measure_floor(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
     return floor.wall_s, _r(floor.p50)
 
 
+def measure_selenium(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11) -> tuple[float, float]:
+    """The Selenium peer's wall time and per-case p50 for the same night (a fresh sandbox, same seed)."""
+    from bot.bench_selenium import run_peer
+
+    with _workdir(None) as home:
+        box = start_sandbox(home / "sandbox", cases=cases, seed=seed)
+        try:
+            for agency in AGENCIES:
+                box.set_knobs(agency, latency_ms=latency_ms)
+            wall, durations, differences = run_peer(box, workers)
+        finally:
+            box.stop()
+    if differences:
+        raise RuntimeError(f"the Selenium peer left {differences} case(s) unlike the oracle")
+    return round(wall, 2), round(statistics.median(durations), 2)
+
+
 def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11,
                   workdir: Path | None = None) -> Cell:
     """Seed a sandbox, run one night with `workers`, and measure it."""
@@ -215,12 +236,13 @@ def markdown(report: BenchReport) -> str:
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; {m['chromium']}; "
              "sandbox on the same machine.", "",
              "| cases | workers | latency ms | wall s | per case p50 s | p95 s | cases/min | peak MB | failed | "
-             "drift | oracle diffs | HTTP floor wall s | robot ÷ floor |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "drift | oracle diffs | HTTP floor wall s | robot ÷ floor | Selenium p50 s | Selenium ÷ robot (p50) |",
+             "|" + " ---: |" * 15]
     for c in report.cells:
         lines.append(f"| {c.cases} | {c.workers} | {c.latency_ms} | {c.wall_s} | {c.per_case_p50_s} | "
                      f"{c.per_case_p95_s} | {c.cases_per_min} | {c.peak_memory_mb:.0f} | {c.failed} | {c.drift} | "
-                     f"{c.oracle_differences} | {_dash(c.floor_wall_s)} | {_dash(c.robot_over_floor)} |")
+                     f"{c.oracle_differences} | {_dash(c.floor_wall_s)} | {_dash(c.robot_over_floor)} | "
+                     f"{_dash(c.selenium_p50_s)} | {_dash(c.selenium_over_robot)} |")
     by_latency: dict[int, dict[int, Cell]] = {}
     for c in report.cells:
         by_latency.setdefault(c.latency_ms, {})[c.workers] = c
@@ -246,7 +268,7 @@ def write_results(report: BenchReport, results_dir: Path = RESULTS_DIR) -> tuple
 
 
 def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 11, floor: bool = False,
-              results_dir: Path = RESULTS_DIR) -> tuple[BenchReport, Path, Path]:
+              selenium: bool = False, results_dir: Path = RESULTS_DIR) -> tuple[BenchReport, Path, Path]:
     """Measure each (cases, workers, latency_ms) in turn (never two at once: they would share the 2 cores)."""
     report = BenchReport(name, datetime.now().isoformat(timespec="seconds"), machine())
     for cases, workers, latency in cells:
@@ -260,6 +282,11 @@ def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 1
             cell.floor_wall_s, cell.floor_p50_s = measure_floor(cases, workers, latency, seed=seed)
             cell.robot_over_floor = round(cell.wall_s / cell.floor_wall_s, 2) if cell.floor_wall_s else None
             print(f"  plain-HTTP floor: wall {cell.floor_wall_s} s, p50 {cell.floor_p50_s} s", flush=True)
+        if selenium:
+            cell.selenium_wall_s, cell.selenium_p50_s = measure_selenium(cases, workers, latency, seed=seed)
+            if cell.per_case_p50_s:
+                cell.selenium_over_robot = round(cell.selenium_p50_s / cell.per_case_p50_s, 2)
+            print(f"  Selenium peer: wall {cell.selenium_wall_s} s, p50 {cell.selenium_p50_s} s", flush=True)
         write_results(report, results_dir)  # after every cell: a long grid interrupted keeps what it measured
     json_path, md_path = write_results(report, results_dir)
     return report, json_path, md_path

@@ -233,7 +233,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     else:
         cells = [(args.cases, args.workers, args.latency)]
         name = args.name or f"robot-{args.cases}c-{args.workers}w-{args.latency}ms"
-    report, json_path, md_path = run_bench(cells, name, seed=args.seed, floor=args.floor,
+    report, json_path, md_path = run_bench(cells, name, seed=args.seed, floor=args.floor, selenium=args.selenium,
                                            results_dir=Path(args.out) if args.out else RESULTS_DIR)
     print(md_path.read_text(encoding="utf-8"))
     print(f"results: {json_path}, {md_path}")
@@ -306,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="the results' name (default: robot-<cases>c-<workers>w-<latency>ms or scaling)")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--floor", action="store_true", help="also time the plain-HTTP floor on the same cases")
+    p.add_argument("--selenium", action="store_true",
+                   help="also time the Selenium peer (needs `pip install selenium` and Debian's chromium-driver)")
     p.add_argument("--out", help="results folder (default: the repo's bench/results/)")
     p.set_defaults(func=cmd_bench)
 
