@@ -35,7 +35,7 @@ import psutil
 from bot.browser.launch import chromium_path
 from bot.paths import PROJECT_ROOT
 from bot.run.entry import run_once
-from bot.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 AGENCIES = ("skv", "fk", "af", "csn")
@@ -159,18 +159,24 @@ def _workdir(keep: Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
+@contextmanager
+def fresh_sandbox(home: Path, cases: int, seed: int, latency_ms: int) -> Iterator[Sandbox]:
+    """A sandbox seeded with `cases` (same seed, same cases), `latency_ms` added to every agency request."""
+    box = start_sandbox(home / "sandbox", cases=cases, seed=seed)
+    try:
+        for agency in AGENCIES:
+            box.set_knobs(agency, latency_ms=latency_ms)
+        yield box
+    finally:
+        box.stop()
+
+
 def measure_floor(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11) -> tuple[float, float | None]:
     """The plain-HTTP floor's wall time and per-case p50 for the same night (a fresh sandbox, same seed)."""
     from bot.bench_floor import run_floor
 
-    with _workdir(None) as home:
-        box = start_sandbox(home / "sandbox", cases=cases, seed=seed)
-        try:
-            for agency in AGENCIES:
-                box.set_knobs(agency, latency_ms=latency_ms)
-            floor = asyncio.run(run_floor(box, workers))
-        finally:
-            box.stop()
+    with _workdir(None) as home, fresh_sandbox(home, cases, seed, latency_ms) as box:
+        floor = asyncio.run(run_floor(box, workers))
     if floor.oracle_differences:
         raise RuntimeError(f"the floor left {floor.oracle_differences} case(s) unlike the oracle: not a floor")
     return floor.wall_s, _r(floor.p50)
@@ -180,14 +186,8 @@ def measure_selenium(cases: int, workers: int, latency_ms: int = 0, *, seed: int
     """The Selenium peer's wall time and per-case p50 for the same night (a fresh sandbox, same seed)."""
     from bot.bench_selenium import run_peer
 
-    with _workdir(None) as home:
-        box = start_sandbox(home / "sandbox", cases=cases, seed=seed)
-        try:
-            for agency in AGENCIES:
-                box.set_knobs(agency, latency_ms=latency_ms)
-            wall, durations, differences = run_peer(box, workers)
-        finally:
-            box.stop()
+    with _workdir(None) as home, fresh_sandbox(home, cases, seed, latency_ms) as box:
+        wall, durations, differences = run_peer(box, workers)
     if differences:
         raise RuntimeError(f"the Selenium peer left {differences} case(s) unlike the oracle")
     return round(wall, 2), round(statistics.median(durations), 2)
@@ -196,21 +196,15 @@ def measure_selenium(cases: int, workers: int, latency_ms: int = 0, *, seed: int
 def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11,
                   workdir: Path | None = None) -> Cell:
     """Seed a sandbox, run one night with `workers`, and measure it."""
-    with _workdir(workdir) as home:
-        box = start_sandbox(home / "sandbox", cases=cases, seed=seed)
-        try:
-            for agency in AGENCIES:
-                box.set_knobs(agency, latency_ms=latency_ms)
-            config = sandbox_config(home / "robot", box, workers=workers)
-            exclude = [box.process.pid] if box.process is not None else []
-            with PeakMemory(exclude) as memory:
-                started = time.monotonic()
-                night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False))
-                wall = time.monotonic() - started
-            handled = [i.case_id for i in night.items if i.state in ("done", "business_exception")]
-            differences = differences_from_oracle(box, handled)
-        finally:
-            box.stop()
+    with _workdir(workdir) as home, fresh_sandbox(home, cases, seed, latency_ms) as box:
+        config = sandbox_config(home / "robot", box, workers=workers)
+        exclude = [box.process.pid] if box.process is not None else []
+        with PeakMemory(exclude) as memory:
+            started = time.monotonic()
+            night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False))
+            wall = time.monotonic() - started
+        handled = [i.case_id for i in night.items if i.state in ("done", "business_exception")]
+        differences = differences_from_oracle(box, handled)
     durations = [i.duration_ms / 1000 for i in night.items
                  if i.state in ("done", "business_exception") and i.duration_ms is not None]
     summary = night.result.summary

@@ -10,20 +10,18 @@ logs in to every portal once and takes cases from a shared queue.
 
 What the floor does not do is the robot's work: it reads nothing but the tokens it must send back, and the
 figures it saves are the sandbox oracle's (so the night also ends exactly as the oracle expects, which is
-checked). Robot time ÷ floor time is what the browser and the robot's own care (reading every value, checking
-each write) cost on top of the portals.
+checked). Run by `casebot bench --floor`. Robot time ÷ floor time is what the browser and the robot's own care
+(reading every value, checking each write) cost on top of the portals.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import sqlite3
 import statistics
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
@@ -207,25 +205,3 @@ def floor_summary(result: FloorResult, cases: int, workers: int, latency_ms: int
             "cases_per_min": round(len(result.durations_s) / result.wall_s * 60, 1) if result.wall_s else None,
             "oracle_differences": result.oracle_differences}
 
-
-if __name__ == "__main__":  # python -m bot.bench_floor: one floor night on a fresh sandbox
-    import argparse
-    import tempfile
-
-    from bot.sandbox import start_sandbox
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--latency", type=int, default=0)
-    parser.add_argument("--seed", type=int, default=11)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        sandbox = start_sandbox(Path(tmp) / "sandbox", cases=args.cases, seed=args.seed)
-        try:
-            for agency in AGENCIES:
-                sandbox.set_knobs(agency, latency_ms=args.latency)
-            floor = asyncio.run(run_floor(sandbox, args.workers))
-        finally:
-            sandbox.stop()
-    print(json.dumps(floor_summary(floor, args.cases, args.workers, args.latency), indent=2))

@@ -8,21 +8,19 @@ CSN's statement downloaded by clicking its link, as a person would. Like the HTT
 oracle's figures rather than calculating (the calculation costs the robot nothing measurable), and the night
 is checked against the oracle.
 
-    pip install selenium && apt-get install chromium-driver
-    python -m bot.bench_selenium --cases 30 --workers 1
+    apt-get install chromium-driver && pip install -e '.[bench]'
+    casebot bench --cases 20 --workers 1 --selenium
 """
 
 from __future__ import annotations
 
-import json
 import queue
-import statistics
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bot.bench import AGENCIES, percentile
+from bot.bench import AGENCIES
 from bot.bench_floor import ADULT_ROLES, FloorCase, load_cases
 from bot.browser.launch import CHROMIUM_ARGS, chromium_path
 from bot.calc.fields import ALL_FIELDS
@@ -217,27 +215,3 @@ def run_peer(box: Sandbox, workers: int) -> tuple[float, list[float], int]:
         raise RuntimeError(f"the Selenium peer failed: {errors[0]!r}") from errors[0]
     return wall, durations, len(differences_from_oracle(box, [c.case_id for c in cases]))
 
-
-if __name__ == "__main__":
-    import argparse
-
-    from bot.sandbox import start_sandbox
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=30)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--latency", type=int, default=0)
-    parser.add_argument("--seed", type=int, default=11)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        sandbox = start_sandbox(Path(tmp) / "sandbox", cases=args.cases, seed=args.seed)
-        try:
-            for agency in AGENCIES:
-                sandbox.set_knobs(agency, latency_ms=args.latency)
-            wall, durations, diffs = run_peer(sandbox, args.workers)
-        finally:
-            sandbox.stop()
-    print(json.dumps({"cases": args.cases, "workers": args.workers, "latency_ms": args.latency,
-                      "wall_s": round(wall, 2), "per_case_p50_s": round(statistics.median(durations), 3),
-                      "per_case_p95_s": round(percentile(durations, 95) or 0, 3),
-                      "cases_per_min": round(len(durations) / wall * 60, 1), "oracle_differences": diffs}, indent=2))
