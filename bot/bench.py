@@ -17,7 +17,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -149,33 +148,24 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 @contextmanager
-def _workdir(keep: Path | None) -> Iterator[Path]:
-    if keep is not None:
-        shutil.rmtree(keep, ignore_errors=True)
-        keep.mkdir(parents=True)
-        yield keep
-        return
+def fresh_sandbox(cases: int, seed: int, latency_ms: int) -> Iterator[tuple[Path, Sandbox]]:
+    """A temporary folder and a sandbox in it seeded with `cases` (same seed, same cases), `latency_ms` added to
+    every agency request."""
     with tempfile.TemporaryDirectory(prefix="casebot-bench-") as tmp:
-        yield Path(tmp)
-
-
-@contextmanager
-def fresh_sandbox(home: Path, cases: int, seed: int, latency_ms: int) -> Iterator[Sandbox]:
-    """A sandbox seeded with `cases` (same seed, same cases), `latency_ms` added to every agency request."""
-    box = start_sandbox(home / "sandbox", cases=cases, seed=seed)
-    try:
-        for agency in AGENCIES:
-            box.set_knobs(agency, latency_ms=latency_ms)
-        yield box
-    finally:
-        box.stop()
+        box = start_sandbox(Path(tmp) / "sandbox", cases=cases, seed=seed)
+        try:
+            for agency in AGENCIES:
+                box.set_knobs(agency, latency_ms=latency_ms)
+            yield Path(tmp), box
+        finally:
+            box.stop()
 
 
 def measure_floor(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11) -> tuple[float, float | None]:
     """The plain-HTTP floor's wall time and per-case p50 for the same night (a fresh sandbox, same seed)."""
     from bot.bench_floor import run_floor
 
-    with _workdir(None) as home, fresh_sandbox(home, cases, seed, latency_ms) as box:
+    with fresh_sandbox(cases, seed, latency_ms) as (_, box):
         floor = asyncio.run(run_floor(box, workers))
     if floor.oracle_differences:
         raise RuntimeError(f"the floor left {floor.oracle_differences} case(s) unlike the oracle: not a floor")
@@ -186,17 +176,16 @@ def measure_selenium(cases: int, workers: int, latency_ms: int = 0, *, seed: int
     """The Selenium peer's wall time and per-case p50 for the same night (a fresh sandbox, same seed)."""
     from bot.bench_selenium import run_peer
 
-    with _workdir(None) as home, fresh_sandbox(home, cases, seed, latency_ms) as box:
+    with fresh_sandbox(cases, seed, latency_ms) as (_, box):
         wall, durations, differences = run_peer(box, workers)
     if differences:
         raise RuntimeError(f"the Selenium peer left {differences} case(s) unlike the oracle")
     return round(wall, 2), round(statistics.median(durations), 2)
 
 
-def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11,
-                  workdir: Path | None = None) -> Cell:
+def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11) -> Cell:
     """Seed a sandbox, run one night with `workers`, and measure it."""
-    with _workdir(workdir) as home, fresh_sandbox(home, cases, seed, latency_ms) as box:
+    with fresh_sandbox(cases, seed, latency_ms) as (home, box):
         config = sandbox_config(home / "robot", box, workers=workers)
         exclude = [box.process.pid] if box.process is not None else []
         with PeakMemory(exclude) as memory:

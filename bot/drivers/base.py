@@ -122,12 +122,7 @@ class Driver:
 
         self.page.on("dialog", on_dialog)
         try:
-            async with self.page.expect_navigation(wait_until="domcontentloaded",
-                                                   timeout=self.timeout_s * 1000) as nav:
-                await control.click()
-            response = await nav.value
-        except PlaywrightTimeout as exc:
-            raise self.fail(ErrorCode.PORTAL_SLOW, f"no answer to {what} within the timeout") from exc
+            response = await self._click_and_wait(control, what)
         finally:
             self.page.remove_listener("dialog", on_dialog)
         self.check_response(response, what)
@@ -200,6 +195,16 @@ class Driver:
             return False
         return True
 
+    async def _click_and_wait(self, control: Locator, what: str) -> Response | None:
+        """Click and wait for the document it leads to; no answer in time is PORTAL_SLOW."""
+        try:
+            async with self.page.expect_navigation(wait_until="domcontentloaded",
+                                                   timeout=self.timeout_s * 1000) as navigation:
+                await control.click()
+            return await navigation.value
+        except PlaywrightTimeout as exc:
+            raise self.fail(ErrorCode.PORTAL_SLOW, f"no answer to {what} within the timeout") from exc
+
     # -- login ----------------------------------------------------------------------------------------
     async def login(self) -> None:
         """Log in through the portal's login screen; wrong credentials stop early, well before a lockout."""
@@ -207,14 +212,7 @@ class Driver:
             await self.goto(LOGIN_PATH)
             await (await self.el("login", "username")).fill(self.account.username)
             await (await self.el("login", "password")).fill(self.account.password)
-            submit = await self.el("login", "submit")
-            try:
-                async with self.page.expect_navigation(wait_until="domcontentloaded",
-                                                       timeout=self.timeout_s * 1000) as navigation:
-                    await submit.click()
-                answer = await navigation.value
-            except PlaywrightTimeout as exc:
-                raise self.fail(ErrorCode.PORTAL_SLOW, "no answer to the login within the timeout") from exc
+            answer = await self._click_and_wait(await self.el("login", "submit"), "the login")
             if answer is not None and answer.status >= 500:
                 # The portal broke, it did not refuse us: not a login failure, and not one towards a lockout.
                 raise self.fail(ErrorCode.PORTAL_DOWN, f"the login answered HTTP {answer.status}")
