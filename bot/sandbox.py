@@ -94,7 +94,7 @@ class Sandbox:
 
 
 def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str = "2024-12",
-                  timeout_s: float = 60.0, port_base: int | None = None) -> Sandbox:
+                  timeout_s: float = 60.0, port_base: int | None = None, *, _attempt: int = 1) -> Sandbox:
     """Seed `data_dir` afresh and serve it; returns once every portal answers its health check."""
     data_dir.mkdir(parents=True, exist_ok=True)
     base = port_base if port_base is not None else free_port_base()
@@ -110,8 +110,11 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str = 
     pending = set(PORTAL_NAMES)
     while pending:
         if process.poll() is not None:
-            raise RuntimeError(f"sandbox exited with {process.returncode}: "
-                               f"{(data_dir / 'sandbox.log').read_text()[-3000:]}")
+            output = (data_dir / "sandbox.log").read_text()[-3000:]
+            if port_base is None and _attempt < 3 and "address already in use" in output:
+                # Another process took one of the free ports between the pick and the bind: pick again.
+                return start_sandbox(data_dir, cases, seed, period, timeout_s, None, _attempt=_attempt + 1)
+            raise RuntimeError(f"sandbox exited with {process.returncode}: {output}")
         if time.monotonic() > deadline:
             sandbox.stop()
             raise RuntimeError(f"sandbox not up after {timeout_s}s: {(data_dir / 'sandbox.log').read_text()[-3000:]}")
