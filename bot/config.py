@@ -271,13 +271,13 @@ class Config(Settings):
             "retries": self.retries.model_dump(),
             "timeouts": self.timeouts.model_dump(),
             "guidelines": str(self.guidelines) if self.guidelines else None,
-            "store": _without_userinfo(self.store_url),
+            "store": without_userinfo(self.store_url),
             "portals": {name: {"url": p.url, "username": p.username, "layout": p.layout}
                         for name, p in self.portals.items()},
         }
 
 
-def _without_userinfo(url: str) -> str:
+def without_userinfo(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url

@@ -105,3 +105,12 @@ async def worker(abrowser: Browser) -> AsyncIterator[WorkerBrowser]:
         yield wb
     finally:
         await wb.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the test (tests/pg.py); fails, never skips, when there is no server."""
+    from tests.pg import fresh_database
+
+    with fresh_database() as url:
+        yield url

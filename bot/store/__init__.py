@@ -16,21 +16,23 @@ from bot.store.models import (
     NewWorkItem,
     Run,
     RunSummary,
+    WorkerInfo,
     WorkItem,
 )
+from bot.store.sql import Clock
 from bot.store.sqlite import SqliteStore
 
 __all__ = ["FINAL_STATES", "OUTCOMES", "STATES", "STEPS", "Checkpoint", "Event", "LeaseExpired", "NewWorkItem", "Run",
-           "RunSummary", "SqliteStore", "Store", "WorkItem", "open_store"]
+           "RunSummary", "SqliteStore", "Store", "WorkItem", "WorkerInfo", "open_store"]
 
 
-def open_store(url: str) -> Store:
-    """`sqlite:///relative/or/absolute/path` (what `Config.store_url` gives). PostgreSQL comes later behind the
-    same interface."""
+def open_store(url: str, *, clock: Clock | None = None) -> Store:
+    """`sqlite:///relative/or/absolute/path` (what `Config.store_url` gives by default) or `postgresql://…`."""
     if url.startswith("sqlite:///"):
-        return SqliteStore(Path(url[len("sqlite:///"):]))
+        return SqliteStore(Path(url[len("sqlite:///"):]), clock=clock)
     if url.startswith(("postgresql://", "postgres://")):
-        raise SystemException(ErrorCode.STORE_UNAVAILABLE, "the PostgreSQL store is not implemented yet; "
-                              "use a sqlite:/// store URL", retryable=False)
+        from bot.store.postgres import PostgresStore  # psycopg only when PostgreSQL is used
+
+        return PostgresStore(url, clock=clock)
     raise SystemException(ErrorCode.CONFIG_INVALID, f"unknown store URL scheme in {url.split(':', 1)[0]!r}",
                           retryable=False)

@@ -1,5 +1,5 @@
-"""The state store's interface. `SqliteStore` implements it now; a PostgreSQL store (SKIP LOCKED claims) will
-implement the same methods, so the run loop never knows which database it talks to.
+"""The state store's interface, implemented on SQLite (`SqliteStore`, one host) and PostgreSQL (`PostgresStore`,
+several robot hosts on one queue), so the run loop never knows which database it talks to.
 
 Work-item life: `new` → claim_next → `in_progress` (leased to one worker) → complete → `done`
                                                           ↘ business_exception → `business_exception`
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Self
 
 from bot.errors import ErrorCode, SystemException
-from bot.store.models import Checkpoint, Event, NewWorkItem, RefusedLogin, Run, RunSummary, WorkItem
+from bot.store.models import Checkpoint, Event, NewWorkItem, RefusedLogin, Run, RunSummary, WorkerInfo, WorkItem
 
 
 class LeaseExpired(SystemException):
@@ -102,9 +102,10 @@ class Store(ABC):
         """Give the item back untouched (a graceful stop): `new` again, the attempt not counted."""
 
     @abstractmethod
-    def release_leases(self, run_id: str) -> int:
-        """Make every in-progress item of the run claimable now. Only for a resumed run that no other process
-        is working on (the scheduler runs one run at a time): the previous process died holding them."""
+    def release_leases(self, run_id: str, *, alive_within_s: float | None = None) -> int:
+        """Make in-progress items of the run claimable now: every one (`alive_within_s` None: no other process
+        works on the run), or those whose lease owner is not a live worker (not heard from within `alive_within_s`,
+        or its process gone on this host): the process that held them died."""
 
     @abstractmethod
     def get_item(self, item_id: int) -> WorkItem | None: ...
@@ -126,7 +127,15 @@ class Store(ABC):
     def events(self, run_id: str | None = None, *, case_id: str | None = None, level: str | None = None,
                limit: int | None = None) -> list[Event]: ...
 
-    # -- lifecycle ------------------------------------------------------------------------------------------
+    # -- workers ------------------------------------------------------------------------------------------
+    @abstractmethod
+    def worker_seen(self, worker_id: str, *, run_id: str | None, state: str, case_id: str | None = None) -> None:
+        """A worker's heartbeat: what it is doing now (`idle`, `working` on `case_id`, `stopped`)."""
+
+    @abstractmethod
+    def workers(self) -> list[WorkerInfo]:
+        """Every worker that ever reported, the most recently heard from first."""
+
     # -- refused logins -------------------------------------------------------------------------------
     @abstractmethod
     def refused_login(self, portal: str, username: str) -> RefusedLogin | None:
@@ -139,6 +148,7 @@ class Store(ABC):
     @abstractmethod
     def forget_refused_login(self, portal: str, username: str) -> None: ...
 
+    # -- lifecycle ------------------------------------------------------------------------------------------
     @abstractmethod
     def close(self) -> None: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -93,6 +94,37 @@ class RefusedLogin:
     salt: str
     digest: str
     at: datetime
+
+
+WORKER_STATES: tuple[str, ...] = ("idle", "working", "stopped")
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """One worker (a robot process's worker task) as it last reported itself: `casebot status` shows these."""
+
+    id: str  # host:pid:wN
+    host: str
+    pid: int
+    run_id: str | None
+    state: str  # idle, working, stopped
+    case_id: str | None  # the case in hand while working
+    started: datetime
+    heartbeat: datetime
+
+    def alive(self, now: datetime, within_s: float) -> bool:
+        """Still working for us: not stopped, and heard from within `within_s`. On this host the process itself is
+        asked too, so a worker killed a moment ago is not taken for alive until its heartbeat grows old."""
+        if self.state == "stopped" or (now - self.heartbeat).total_seconds() > within_s:
+            return False
+        if self.host == os.uname().nodename:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+        return True
 
 
 @dataclass(frozen=True)

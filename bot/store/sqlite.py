@@ -1,75 +1,33 @@
-"""The state store on SQLite (stdlib sqlite3, WAL). One robot process, many workers.
+"""The state store on SQLite (stdlib sqlite3, WAL): the embedded default, one robot host.
 
 Claims take SQLite's write lock up front (BEGIN IMMEDIATE) and then pick and lease an item, so two workers,
 threads or processes can never lease the same item. Each `SqliteStore` holds one connection guarded by a lock;
-calls are short and synchronous (async callers wrap them in `asyncio.to_thread` or simply call them: each
-takes about a millisecond).
+calls are short and synchronous (each takes about a millisecond).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.errors import ErrorCode, SystemException
-from bot.log import new_run_id  # the run's log file is named after its id: one format for both
-from bot.masking import mask_pnr, mask_text, mask_value
-from bot.store.base import LeaseExpired, Store
 from bot.store.migrations import migrate
-from bot.store.models import (
-    LEVELS,
-    OUTCOMES,
-    RUN_STATUSES,
-    STATES,
-    STEPS,
-    Checkpoint,
-    Event,
-    NewWorkItem,
-    RefusedLogin,
-    Run,
-    RunSummary,
-    WorkItem,
-)
-
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _ts(moment: datetime) -> str:
-    # One fixed format (UTC, microseconds, offset) so that text comparison in SQL is time comparison.
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+from bot.store.sql import Clock, Row, SqlStore, Tx
 
 
 def _unavailable(exc: sqlite3.Error, what: str) -> SystemException:
     return SystemException(ErrorCode.STORE_UNAVAILABLE, f"{what}: {type(exc).__name__}: {exc}", retryable=False)
 
 
-def _default_owner() -> str:
-    return f"{os.uname().nodename}:{os.getpid()}"
-
-
-class SqliteStore(Store):
+class SqliteStore(SqlStore):
     def __init__(self, path: Path | str, *, clock: Clock | None = None, busy_timeout_s: float = 30.0) -> None:
+        super().__init__(clock)
         self.path = Path(path)
-        self._clock = clock or _utcnow
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,19 +50,15 @@ class SqliteStore(Store):
             self._conn.close()
             raise _unavailable(exc, f"cannot open the state store {self.path}") from exc
 
-    # -- plumbing -------------------------------------------------------------------------------------------
-    def now(self) -> datetime:
-        return self._clock()
-
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Tx]:
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise _unavailable(exc, f"cannot write the state store {self.path}") from exc
             try:
-                yield self._conn
+                yield self._conn  # type: ignore[misc]
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
@@ -118,7 +72,7 @@ class SqliteStore(Store):
         with suppress(sqlite3.Error):
             self._conn.execute("ROLLBACK")
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._lock:
             try:
                 return self._conn.execute(sql, params).fetchall()
@@ -128,319 +82,3 @@ class SqliteStore(Store):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-    # -- row mapping ----------------------------------------------------------------------------------------
-    @staticmethod
-    def _run(row: sqlite3.Row, resumed: bool = False) -> Run:
-        return Run(id=row["id"], started=_dt(row["started"]) or datetime.min, ended=_dt(row["ended"]),
-                   status=row["status"], owner=row["owner"], counts=json.loads(row["counts_json"] or "{}"),
-                   config=json.loads(row["config_json"] or "{}"), resumed=resumed)
-
-    @staticmethod
-    def _item(row: sqlite3.Row) -> WorkItem:
-        return WorkItem(
-            id=row["id"], run_id=row["run_id"], case_id=row["case_id"], period=row["period"], state=row["state"],
-            outcome=row["outcome"], attempts=row["attempts"], last_error_code=row["last_error_code"],
-            last_error_message=row["last_error_message"], step=row["step"], lease_owner=row["lease_owner"],
-            lease_until=_dt(row["lease_until"]), started=_dt(row["started"]), ended=_dt(row["ended"]),
-            duration_ms=row["duration_ms"], amount=row["amount"], reasons=json.loads(row["reasons_json"]),
-            empty_fields=json.loads(row["empty_fields_json"]), masked_pnr=row["masked_pnr"],
-            not_before=_dt(row["not_before"]))
-
-    @staticmethod
-    def _checkpoint(row: sqlite3.Row) -> Checkpoint:
-        return Checkpoint(id=row["id"], work_item_id=row["work_item_id"], step=row["step"],
-                          data=json.loads(row["data_json"]), at=_dt(row["at"]) or datetime.min)
-
-    @staticmethod
-    def _event(row: sqlite3.Row) -> Event:
-        return Event(id=row["id"], run_id=row["run_id"], case_id=row["case_id"], level=row["level"],
-                     code=row["code"], message=row["message"], at=_dt(row["at"]) or datetime.min,
-                     data=json.loads(row["data_json"]) if row["data_json"] else None)
-
-    def _item_row(self, conn: sqlite3.Connection, item_id: int) -> WorkItem:
-        return self._item(conn.execute("SELECT * FROM work_items WHERE id = ?", (item_id,)).fetchone())
-
-    # -- runs -----------------------------------------------------------------------------------------------
-    def open_run(self, config_summary: dict[str, Any] | None = None, *, run_id: str | None = None,
-                 owner: str | None = None, resume: bool = True) -> Run:
-        owner = owner or _default_owner()
-        with self._write() as conn:
-            if resume:
-                row = conn.execute("SELECT * FROM runs WHERE status = 'running' "
-                                   "ORDER BY started DESC, id DESC LIMIT 1").fetchone()
-                if row is not None:
-                    conn.execute("UPDATE runs SET owner = ? WHERE id = ?", (owner, row["id"]))
-                    row = conn.execute("SELECT * FROM runs WHERE id = ?", (row["id"],)).fetchone()
-                    return self._run(row, resumed=True)
-            now = self.now()
-            new_id = run_id or new_run_id(now)
-            conn.execute("INSERT INTO runs (id, started, status, owner, config_json) VALUES (?, ?, 'running', ?, ?)",
-                         (new_id, _ts(now), owner, _json(mask_value(config_summary or {}))))
-            return self._run(conn.execute("SELECT * FROM runs WHERE id = ?", (new_id,)).fetchone())
-
-    def latest_unfinished_run(self) -> Run | None:
-        rows = self._read("SELECT * FROM runs WHERE status = 'running' ORDER BY started DESC, id DESC LIMIT 1")
-        return self._run(rows[0]) if rows else None
-
-    def get_run(self, run_id: str) -> Run | None:
-        rows = self._read("SELECT * FROM runs WHERE id = ?", (run_id,))
-        return self._run(rows[0]) if rows else None
-
-    def finish_run(self, run_id: str, status: str = "finished") -> Run:
-        if status not in RUN_STATUSES or status == "running":
-            raise ValueError(f"a finished run's status is one of finished, failed, aborted; got {status!r}")
-        counts = self._counts(run_id)
-        with self._write() as conn:
-            conn.execute("UPDATE runs SET ended = ?, status = ?, counts_json = ? WHERE id = ?",
-                         (_ts(self.now()), status, _json(counts), run_id))
-            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if row is None:
-            raise KeyError(run_id)
-        return self._run(row)
-
-    def list_runs(self, limit: int = 20) -> list[Run]:
-        return [self._run(r) for r in self._read("SELECT * FROM runs ORDER BY started DESC, id DESC LIMIT ?",
-                                                 (limit,))]
-
-    def _counts(self, run_id: str) -> dict[str, Any]:
-        by_state = {r[0]: r[1] for r in self._read(
-            "SELECT state, COUNT(*) FROM work_items WHERE run_id = ? GROUP BY state", (run_id,))}
-        by_outcome = {r[0]: r[1] for r in self._read(
-            "SELECT outcome, COUNT(*) FROM work_items WHERE run_id = ? AND outcome IS NOT NULL GROUP BY outcome",
-            (run_id,))}
-        return {"total": sum(by_state.values()), "by_state": by_state, "by_outcome": by_outcome}
-
-    def run_summary(self, run_id: str) -> RunSummary:
-        run = self.get_run(run_id)
-        if run is None:
-            raise KeyError(run_id)
-        counts = self._counts(run_id)
-        errors = {r[0]: r[1] for r in self._read(
-            "SELECT last_error_code, COUNT(*) FROM work_items WHERE run_id = ? AND last_error_code IS NOT NULL "
-            "AND state IN ('failed', 'business_exception') GROUP BY last_error_code", (run_id,))}
-        levels = {r[0]: r[1] for r in self._read(
-            "SELECT level, COUNT(*) FROM events WHERE run_id = ? GROUP BY level", (run_id,))}
-        durations = [r[0] for r in self._read(
-            "SELECT duration_ms FROM work_items WHERE run_id = ? AND state = 'done' AND duration_ms IS NOT NULL "
-            "ORDER BY duration_ms", (run_id,))]
-        return RunSummary(run=run, total=counts["total"], by_state=counts["by_state"],
-                          by_outcome=counts["by_outcome"], errors_by_code=errors, events_by_level=levels,
-                          duration_p50_ms=_percentile(durations, 50), duration_p95_ms=_percentile(durations, 95))
-
-    # -- work items -----------------------------------------------------------------------------------------
-    def add_work_items(self, run_id: str, items: Iterable[NewWorkItem]) -> int:
-        now = _ts(self.now())
-        rows = [(run_id, i.case_id, i.period, mask_pnr(i.pnr) if i.pnr else None, now) for i in items]
-        with self._write() as conn:
-            before = conn.total_changes
-            conn.executemany("INSERT INTO work_items (run_id, case_id, period, masked_pnr, created) "
-                             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, case_id) DO NOTHING", rows)
-            return conn.total_changes - before
-
-    def claim_next(self, run_id: str, worker_id: str, lease_seconds: float = 300.0, *,
-                   max_attempts: int | None = None) -> WorkItem | None:
-        now = self.now()
-        with self._write() as conn:
-            while True:
-                row = conn.execute(
-                    "SELECT * FROM work_items WHERE run_id = :run AND ("
-                    " (state = 'new' AND (not_before IS NULL OR not_before <= :now))"
-                    " OR (state = 'in_progress' AND lease_until < :now)) ORDER BY id LIMIT 1",
-                    {"run": run_id, "now": _ts(now)}).fetchone()
-                if row is None:
-                    return None
-                if row["state"] != "in_progress":
-                    break
-                # A worker died or hung holding this item. Say so, and stop a case that keeps killing workers.
-                previous = row["lease_owner"]
-                if max_attempts is not None and row["attempts"] >= max_attempts:
-                    message = (f"lease of {previous} expired after {row['attempts']} attempt(s); "
-                               "not retried: the case keeps stopping its worker")
-                    conn.execute("UPDATE work_items SET state = 'failed', last_error_code = ?, "
-                                 "last_error_message = ?, lease_owner = NULL, lease_until = NULL, ended = ? "
-                                 "WHERE id = ?", (ErrorCode.LEASE_EXPIRED.value, message, _ts(now), row["id"]))
-                    self._insert_event(conn, run_id, "ERROR", message, row["case_id"], ErrorCode.LEASE_EXPIRED)
-                    continue
-                self._insert_event(conn, run_id, "WARNING", f"lease of {previous} expired; taken over by {worker_id}",
-                                   row["case_id"], ErrorCode.LEASE_EXPIRED)
-                break
-            conn.execute("UPDATE work_items SET state = 'in_progress', attempts = attempts + 1, lease_owner = ?, "
-                         "lease_until = ?, started = ?, ended = NULL, duration_ms = NULL, not_before = NULL "
-                         "WHERE id = ?",
-                         (worker_id, _ts(now + timedelta(seconds=lease_seconds)), _ts(now), row["id"]))
-            return self._item_row(conn, row["id"])
-
-    def _owned_update(self, conn: sqlite3.Connection, item: WorkItem, sql_set: str, params: Sequence[Any]) -> None:
-        """Update an item this worker holds; refuse if the lease passed to someone else."""
-        cursor = conn.execute(f"UPDATE work_items SET {sql_set} WHERE id = ? AND state = 'in_progress' "
-                              "AND lease_owner = ?", (*params, item.id, item.lease_owner))
-        if cursor.rowcount == 0:
-            raise LeaseExpired(item)
-
-    def heartbeat(self, item: WorkItem, lease_seconds: float = 300.0) -> WorkItem:
-        with self._write() as conn:
-            self._owned_update(conn, item, "lease_until = ?", (_ts(self.now() + timedelta(seconds=lease_seconds)),))
-            return self._item_row(conn, item.id)
-
-    def checkpoint(self, item: WorkItem, step: str, data: Any = None) -> Checkpoint:
-        if step not in STEPS:
-            raise ValueError(f"unknown step {step!r}; one of {', '.join(STEPS)}")
-        now = _ts(self.now())
-        with self._write() as conn:
-            self._owned_update(conn, item, "step = ?", (step,))
-            cursor = conn.execute("INSERT INTO checkpoints (work_item_id, step, data_json, at) VALUES (?, ?, ?, ?)",
-                                  (item.id, step, _json(data), now))
-            row = conn.execute("SELECT * FROM checkpoints WHERE id = ?", (cursor.lastrowid,)).fetchone()
-        return self._checkpoint(row)
-
-    def last_checkpoint(self, item: WorkItem | int) -> Checkpoint | None:
-        item_id = item if isinstance(item, int) else item.id
-        rows = self._read("SELECT * FROM checkpoints WHERE work_item_id = ? ORDER BY id DESC LIMIT 1", (item_id,))
-        return self._checkpoint(rows[0]) if rows else None
-
-    def checkpoints(self, item: WorkItem | int) -> list[Checkpoint]:
-        item_id = item if isinstance(item, int) else item.id
-        return [self._checkpoint(r) for r in self._read(
-            "SELECT * FROM checkpoints WHERE work_item_id = ? ORDER BY id", (item_id,))]
-
-    def _finish(self, conn: sqlite3.Connection, item: WorkItem, sql_set: str, params: Sequence[Any]) -> WorkItem:
-        now = self.now()
-        row = conn.execute("SELECT started FROM work_items WHERE id = ?", (item.id,)).fetchone()
-        started = _dt(row["started"]) if row else None
-        duration = int((now - started).total_seconds() * 1000) if started else None
-        self._owned_update(conn, item, f"{sql_set}, lease_owner = NULL, lease_until = NULL, ended = ?, duration_ms = ?",
-                           (*params, _ts(now), duration))
-        return self._item_row(conn, item.id)
-
-    def complete(self, item: WorkItem, outcome: str, *, amount: int | None = None, reasons: Sequence[Any] = (),
-                 empty_fields: Sequence[str] = (), pnr: str | None = None) -> WorkItem:
-        if outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
-        with self._write() as conn:
-            return self._finish(conn, item, "state = 'done', outcome = ?, amount = ?, reasons_json = ?, "
-                                "empty_fields_json = ?, masked_pnr = COALESCE(?, masked_pnr)",
-                                (outcome, amount, _json(mask_value(list(reasons))), _json(list(empty_fields)),
-                                 mask_pnr(pnr) if pnr else None))
-
-    def forget_person(self, item: WorkItem) -> None:
-        with self._write() as conn:
-            conn.execute("UPDATE work_items SET masked_pnr = NULL WHERE id = ?", (item.id,))
-
-    def business_exception(self, item: WorkItem, code: ErrorCode | str, message: str, *,
-                           reasons: Sequence[Any] = (), step: str | None = None) -> WorkItem:
-        with self._write() as conn:
-            return self._finish(conn, item, "state = 'business_exception', outcome = 'manual', last_error_code = ?, "
-                                "last_error_message = ?, reasons_json = ?, step = COALESCE(?, step)",
-                                (str(code), mask_text(message), _json(mask_value(list(reasons))), step))
-
-    def fail(self, item: WorkItem, code: ErrorCode | str, message: str, *, retryable: bool, max_attempts: int,
-             retry_in_s: float = 0.0, step: str | None = None) -> WorkItem:
-        with self._write() as conn:
-            current = self._item_row(conn, item.id)
-            if retryable and current.attempts < max_attempts:
-                not_before = _ts(self.now() + timedelta(seconds=retry_in_s))
-                return self._finish(conn, item, "state = 'new', last_error_code = ?, last_error_message = ?, "
-                                    "step = COALESCE(?, step), not_before = ?",
-                                    (str(code), mask_text(message), step, not_before))
-            return self._finish(conn, item, "state = 'failed', last_error_code = ?, last_error_message = ?, "
-                                "step = COALESCE(?, step)", (str(code), mask_text(message), step))
-
-    def release(self, item: WorkItem) -> WorkItem:
-        with self._write() as conn:
-            self._owned_update(conn, item, "state = 'new', attempts = MAX(0, attempts - 1), lease_owner = NULL, "
-                               "lease_until = NULL", ())
-            return self._item_row(conn, item.id)
-
-    def release_leases(self, run_id: str) -> int:
-        with self._write() as conn:
-            cursor = conn.execute("UPDATE work_items SET state = 'new', lease_owner = NULL, lease_until = NULL, "
-                                  "not_before = NULL WHERE run_id = ? AND state = 'in_progress'", (run_id,))
-            if cursor.rowcount:
-                self._insert_event(conn, run_id, "WARNING",
-                                   f"{cursor.rowcount} item(s) left in progress by a stopped process made claimable",
-                                   None, None)
-            return cursor.rowcount
-
-    def get_item(self, item_id: int) -> WorkItem | None:
-        rows = self._read("SELECT * FROM work_items WHERE id = ?", (item_id,))
-        return self._item(rows[0]) if rows else None
-
-    def items(self, run_id: str, state: str | None = None) -> list[WorkItem]:
-        if state is not None and state not in STATES:
-            raise ValueError(f"unknown state {state!r}")
-        if state is None:
-            rows = self._read("SELECT * FROM work_items WHERE run_id = ? ORDER BY id", (run_id,))
-        else:
-            rows = self._read("SELECT * FROM work_items WHERE run_id = ? AND state = ? ORDER BY id", (run_id, state))
-        return [self._item(r) for r in rows]
-
-    def latest_item_for_case(self, case_id: str, period: str | None = None, *, exclude_run: str | None = None,
-                             states: Sequence[str] | None = None) -> WorkItem | None:
-        sql, params = "SELECT * FROM work_items WHERE case_id = ?", [case_id]
-        if period is not None:
-            sql, params = sql + " AND period = ?", [*params, period]
-        if exclude_run is not None:
-            sql, params = sql + " AND run_id <> ?", [*params, exclude_run]
-        if states:
-            sql += f" AND state IN ({', '.join('?' * len(states))})"
-            params.extend(states)
-        rows = self._read(sql + " ORDER BY id DESC LIMIT 1", params)
-        return self._item(rows[0]) if rows else None
-
-    # -- events ---------------------------------------------------------------------------------------------
-    def _insert_event(self, conn: sqlite3.Connection, run_id: str | None, level: str, message: str,
-                      case_id: str | None, code: ErrorCode | str | None, data: Any = None) -> int:
-        cursor = conn.execute(
-            "INSERT INTO events (run_id, case_id, level, code, message, at, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (run_id, case_id, level, str(code) if code else None, mask_text(message), _ts(self.now()),
-             _json(mask_value(data)) if data is not None else None))
-        return int(cursor.lastrowid or 0)
-
-    def refused_login(self, portal: str, username: str) -> RefusedLogin | None:
-        rows = self._read("SELECT * FROM refused_logins WHERE portal = ? AND username = ?", (portal, username))
-        if not rows:
-            return None
-        row = rows[0]
-        return RefusedLogin(row["portal"], row["username"], row["salt"], row["digest"], _dt(row["at"]))  # type: ignore[arg-type]
-
-    def remember_refused_login(self, portal: str, username: str, salt: str, digest: str) -> None:
-        with self._write() as conn:
-            conn.execute("INSERT OR REPLACE INTO refused_logins (portal, username, salt, digest, at) "
-                         "VALUES (?, ?, ?, ?, ?)", (portal, username, salt, digest, _ts(self.now())))
-
-    def forget_refused_login(self, portal: str, username: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM refused_logins WHERE portal = ? AND username = ?", (portal, username))
-
-    def record_event(self, run_id: str | None, level: str, message: str, *, case_id: str | None = None,
-                     code: ErrorCode | str | None = None, data: Any = None) -> Event:
-        level = level.upper()
-        if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r}; one of {', '.join(LEVELS)}")
-        with self._write() as conn:
-            event_id = self._insert_event(conn, run_id, level, message, case_id, code, data)
-            row = conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
-        return self._event(row)
-
-    def events(self, run_id: str | None = None, *, case_id: str | None = None, level: str | None = None,
-               limit: int | None = None) -> list[Event]:
-        sql, params = "SELECT * FROM events WHERE 1 = 1", list[Any]()
-        for column, value in (("run_id", run_id), ("case_id", case_id), ("level", level and level.upper())):
-            if value is not None:
-                sql += f" AND {column} = ?"
-                params.append(value)
-        sql += " ORDER BY id"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return [self._event(r) for r in self._read(sql, params)]
-
-
-def _percentile(sorted_values: list[int], pct: float) -> int | None:
-    """Nearest-rank percentile: a value that occurred, which is what a report reader expects."""
-    if not sorted_values:
-        return None
-    rank = max(1, -(-len(sorted_values) * pct // 100))
-    return int(sorted_values[int(rank) - 1])
-

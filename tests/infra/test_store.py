@@ -7,6 +7,8 @@ import stat
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 
 from bot.errors import ErrorCode, SystemException
 from bot.masking import masked_names
-from bot.store import LeaseExpired, NewWorkItem, SqliteStore, open_store
+from bot.store import LeaseExpired, NewWorkItem, SqliteStore, Store, open_store
 from tests.clock import FakeClock
 
 PERIOD = "2024-12"
@@ -29,16 +31,25 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "state" / "casebot.db"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, db: Path) -> Iterator[str]:
+    """The same suite runs on both backends: what the run loop relies on must hold on either."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{db}"
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
 @pytest.fixture
-def store(db: Path, clock: FakeClock) -> Any:
-    with SqliteStore(db, clock=clock) as s:
+def store(url: str, clock: FakeClock) -> Iterator[Store]:
+    with open_store(url, clock=clock) as s:
         yield s
 
 
 # -- claims -------------------------------------------------------------------------------------------------
-def claim_all(path: Path, run_id: str, worker: str, barrier: Any) -> list[str]:
+def claim_all(url: str, run_id: str, worker: str, barrier: Any) -> list[str]:
     claimed = []
-    with SqliteStore(path) as s:
+    with open_store(url) as s:
         barrier.wait()
         while (item := s.claim_next(run_id, worker, lease_seconds=600)) is not None:
             claimed.append(item.case_id)
@@ -46,15 +57,15 @@ def claim_all(path: Path, run_id: str, worker: str, barrier: Any) -> list[str]:
     return claimed
 
 
-def test_claims_are_exclusive_across_threads(db: Path) -> None:
-    with SqliteStore(db) as s:
+def test_claims_are_exclusive_across_threads(url: str) -> None:
+    with open_store(url) as s:
         run = s.open_run()
         s.add_work_items(run.id, cases(120))
     barrier = threading.Barrier(4)
     results: dict[str, list[str]] = {}
 
     def work(name: str) -> None:
-        results[name] = claim_all(db, run.id, name, barrier)
+        results[name] = claim_all(url, run.id, name, barrier)
 
     threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(4)]
     for t in threads:
@@ -67,17 +78,17 @@ def test_claims_are_exclusive_across_threads(db: Path) -> None:
     assert sum(1 for r in results.values() if r) >= 2
 
 
-def _process_worker(path: str, run_id: str, worker: str, barrier: Any, out: Any) -> None:
-    out.put((worker, claim_all(Path(path), run_id, worker, barrier)))
+def _process_worker(url: str, run_id: str, worker: str, barrier: Any, out: Any) -> None:
+    out.put((worker, claim_all(url, run_id, worker, barrier)))
 
 
-def test_claims_are_exclusive_across_processes(db: Path) -> None:
-    with SqliteStore(db) as s:
+def test_claims_are_exclusive_across_processes(url: str) -> None:
+    with open_store(url) as s:
         run = s.open_run()
         s.add_work_items(run.id, cases(60))
     ctx = multiprocessing.get_context("spawn")
     barrier, out = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_process_worker, args=(str(db), run.id, f"p{i}", barrier, out)) for i in range(2)]
+    procs = [ctx.Process(target=_process_worker, args=(url, run.id, f"p{i}", barrier, out)) for i in range(2)]
     for p in procs:
         p.start()
     results = dict(out.get(timeout=60) for _ in procs)
@@ -86,13 +97,13 @@ def test_claims_are_exclusive_across_processes(db: Path) -> None:
         assert p.exitcode == 0
     claimed = results["p0"] + results["p1"]
     assert sorted(claimed) == sorted(c.case_id for c in cases(60))
-    with SqliteStore(db) as s:
+    with open_store(url) as s:
         items = s.items(run.id)
         assert {i.lease_owner for i in items} <= {"p0", "p1"}
         assert all(i.state == "in_progress" and i.attempts == 1 for i in items)
 
 
-def test_add_work_items_is_idempotent_and_claims_go_in_order(store: SqliteStore) -> None:
+def test_add_work_items_is_idempotent_and_claims_go_in_order(store: Store) -> None:
     run = store.open_run()
     assert store.add_work_items(run.id, cases(3)) == 3
     assert store.add_work_items(run.id, cases(4)) == 1
@@ -100,8 +111,8 @@ def test_add_work_items_is_idempotent_and_claims_go_in_order(store: SqliteStore)
     assert store.claim_next(run.id, "w") is None
 
 
-def test_an_expired_lease_is_reclaimed_and_the_old_worker_is_shut_out(db: Path, clock: FakeClock) -> None:
-    with SqliteStore(db, clock=clock) as a, SqliteStore(db, clock=clock) as b:
+def test_an_expired_lease_is_reclaimed_and_the_old_worker_is_shut_out(url: str, clock: FakeClock) -> None:
+    with open_store(url, clock=clock) as a, open_store(url, clock=clock) as b:
         run = a.open_run()
         a.add_work_items(run.id, cases(1))
         mine = a.claim_next(run.id, "host:1:w1", lease_seconds=60)
@@ -123,7 +134,7 @@ def test_an_expired_lease_is_reclaimed_and_the_old_worker_is_shut_out(db: Path, 
         assert [e.code for e in b.events(run.id)] == ["LEASE_EXPIRED"]
 
 
-def test_a_case_that_keeps_killing_its_worker_is_failed(store: SqliteStore, clock: FakeClock) -> None:
+def test_a_case_that_keeps_killing_its_worker_is_failed(store: Store, clock: FakeClock) -> None:
     run = store.open_run()
     store.add_work_items(run.id, cases(1))
     for _ in range(2):
@@ -135,7 +146,7 @@ def test_a_case_that_keeps_killing_its_worker_is_failed(store: SqliteStore, cloc
 
 
 # -- outcomes and retries -----------------------------------------------------------------------------------
-def test_retryable_failures_wait_for_their_back_off_then_fail_for_good(store: SqliteStore, clock: FakeClock) -> None:
+def test_retryable_failures_wait_for_their_back_off_then_fail_for_good(store: Store, clock: FakeClock) -> None:
     run = store.open_run()
     store.add_work_items(run.id, cases(1))
     item = store.claim_next(run.id, "w")
@@ -151,7 +162,7 @@ def test_retryable_failures_wait_for_their_back_off_then_fail_for_good(store: Sq
     assert store.fail(item, "PORTAL_DOWN", "again", retryable=True, max_attempts=2).state == "failed"
 
 
-def test_a_non_retryable_failure_is_final(store: SqliteStore) -> None:
+def test_a_non_retryable_failure_is_final(store: Store) -> None:
     run = store.open_run()
     store.add_work_items(run.id, cases(1))
     item = store.claim_next(run.id, "w")
@@ -159,7 +170,7 @@ def test_a_non_retryable_failure_is_final(store: SqliteStore) -> None:
     assert store.fail(item, "SELECTOR_MISSING", "gone", retryable=False, max_attempts=5).state == "failed"
 
 
-def test_complete_and_business_exception_record_the_outcome(store: SqliteStore, clock: FakeClock) -> None:
+def test_complete_and_business_exception_record_the_outcome(store: Store, clock: FakeClock) -> None:
     run = store.open_run()
     store.add_work_items(run.id, [NewWorkItem("EB-1", PERIOD, pnr="198501011234"), NewWorkItem("EB-2", PERIOD)])
     first = store.claim_next(run.id, "w")
@@ -180,7 +191,7 @@ def test_complete_and_business_exception_record_the_outcome(store: SqliteStore, 
         store.complete(second, "maybe")
 
 
-def test_a_protected_persons_masked_number_is_forgotten(store: SqliteStore) -> None:
+def test_a_protected_persons_masked_number_is_forgotten(store: Store) -> None:
     run = store.open_run()
     store.add_work_items(run.id, [NewWorkItem("EB-1", PERIOD, pnr="198501011234")])
     item = store.claim_next(run.id, "w")
@@ -190,7 +201,7 @@ def test_a_protected_persons_masked_number_is_forgotten(store: SqliteStore) -> N
     assert done.masked_pnr is None
 
 
-def test_release_gives_an_item_back_without_counting_the_attempt(store: SqliteStore) -> None:
+def test_release_gives_an_item_back_without_counting_the_attempt(store: Store) -> None:
     run = store.open_run()
     store.add_work_items(run.id, cases(1))
     item = store.claim_next(run.id, "w")
@@ -199,7 +210,7 @@ def test_release_gives_an_item_back_without_counting_the_attempt(store: SqliteSt
 
 
 # -- checkpoints and resuming -------------------------------------------------------------------------------
-def test_checkpoints_keep_the_last_step_and_its_data(store: SqliteStore) -> None:
+def test_checkpoints_keep_the_last_step_and_its_data(store: Store) -> None:
     run = store.open_run()
     store.add_work_items(run.id, cases(1))
     item = store.claim_next(run.id, "w")
@@ -214,8 +225,8 @@ def test_checkpoints_keep_the_last_step_and_its_data(store: SqliteStore) -> None
         store.checkpoint(item, "sign", {})
 
 
-def test_a_killed_run_is_resumed_where_it_stopped(db: Path, clock: FakeClock) -> None:
-    with SqliteStore(db, clock=clock) as first:
+def test_a_killed_run_is_resumed_where_it_stopped(url: str, clock: FakeClock) -> None:
+    with open_store(url, clock=clock) as first:
         run = first.open_run({"workers": 2}, owner="host:100")
         first.add_work_items(run.id, cases(3))
         done = first.claim_next(run.id, "host:100:w1")
@@ -225,7 +236,7 @@ def test_a_killed_run_is_resumed_where_it_stopped(db: Path, clock: FakeClock) ->
         assert crashed is not None
         first.checkpoint(crashed, "fill", {"filled": ["boende"]})
     # the process dies here; a new one starts
-    with SqliteStore(db, clock=clock) as second:
+    with open_store(url, clock=clock) as second:
         resumed = second.open_run({"workers": 2}, owner="host:200")
         assert resumed.id == run.id and resumed.resumed and resumed.owner == "host:200"
         assert second.add_work_items(resumed.id, cases(3)) == 0  # the inbox listed them again: no duplicates
@@ -245,7 +256,7 @@ def test_a_killed_run_is_resumed_where_it_stopped(db: Path, clock: FakeClock) ->
         assert not second.open_run().resumed
 
 
-def test_the_latest_item_for_a_case_is_found_across_runs(store: SqliteStore, clock: FakeClock) -> None:
+def test_the_latest_item_for_a_case_is_found_across_runs(store: Store, clock: FakeClock) -> None:
     old = store.open_run()
     store.add_work_items(old.id, cases(1))
     item = store.claim_next(old.id, "w")
@@ -264,7 +275,7 @@ def test_the_latest_item_for_a_case_is_found_across_runs(store: SqliteStore, clo
 
 
 # -- summaries and events -----------------------------------------------------------------------------------
-def test_run_summary_counts_outcomes_errors_and_durations(store: SqliteStore, clock: FakeClock) -> None:
+def test_run_summary_counts_outcomes_errors_and_durations(store: Store, clock: FakeClock) -> None:
     run = store.open_run({"workers": 1})
     store.add_work_items(run.id, cases(5))
     for seconds, outcome in ((1, "auto"), (2, "auto"), (4, "partial")):
@@ -287,7 +298,7 @@ def test_run_summary_counts_outcomes_errors_and_durations(store: SqliteStore, cl
     assert summary.run.config == {"workers": 1}
 
 
-def test_events_are_masked_and_filterable(store: SqliteStore) -> None:
+def test_events_are_masked_and_filterable(store: Store) -> None:
     run = store.open_run()
     store.record_event(run.id, "ERROR", "fk: no answer for 19850101-1234", case_id="EB-1",
                        code=ErrorCode.AGENCY_NO_ANSWER, data={"pnr": "198501011234"})
@@ -301,7 +312,8 @@ def test_events_are_masked_and_filterable(store: SqliteStore) -> None:
 
 
 # -- the database itself ------------------------------------------------------------------------------------
-def test_the_database_is_wal_and_owner_only(store: SqliteStore, db: Path) -> None:
+def test_the_sqlite_database_is_wal_and_owner_only(db: Path) -> None:
+    SqliteStore(db).close()
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -318,16 +330,68 @@ def test_an_unusable_database_is_store_unavailable(tmp_path: Path) -> None:
         assert str(path) in str(caught.value)
 
 
-def test_open_store_by_url(tmp_path: Path) -> None:
+def test_open_store_by_url(tmp_path: Path, pg_url: str) -> None:
+    from bot.store.postgres import PostgresStore
+
     with open_store(f"sqlite:///{tmp_path / 'a.db'}") as s:
         assert isinstance(s, SqliteStore)
-    with pytest.raises(SystemException) as caught:
-        open_store("postgresql://db/casebot")
-    assert caught.value.code is ErrorCode.STORE_UNAVAILABLE
+    with open_store(pg_url) as s:
+        assert isinstance(s, PostgresStore)
+    for unreachable in ("postgresql://casebot@127.0.0.1:1/casebot", pg_url + "_missing"):
+        with pytest.raises(SystemException) as caught:
+            open_store(unreachable)
+        assert caught.value.code is ErrorCode.STORE_UNAVAILABLE
+        assert "127.0.0.1" in str(caught.value)
 
 
-def test_writes_from_one_store_are_seen_by_another(db: Path) -> None:
-    with SqliteStore(db) as a, SqliteStore(db) as b:
+def test_writes_from_one_store_are_seen_by_another(url: str) -> None:
+    with open_store(url) as a, open_store(url) as b:
         run = a.open_run()
         a.add_work_items(run.id, cases(2))
         assert Counter(i.state for i in b.items(run.id)) == {"new": 2}
+
+
+# -- workers ------------------------------------------------------------------------------------------------
+def test_workers_report_their_state_and_heartbeat(store: Store, clock: FakeClock) -> None:
+    run = store.open_run()
+    store.worker_seen("host-a:1:w1", run_id=run.id, state="working", case_id="EB-1")
+    clock.advance(5)
+    store.worker_seen("host-b:2:w1", run_id=run.id, state="idle")
+    clock.advance(5)
+    store.worker_seen("host-a:1:w1", run_id=run.id, state="idle")
+    first, second = store.workers()
+    assert (first.id, first.state, first.case_id) == ("host-a:1:w1", "idle", None)
+    assert first.started == clock.now - timedelta(seconds=10) and first.heartbeat == clock.now
+    assert (second.id, second.heartbeat) == ("host-b:2:w1", clock.now - timedelta(seconds=5))
+    assert first.host == os.uname().nodename and first.pid == os.getpid()  # the reporting process
+
+
+def test_resuming_releases_only_the_leases_of_workers_that_are_gone(store: Store, clock: FakeClock) -> None:
+    """Several robots on one run: a resumed run must not take cases from workers still at them."""
+    run = store.open_run()
+    store.add_work_items(run.id, cases(3))
+    held = [store.claim_next(run.id, owner, lease_seconds=600) for owner in ("live:1:w1", "quiet:2:w1", "gone:3:w1")]
+    store.worker_seen("live:1:w1", run_id=run.id, state="working", case_id=held[0].case_id)  # type: ignore[union-attr]
+    store.worker_seen("quiet:2:w1", run_id=run.id, state="working", case_id=held[1].case_id)  # type: ignore[union-attr]
+    clock.advance(50)
+    store.worker_seen("live:1:w1", run_id=run.id, state="working", case_id=held[0].case_id)  # type: ignore[union-attr]
+    clock.advance(20)
+    # live was heard from 20 s ago; quiet 70 s ago; gone never reported (an older casebot, or it died at once)
+    assert store.release_leases(run.id, alive_within_s=60) == 2
+    assert {i.case_id: i.state for i in store.items(run.id)} == {
+        held[0].case_id: "in_progress", held[1].case_id: "new", held[2].case_id: "new"}  # type: ignore[union-attr]
+    assert store.release_leases(run.id) == 1  # everything: a single host knows nobody else works on the run
+
+
+def test_a_worker_whose_process_is_gone_on_this_host_is_not_alive(store: Store, clock: FakeClock) -> None:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    from bot.store.models import WorkerInfo
+
+    dead = WorkerInfo("x", os.uname().nodename, child.pid, None, "working", None, clock.now, clock.now)
+    assert not dead.alive(clock.now, 60)
+    assert dead.__class__(**{**dead.__dict__, "pid": os.getpid()}).alive(clock.now, 60)
+    assert not dead.__class__(**{**dead.__dict__, "pid": os.getpid(), "state": "stopped"}).alive(clock.now, 60)
