@@ -56,6 +56,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return night.exit_code
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A robot process that works the runs another process opened (shared store: PostgreSQL across hosts)."""
+    import asyncio
+
+    from bot.config import load_config
+    from bot.run.serve import serve_workers
+
+    try:
+        config = load_config(args.config)
+        if args.workers:
+            config = config.model_copy(update={"workers": args.workers})
+        outcome = asyncio.run(serve_workers(config, idle_exit_s=args.idle_exit))
+    except CasebotError as exc:
+        return _print_failure(exc)
+    if outcome.stopped_by is not None:
+        print(f"casebot: worker stopped: {outcome.stopped_by}", file=sys.stderr)
+    return outcome.exit_code
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The sandbox with synthetic cases, one nightly run against it, the morning report, and a check of every case
     against the sandbox's independent oracle."""
@@ -265,6 +284,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="take at most this many new cases (a trial run)")
     p.add_argument("--workers", type=int, help="override the config's number of workers")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("worker", help="work the runs other robot processes open (several hosts: a PostgreSQL store)")
+    p.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.add_argument("--workers", type=int, help="override the config's number of workers in this process")
+    p.add_argument("--idle-exit", type=float, metavar="SECONDS",
+                   help="exit once no run has had work for this long (default: serve until SIGTERM)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("check-selectors", help="visit every screen read-only and check every selector")
     p.add_argument("--config", required=True, help="the robot's YAML config file")

@@ -8,7 +8,7 @@ retries: {max_attempts: 3, backoff_base_s: 2, backoff_max_s: 300}
 timeouts: {page_s: 30, element_s: 10, case_s: 900}
 retention: {traces_days: 14, screenshots_days: 14, logs_days: 90}
 guidelines: guidelines.yaml     # optional: without it, the built-in defaults
-store: {url: "sqlite:///data/casebot.db"}   # the default; postgresql://host/db later
+store: {url: "sqlite:///data/casebot.db", lease_s: 120}   # or postgresql://host/db for several robot hosts
 preflight: {reference_case: TEST-2024-0001, reference_pnr: "19800101-1234"}   # read-only screen check
 alerts:                         # a failed run, a stop at preflight, failed cases: tell operations
   email: {host: smtp.kommun.example, port: 587, starttls: true, sender: casebot@kommun.example,
@@ -166,6 +166,13 @@ class Portals(Settings):
 
 class StoreSettings(Settings):
     url: str | None = None  # None: sqlite:///<data_dir>/casebot.db
+    # A worker renews the lease on its case every quarter of this; a worker that stops renewing (killed, host
+    # lost) loses the case after this long, and another worker resumes it from its last checkpoint.
+    lease_s: float = Field(120.0, ge=2, le=3600)
+
+    @property
+    def heartbeat_s(self) -> float:
+        return self.lease_s / 4
 
     @field_validator("url")
     @classmethod

@@ -37,7 +37,7 @@ class NightReport:
         return 1 if self.result.summary.by_state.get("failed", 0) else 0
 
 
-def _install_stop_signals(stop: asyncio.Event) -> None:
+def install_stop_signals(stop: asyncio.Event) -> None:
     """SIGTERM/SIGINT: finish the case in hand, then stop; the next run continues from there."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -66,7 +66,7 @@ async def run_once(config: Config, *, environ: Mapping[str, str] | None = None, 
         try:
             passwords = resolve_all(config, environ)
             options = RunOptions(limit=limit, run_id=run_id, on_progress=on_progress, stop_taking_at=stop_taking_at)
-            _install_stop_signals(options.stop)
+            install_stop_signals(options.stop)
             relay = asyncio.create_task(_relay(stop, options.stop)) if stop is not None else None
             try:
                 result = await Night(config, store, passwords, options=options).run()

@@ -1,6 +1,7 @@
 """The nightly run, REFramework-style: init → get work → process each item → end.
 
-- Init: open (or continue) the run in the store, log in lazily per worker.
+- Init: open (or continue) the run in the store, log in lazily per worker. Workers of other robot processes (`casebot
+  worker`, on this host or others, sharing a PostgreSQL store) may join the run: `join` works a run opened elsewhere.
 - Get work: list the case system's new applications (and cases an earlier run left half-done) as work items.
 - Process: N workers, each with its own browser context and logins, claim items from the store with a lease.
   A business outcome (the data says a human decides) completes the item; a system exception is retried with
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,8 +42,12 @@ from bot.run.process import CaseJob, StopRequested, found_protected, process_cas
 from bot.run.refusals import known_refusal, remember_refusal
 from bot.selectors.load import load_all
 from bot.selectors.model import SelectorFile
-from bot.store.base import Store
-from bot.store.models import NewWorkItem, RunSummary, WorkItem
+from bot.store.base import LeaseExpired, Store
+from bot.store.models import NewWorkItem, Run, RunSummary, WorkItem
+from bot.store.sql import default_owner
+
+# How often an idle worker looks for work another worker may leave (a back-off ending, a lease running out).
+IDLE_POLL_S = 0.5
 
 
 @dataclass
@@ -55,7 +61,6 @@ class RunOptions:
     # The schedule's window: no new case is taken from then on; the cases in hand are finished.
     stop_taking_at: datetime | None = None
     headless: bool = True
-    lease_s: float = 600.0
     # Told (cases finished in this run, cases in the run) after every case: the demo's progress bar.
     on_progress: Callable[[int, int], None] | None = None
 
@@ -88,6 +93,14 @@ class Night:
         self._browser_lock = asyncio.Lock()
         self.drift: list[DriftNotice] = []
         self.run_id = ""
+        self.owner = default_owner()  # host:pid; worker ids are <owner>:w<n>, unique across robot hosts
+
+    def worker_id(self, number: int) -> str:
+        return f"{self.owner}:w{number}"
+
+    @property
+    def lease_s(self) -> float:
+        return self.config.store.lease_s
 
     # -- init -----------------------------------------------------------------------------------------
     def drivers_for(self, pages: dict[str, Page]) -> Drivers:
@@ -117,18 +130,28 @@ class Night:
 
     # -- process --------------------------------------------------------------------------------------
     async def work(self, worker_id: str, opened: tuple[WorkerBrowser, Drivers] | None = None) -> None:
-        """Claim and process items until none is left. `opened`: a worker already logged in (the fetch's)."""
+        """Claim and process items until none is left. `opened`: a worker already logged in (the fetch's).
+
+        An idle worker stays while another worker holds an item: if that worker dies, its lease runs out and this
+        one resumes the case. It leaves when every item is final, or when the run was closed (by its leader)."""
         worker, drivers = opened or await self.open_worker(self.browser, worker_id)
+        beat = 0.0
         try:
             while not self.options.stop.is_set() and self.stop_error is None and not self._window_closed():
-                item = self.store.claim_next(self.run_id, worker_id, self.options.lease_s,
+                if not self._run_open():
+                    return
+                item = self.store.claim_next(self.run_id, worker_id, self.lease_s,
                                              max_attempts=self.config.retries.max_attempts)
                 if item is None:
-                    if not self._waiting_items():
+                    if not self._unfinished_items():
                         return
-                    await asyncio.sleep(0.5)  # an item is waiting for its back-off
+                    if time.monotonic() - beat >= self.config.store.heartbeat_s:
+                        self.store.worker_seen(worker_id, run_id=self.run_id, state="idle")
+                        beat = time.monotonic()
+                    await asyncio.sleep(IDLE_POLL_S)
                     continue
                 failed = await self.process(worker, drivers, item)
+                beat = 0.0
                 # A healthy case says the browser is fine; only a failed one is worth asking every page.
                 if not self.browser.is_connected() or (failed and not await self._worker_alive(worker)):
                     # The browser (or one of this worker's pages) crashed: the case in hand was failed with
@@ -137,7 +160,26 @@ class Night:
                     await self._ensure_browser()
                     worker, drivers = await self.open_worker(self.browser, worker_id)
         finally:
+            with contextlib.suppress(CasebotError):  # the store may be what failed; the worker stops either way
+                self.store.worker_seen(worker_id, run_id=self.run_id, state="stopped")
             await self._close_worker(worker, drivers)
+
+    async def _keep_lease(self, item: WorkItem) -> None:
+        """Renew the lease on the case in hand, and say this worker is alive, until the case ends (cancelled)."""
+        assert item.lease_owner is not None
+        while True:
+            await asyncio.sleep(self.config.store.heartbeat_s)
+            try:
+                self.store.heartbeat(item, self.lease_s)
+                self.store.worker_seen(item.lease_owner, run_id=self.run_id, state="working", case_id=item.case_id)
+            except LeaseExpired:
+                # Another worker took the case over (this one stalled past its lease): the store refuses our
+                # further writes, so this attempt cannot record anything; it ends at its next checkpoint.
+                logger.error("{}: the lease passed to another worker; this attempt's results will be refused",
+                             item.case_id)
+                return
+            except CasebotError as exc:
+                logger.warning("{}: could not renew the lease: {}", item.case_id, exc)
 
     async def _worker_alive(self, worker: WorkerBrowser) -> bool:
         if not self.browser.is_connected():
@@ -176,8 +218,13 @@ class Night:
                                     "for the next run", code="WINDOW_ENDED")
         return True
 
-    def _waiting_items(self) -> bool:
-        return bool(self.store.items(self.run_id, "new"))
+    def _unfinished_items(self) -> bool:
+        """Items waiting for their back-off, or held by a worker (this process's or another's)."""
+        return bool(self.store.items(self.run_id, "new") or self.store.items(self.run_id, "in_progress"))
+
+    def _run_open(self) -> bool:
+        run = self.store.get_run(self.run_id)
+        return run is not None and run.status == "running"
 
     async def process(self, worker: WorkerBrowser, drivers: Drivers, item: WorkItem) -> bool:
         """Work one item to its end state; True when the attempt failed."""
@@ -185,32 +232,42 @@ class Night:
         job = CaseJob(self.store, item, drivers, self.guidelines, self.norms, run_label=f"körning {self.run_id}",
                       stop=self.options.stop, protected=found_protected(self.store, item))
         drift_before = [len(d.drift) for d in drivers.all()]
+        self.store.worker_seen(item.lease_owner or "", run_id=self.run_id, state="working", case_id=item.case_id)
+        lease = asyncio.create_task(self._keep_lease(item))
         with case_context(item.case_id, step="start"):
             try:
-                async with worker.case_trace(item.case_id, trace=item.attempts > 1 and not job.protected,
-                                             keep_artifacts=lambda: not job.protected):
-                    result = await asyncio.wait_for(process_case(job), timeout=self.config.timeouts.case_s)
-            except CasebotError as exc:
-                self._failed(item, exc)
-            except StopRequested as exc:
-                failed = False
-                self.store.release(item)
-                logger.warning("{}: stopped after step {} on request; the next run continues it", item.case_id, exc)
-            except TimeoutError:
-                self._failed(item, SystemException(ErrorCode.PORTAL_SLOW, f"the case took longer than "
-                                                   f"{self.config.timeouts.case_s:.0f} s", case_id=item.case_id))
-            except PlaywrightError as exc:
-                self._failed(item, system_error_from(exc, step=job.steps_done[-1] if job.steps_done else "collect",
-                                                     case_id=item.case_id))
-            else:
-                failed = False
-                if result.business is not None:
-                    self.store.business_exception(item, result.business.code, result.business.message,
-                                                  reasons=result.reasons, step=result.business.step)
+                try:
+                    async with worker.case_trace(item.case_id, trace=item.attempts > 1 and not job.protected,
+                                                 keep_artifacts=lambda: not job.protected):
+                        result = await asyncio.wait_for(process_case(job), timeout=self.config.timeouts.case_s)
+                except CasebotError as exc:
+                    self._failed(item, exc)
+                except StopRequested as exc:
+                    failed = False
+                    self.store.release(item)
+                    logger.warning("{}: stopped after step {} on request; the next run continues it", item.case_id, exc)
+                except TimeoutError:
+                    self._failed(item, SystemException(ErrorCode.PORTAL_SLOW, f"the case took longer than "
+                                                       f"{self.config.timeouts.case_s:.0f} s", case_id=item.case_id))
+                except PlaywrightError as exc:
+                    self._failed(item, system_error_from(exc, step=job.steps_done[-1] if job.steps_done else "collect",
+                                                         case_id=item.case_id))
                 else:
-                    self.store.complete(item, result.outcome, amount=result.amount, reasons=result.reasons,
-                                        empty_fields=result.empty_fields, pnr=result.pnr)
-                logger.info("{}: done, outcome {}", item.case_id, result.outcome)
+                    failed = False
+                    if result.business is not None:
+                        self.store.business_exception(item, result.business.code, result.business.message,
+                                                      reasons=result.reasons, step=result.business.step)
+                    else:
+                        self.store.complete(item, result.outcome, amount=result.amount, reasons=result.reasons,
+                                            empty_fields=result.empty_fields, pnr=result.pnr)
+                    logger.info("{}: done, outcome {}", item.case_id, result.outcome)
+            except LeaseExpired as exc:
+                # Not this worker's case any more (it stalled past its lease): the one that took it over
+                # finishes it from the last checkpoint; nothing of this attempt is recorded.
+                failed = False
+                logger.error("{}: {}; the worker that took it over finishes the case", item.case_id, exc)
+            finally:
+                lease.cancel()
             if job.protected:
                 self.store.forget_person(item)
                 if worker.forget_case(item.case_id):
@@ -251,7 +308,8 @@ class Night:
         run = self.store.open_run(self.config.summary(), run_id=self.options.run_id, resume=self.options.resume)
         self.run_id = run.id
         if run.resumed:
-            released = self.store.release_leases(run.id)
+            # Only the leases of workers that are gone: workers of other robot processes may be at their cases.
+            released = self.store.release_leases(run.id, alive_within_s=self.lease_s)
             logger.info("continuing run {} ({} case(s) were in progress when it stopped)", run.id, released)
         else:
             logger.info("run {} started", run.id)
@@ -276,6 +334,27 @@ class Night:
         summary = self.store.run_summary(run.id)
         return RunResult(run.id, summary, self.stop_error, self.drift)
 
+    async def join(self, run: Run) -> RunResult:
+        """Work a run another process opened (and will close): no preflight, no inbox, just claims. Returns when
+        nothing is left to claim, the run was closed, or a stop error (wrong password, …) makes going on useless."""
+        self.run_id = run.id
+        refused = known_refusal(self.store, self.config, self.passwords)
+        if refused is not None:
+            self.stop_error = refused
+            logger.critical("not joining run {}: {}", run.id, refused)
+        else:
+            async with async_playwright() as pw:
+                self.playwright = pw
+                self.browser = await launch_chromium(pw, headless=self.options.headless)
+                try:
+                    await asyncio.gather(*(self.work(self.worker_id(i + 1)) for i in range(self.config.workers)))
+                finally:
+                    with contextlib.suppress(Exception):
+                        await self.browser.close()
+            if self.stop_error is not None:
+                remember_refusal(self.store, self.config, self.passwords, self.stop_error)
+        return RunResult(run.id, self.store.run_summary(run.id), self.stop_error, self.drift)
+
     async def _work_the_night(self) -> None:
         async with async_playwright() as pw:
             self.playwright = pw
@@ -284,15 +363,15 @@ class Night:
                 fetched = await self._fetch(self.browser)
                 if fetched is not None:
                     # The first worker goes on with the fetch's browser contexts: its logins are already made.
-                    others = (self.work(f"w{i + 1}") for i in range(1, self.config.workers))
-                    await asyncio.gather(self.work("w1", fetched), *others)
+                    others = (self.work(self.worker_id(i + 1)) for i in range(1, self.config.workers))
+                    await asyncio.gather(self.work(self.worker_id(1), fetched), *others)
             finally:
                 with contextlib.suppress(Exception):
                     await self.browser.close()
 
     async def _fetch(self, browser: Browser) -> tuple[WorkerBrowser, Drivers] | None:
         """Preflight, then list the work; the logged-in worker to go on with, or None when the night stops."""
-        worker, drivers = await self.open_worker(browser, "w1")
+        worker, drivers = await self.open_worker(browser, self.worker_id(1))
         try:
             if not self.config.preflight.enabled or await self._preflight(drivers):
                 await self.fetch_work(drivers)

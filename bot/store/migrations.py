@@ -104,6 +104,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             started TEXT NOT NULL,
             heartbeat TEXT NOT NULL
         )""",
+        # Which worker ended the item's latest attempt: with several robots, where to look for its log.
+        "ALTER TABLE work_items ADD COLUMN worked_by TEXT",
     )),
 )
 

@@ -62,6 +62,7 @@ class WorkItem:
     empty_fields: list[str] = field(default_factory=list)
     masked_pnr: str | None = None
     not_before: datetime | None = None  # a retried item waits for its back-off until then
+    worked_by: str | None = None  # the worker (host:pid:wN) that ended the latest attempt
 
 
 @dataclass(frozen=True)

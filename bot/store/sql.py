@@ -113,7 +113,7 @@ class SqlStore(Store):
             lease_until=_dt(row["lease_until"]), started=_dt(row["started"]), ended=_dt(row["ended"]),
             duration_ms=row["duration_ms"], amount=row["amount"], reasons=json.loads(row["reasons_json"]),
             empty_fields=json.loads(row["empty_fields_json"]), masked_pnr=row["masked_pnr"],
-            not_before=_dt(row["not_before"]))
+            not_before=_dt(row["not_before"]), worked_by=row["worked_by"])
 
     @staticmethod
     def _checkpoint(row: Row) -> Checkpoint:
@@ -273,8 +273,9 @@ class SqlStore(Store):
         row = conn.execute("SELECT started FROM work_items WHERE id = ?", (item.id,)).fetchone()
         started = _dt(row["started"]) if row else None
         duration = int((now - started).total_seconds() * 1000) if started else None
-        self._owned_update(conn, item, f"{sql_set}, lease_owner = NULL, lease_until = NULL, ended = ?, duration_ms = ?",
-                           (*params, _ts(now), duration))
+        # worked_by takes the owner before the lease is cleared: SET reads the row as it was.
+        self._owned_update(conn, item, f"{sql_set}, worked_by = lease_owner, lease_owner = NULL, lease_until = NULL, "
+                           "ended = ?, duration_ms = ?", (*params, _ts(now), duration))
         return self._item_row(conn, item.id)
 
     def complete(self, item: WorkItem, outcome: str, *, amount: int | None = None, reasons: Sequence[Any] = (),

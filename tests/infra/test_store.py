@@ -154,7 +154,7 @@ def test_retryable_failures_wait_for_their_back_off_then_fail_for_good(store: St
     after = store.fail(item, ErrorCode.PORTAL_DOWN, "skv: HTTP 503", retryable=True, max_attempts=2, retry_in_s=30,
                        step="collect")
     assert (after.state, after.step, after.last_error_code) == ("new", "collect", "PORTAL_DOWN")
-    assert after.lease_owner is None
+    assert after.lease_owner is None and after.worked_by == "w"
     assert store.claim_next(run.id, "w") is None
     clock.advance(30)
     item = store.claim_next(run.id, "w")
