@@ -2,6 +2,8 @@
 
 What guards a fire, in order:
 - blackout: the date (in the job's time zone) is a holiday or a closed day → skipped, and said so;
+- leadership: with a PostgreSQL store several hosts may run `casebot schedule`; only the elected leader (an
+  advisory lock, see `leader.py`) starts the night, the others skip the fire as `not_leader` and stand by;
 - one run at a time: another job's run (in this process) or another scheduler's run on this host (a lock file in
   the data folder) is going on → skipped, and said so; APScheduler's `max_instances=1` covers the same job;
 - misfires: a fire missed while the host was down runs if it is at most `misfire_grace_s` late, and several
@@ -35,9 +37,11 @@ from bot.alerts import notify
 from bot.config import Config
 from bot.log import setup_logging
 from bot.run.entry import NightReport, run_once
+from bot.schedule.leader import Leadership, leadership_for
 from bot.schedule.load import ScheduledJob, window_end
 from bot.schedule.model import cron_trigger
 from bot.store import open_store
+from bot.store.sql import default_owner
 
 LOCK_NAME = "run.lock"
 SCHEDULER_LOG_ID = "scheduler"
@@ -49,7 +53,7 @@ class FireRecord:
 
     job: str
     at: dt.datetime
-    outcome: str  # "ran", "blackout", "busy"
+    outcome: str  # "ran", "blackout", "busy", "not_leader"
     detail: str = ""
     night: NightReport | None = None
 
@@ -84,9 +88,12 @@ class NightScheduler:
     on_fire: Callable[[FireRecord], None] | None = None
     fires: list[FireRecord] = field(default_factory=list)
     stop_requested: threading.Event = field(default_factory=threading.Event)
+    leadership: Leadership | None = None  # None: by the store (PostgreSQL elects, SQLite has one host)
     _busy: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        if self.leadership is None:
+            self.leadership = leadership_for(self.config.store_url)
         self.scheduler = BackgroundScheduler(job_defaults={"max_instances": 1})
         for scheduled in self.jobs:
             job = scheduled.job
@@ -101,6 +108,10 @@ class NightScheduler:
         holiday = scheduled.blacked_out(now.date())
         if holiday is not None:
             return self._record(FireRecord(job.name, now, "blackout", f"{now.date()}: {holiday}"))
+        assert self.leadership is not None
+        if not self.leadership.claim():
+            return self._record(FireRecord(job.name, now, "not_leader", f"another host's scheduler leads; "
+                                           f"{default_owner()} stands by"))
         if not self._busy.acquire(blocking=False):
             return self._record(FireRecord(job.name, now, "busy", "another run is going on in this scheduler"))
         try:
@@ -175,6 +186,8 @@ class NightScheduler:
         self.stop_requested.set()
         with contextlib.suppress(Exception):
             self.scheduler.shutdown(wait=True)
+        if self.leadership is not None:
+            self.leadership.close()
 
     def serve(self) -> int:
         """Run until SIGTERM/SIGINT; then stop cleanly (exit code 0)."""
