@@ -192,10 +192,13 @@ def _config_and_store(args: argparse.Namespace) -> tuple[Config, Store]:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Recent runs and their outcomes; the failing cases of the latest (or the given) run with their codes."""
+    from datetime import UTC, datetime
+
     from bot.errors import runbook_for
+    from bot.status import worker_lines
 
     try:
-        _config, store = _config_and_store(args)
+        config, store = _config_and_store(args)
     except CasebotError as exc:
         return _print_failure(exc)
     with store:
@@ -223,6 +226,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         skipped = [e for e in store.events() if e.run_id is None and (e.code or "").startswith("SCHEDULE_")]
         for event in skipped[-5:]:
             print(f"schedule: {event.at.astimezone():%Y-%m-%d %H:%M} {event.message}")
+        in_progress = [i for r in runs if r.status == "running" for i in store.items(r.id, "in_progress")]
+        print("\n".join(worker_lines(store.workers(), in_progress, datetime.now(UTC), config.store.lease_s)))
     return 0
 
 
@@ -317,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=3, help="with --list: how many fire times per job")
     p.set_defaults(func=cmd_schedule)
 
-    p = sub.add_parser("status", help="recent runs, their outcomes, and the failing cases")
+    p = sub.add_parser("status", help="recent runs, their outcomes, the failing cases, and the workers")
     p.add_argument("--config", required=True, help="the robot's YAML config file")
     p.add_argument("--runs", type=int, default=10, help="how many recent runs")
     p.add_argument("--run", help="show the failing cases of this run (default: the latest)")

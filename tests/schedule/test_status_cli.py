@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,34 @@ def test_report_rebuilds_a_runs_morning_report(config_file: tuple[Path, str], tm
     assert {row[0].value for row in cases.iter_rows(min_row=2)} == {"EB-2024-00001", "EB-2024-00002"}
     assert main(["report", "--config", str(path), "--run", "no-such-run"]) == 2
     assert "no run no-such-run" in capsys.readouterr().err
+
+
+def test_status_shows_the_workers_their_heartbeats_and_leases(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    config = sandbox_config(tmp_path / "robot", store={"lease_s": 60})
+    now = datetime.now(UTC)
+    moment = [now - timedelta(days=3)]
+    with open_store(config.store_url, clock=lambda: moment[0]) as store:
+        store.worker_seen("old:1:w1", run_id=None, state="stopped")  # stopped days ago: not listed
+        moment[0] = now - timedelta(seconds=600)
+        run = store.open_run({})
+        store.add_work_items(run.id, [NewWorkItem(f"EB-2024-0000{i}", "2024-12", None) for i in (1, 2, 3)])
+        lost = store.claim_next(run.id, "hostb:7:w1", 3600)  # a long lease, and then silence
+        store.worker_seen("hostb:7:w1", run_id=run.id, state="working", case_id="EB-2024-00001")
+        moment[0] = now - timedelta(seconds=5)
+        held = store.claim_next(run.id, "hosta:5:w1", 60)
+        store.worker_seen("hosta:5:w1", run_id=run.id, state="working", case_id="EB-2024-00002")
+        assert (lost.case_id, held.case_id) == ("EB-2024-00001", "EB-2024-00002")  # type: ignore[union-attr]
+        store.worker_seen("hosta:5:w2", run_id=run.id, state="idle")
+        store.claim_next(run.id, "ghost:9:w1", 60)  # never reported itself
+        assert lost is not None and held is not None
+    path = write_config(config, tmp_path / "config.yaml")
+    assert main(["status", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "workers: 2 alive, 3 shown" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  ") and ":w" in line}
+    assert set(rows) == {"hosta:5:w1", "hosta:5:w2", "hostb:7:w1", "ghost:9:w1"}
+    assert rows["hosta:5:w1"][1:5] == ["working", "5", "s", "ago"] and rows["hosta:5:w1"][5] == held.case_id
+    assert rows["hosta:5:w2"][1] == "idle" and rows["hosta:5:w2"][-1] == "-"
+    assert rows["hostb:7:w1"][1] == "LOST" and rows["hostb:7:w1"][5] == lost.case_id
+    assert rows["ghost:9:w1"][1:3] == ["?", "never"]
