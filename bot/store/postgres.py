@@ -92,6 +92,9 @@ class PostgresStore(SqlStore):
         except psycopg.Error as exc:
             self._conn.close()
             raise self._unavailable(exc, "cannot prepare the state store") from exc
+        except BaseException:
+            self._conn.close()
+            raise
 
     def _unavailable(self, exc: psycopg.Error, what: str) -> SystemException:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

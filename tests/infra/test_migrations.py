@@ -109,3 +109,67 @@ def test_a_database_from_a_newer_casebot_is_refused(tmp_path: Path) -> None:
 
 def test_migrations_are_numbered_in_order() -> None:
     assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------------------
+def test_an_old_postgresql_database_is_upgraded_without_losing_history(pg_url: str) -> None:
+    import psycopg
+
+    from bot.store import open_store
+    from bot.store import postgres as pg
+
+    with psycopg.connect(pg_url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+        assert pg.migrate(conn, target=1) == 1
+        conn.execute("INSERT INTO runs (id, started, status, owner) VALUES "
+                     "('20241101-020000-aaaa', '2024-11-01T02:00:00.000000+00:00', 'finished', 'host:1')")
+        conn.execute("INSERT INTO work_items (run_id, case_id, period, state, outcome, attempts, amount, created) "
+                     "VALUES ('20241101-020000-aaaa', 'EB-2024-00001', '2024-11', 'done', 'auto', 1, 8123, "
+                     "'2024-11-01T02:00:00.000000+00:00')")
+    with open_store(pg_url) as store:
+        (run,) = store.list_runs()
+        (item,) = store.items(run.id)
+        assert (item.case_id, item.amount, item.not_before, item.worked_by) == ("EB-2024-00001", 8123, None, None)
+        store.worker_seen("h:1:w1", run_id=run.id, state="idle")  # migration 4's table is there
+    with psycopg.connect(pg_url, row_factory=psycopg.rows.dict_row) as conn:
+        assert pg.current_version(conn) == LATEST
+        versions = [r["version"] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+        assert versions == list(range(1, LATEST + 1))
+
+
+def test_robots_starting_together_on_an_empty_postgresql_database_migrate_it_once(pg_url: str) -> None:
+    import threading
+
+    from bot.store import open_store
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            open_store(pg_url).close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with open_store(pg_url) as store:
+        store.open_run()
+        assert len(store.list_runs()) == 1
+
+
+def test_a_postgresql_database_from_a_newer_casebot_is_refused(pg_url: str) -> None:
+    import psycopg
+
+    from bot.store import open_store
+
+    open_store(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (%s, '2030-01-01', 'from the future')", (LATEST + 1,))
+    with pytest.raises(SystemException) as caught:
+        open_store(pg_url)
+    assert caught.value.code is ErrorCode.STORE_UNAVAILABLE and "newer than this casebot" in str(caught.value)
