@@ -8,6 +8,7 @@ trusts the host. Timestamps come from each robot's clock, so the hosts keep time
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -127,3 +128,17 @@ class PostgresStore(SqlStore):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+@contextmanager
+def scratch_database(server: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty database on `server` (a URL without a database), dropped afterwards along with any
+    session a killed robot left open: for tests and benchmarks, which must not touch real data."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with connect(f"{server.rstrip('/')}/postgres") as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server.rstrip('/')}/{name}"
+    finally:
+        with connect(f"{server.rstrip('/')}/postgres") as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
