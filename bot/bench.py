@@ -7,6 +7,9 @@ minute and wall time of the night, peak memory of the robot and its browsers (re
 and its Chromium children, sampled; the sandbox's processes left out), and the drift and error counts (a
 benchmark night must have none). The oracle check says whether the fast night was also right.
 
+`--processes`: the same night worked by 1, 2 and 4 robot *processes* (each `casebot run`/`casebot worker`
+with one worker, its own folders and Chromium, as separate hosts would be) sharing one PostgreSQL database.
+
 Results: `bench/results/<date>-<name>.json` (every figure, the machine it ran on) and `.md` (the table).
 """
 
@@ -19,6 +22,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -32,14 +36,18 @@ from typing import Any
 import psutil
 
 from bot.browser.launch import chromium_path
+from bot.config import write_config
 from bot.paths import PROJECT_ROOT
 from bot.run.entry import run_once
 from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.store import WorkItem, open_store
 
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
 AGENCIES = ("skv", "fk", "af", "csn")
 SCALING_WORKERS = (1, 2, 4, 8)
 SCALING_LATENCIES = (0, 300)
+PROCESS_COUNTS = (1, 2, 4)
+DEFAULT_PG_SERVER = os.environ.get("CASEBOT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 
 
 @dataclass
@@ -47,7 +55,7 @@ class Cell:
     """One measured night."""
 
     cases: int
-    workers: int
+    workers: int  # per process
     latency_ms: int
     wall_s: float
     per_case_p50_s: float | None
@@ -67,6 +75,8 @@ class Cell:
     selenium_wall_s: float | None = None
     selenium_p50_s: float | None = None
     selenium_over_robot: float | None = None  # by per-case p50: how many times faster the robot is
+    processes: int = 1  # robot processes sharing the store (each with `workers` workers)
+    store: str = "sqlite"
 
 
 @dataclass
@@ -183,6 +193,21 @@ def measure_selenium(cases: int, workers: int, latency_ms: int = 0, *, seed: int
     return round(wall, 2), round(statistics.median(durations), 2)
 
 
+def _handled(items: Sequence[WorkItem]) -> list[WorkItem]:
+    return [i for i in items if i.state in ("done", "business_exception")]
+
+
+def _cell(cases: int, workers: int, latency_ms: int, wall: float, items: Sequence[WorkItem], peak_bytes: int,
+          failed: int, errors: dict[str, int], drift: int, differences: int, **extra: Any) -> Cell:
+    handled = _handled(items)
+    durations = [i.duration_ms / 1000 for i in handled if i.duration_ms is not None]
+    return Cell(cases=cases, workers=workers, latency_ms=latency_ms, wall_s=round(wall, 2),
+                per_case_p50_s=_r(statistics.median(durations) if durations else None),
+                per_case_p95_s=_r(percentile(durations, 95)), cases_per_min=round(len(handled) / wall * 60, 1),
+                peak_memory_mb=round(peak_bytes / 2**20), done=len(handled), failed=failed, errors=errors,
+                drift=drift, oracle_differences=differences, **extra)
+
+
 def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11) -> Cell:
     """Seed a sandbox, run one night with `workers`, and measure it."""
     with fresh_sandbox(cases, seed, latency_ms) as (home, box):
@@ -192,17 +217,44 @@ def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
             started = time.monotonic()
             night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False))
             wall = time.monotonic() - started
-        handled = [i.case_id for i in night.items if i.state in ("done", "business_exception")]
-        differences = differences_from_oracle(box, handled)
-    durations = [i.duration_ms / 1000 for i in night.items
-                 if i.state in ("done", "business_exception") and i.duration_ms is not None]
+        differences = differences_from_oracle(box, [i.case_id for i in _handled(night.items)])
     summary = night.result.summary
-    return Cell(cases=cases, workers=workers, latency_ms=latency_ms, wall_s=round(wall, 2),
-                per_case_p50_s=_r(statistics.median(durations) if durations else None),
-                per_case_p95_s=_r(percentile(durations, 95)), cases_per_min=round(len(handled) / wall * 60, 1),
-                peak_memory_mb=round(memory.peak_bytes / 2**20), done=len(handled),
-                failed=summary.by_state.get("failed", 0), errors=dict(summary.errors_by_code),
-                drift=len(night.result.drift), oracle_differences=len(differences))
+    return _cell(cases, workers, latency_ms, wall, night.items, memory.peak_bytes, summary.by_state.get("failed", 0),
+                 dict(summary.errors_by_code), len(night.result.drift), len(differences))
+
+
+def measure_processes(cases: int, processes: int, latency_ms: int = 0, *, seed: int = 11,
+                      pg_server: str = DEFAULT_PG_SERVER) -> Cell:
+    """One night on a scratch PostgreSQL database, worked by `processes` robot processes of one worker each: the
+    leader (`casebot run`: preflight, inbox, report) and `processes - 1` `casebot worker`s, each with its own
+    folders as on its own host. Timed from the start of the processes to the leader's exit (the night closed)."""
+    from bot.store.postgres import scratch_database
+
+    with fresh_sandbox(cases, seed, latency_ms) as (home, box), scratch_database(pg_server, "casebot_bench") as url:
+        env = {**os.environ, **sandbox_environ()}
+        configs = [write_config(sandbox_config(home / f"host{n}", box, workers=1, store={"url": url}),
+                                home / f"host{n}" / "config.yaml") for n in range(processes)]
+        cli = [sys.executable, "-m", "bot.cli"]
+        exclude = [box.process.pid] if box.process is not None else []
+        with PeakMemory(exclude) as memory:
+            started = time.monotonic()
+            joiners = [subprocess.Popen([*cli, "worker", "--config", str(c), "--idle-exit", "5"], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in configs[1:]]
+            leader = subprocess.run([*cli, "run", "--config", str(configs[0])], env=env, capture_output=True,
+                                    check=False)
+            wall = time.monotonic() - started
+            for joiner in joiners:
+                joiner.wait(timeout=120)
+        if leader.returncode not in (0, 1):
+            raise RuntimeError(f"the leader exited {leader.returncode}: {leader.stderr.decode()[-2000:]}")
+        with open_store(url) as store:
+            (run,) = store.list_runs()
+            items = store.items(run.id)
+            summary = store.run_summary(run.id)
+            drift = sum(1 for e in store.events(run.id) if e.code == "SELECTOR_DRIFT")
+        differences = differences_from_oracle(box, [i.case_id for i in _handled(items)])
+    return _cell(cases, 1, latency_ms, wall, items, memory.peak_bytes, summary.by_state.get("failed", 0),
+                 dict(summary.errors_by_code), drift, len(differences), processes=processes, store="postgresql")
 
 
 def _dash(value: float | None) -> str:
@@ -218,17 +270,28 @@ def markdown(report: BenchReport) -> str:
     lines = [f"# casebot bench: {report.name} ({report.started})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; {m['chromium']}; "
              "sandbox on the same machine.", "",
-             "| cases | workers | latency ms | wall s | per case p50 s | p95 s | cases/min | peak MB | failed | "
-             "drift | oracle diffs | HTTP floor wall s | robot ÷ floor | Selenium p50 s | Selenium ÷ robot (p50) |",
-             "|" + " ---: |" * 15]
+             "| cases | processes | workers | store | latency ms | wall s | per case p50 s | p95 s | cases/min | "
+             "peak MB | failed | drift | oracle diffs | HTTP floor wall s | robot ÷ floor | Selenium p50 s | "
+             "Selenium ÷ robot (p50) |",
+             "|" + " ---: |" * 3 + " --- |" + " ---: |" * 13]
     for c in report.cells:
-        lines.append(f"| {c.cases} | {c.workers} | {c.latency_ms} | {c.wall_s} | {c.per_case_p50_s} | "
+        lines.append(f"| {c.cases} | {c.processes} | {c.workers} | {c.store} | {c.latency_ms} | {c.wall_s} | "
+                     f"{c.per_case_p50_s} | "
                      f"{c.per_case_p95_s} | {c.cases_per_min} | {c.peak_memory_mb:.0f} | {c.failed} | {c.drift} | "
                      f"{c.oracle_differences} | {_dash(c.floor_wall_s)} | {_dash(c.robot_over_floor)} | "
                      f"{_dash(c.selenium_p50_s)} | {_dash(c.selenium_over_robot)} |")
     by_latency: dict[int, dict[int, Cell]] = {}
     for c in report.cells:
-        by_latency.setdefault(c.latency_ms, {})[c.workers] = c
+        if c.processes == 1:
+            by_latency.setdefault(c.latency_ms, {})[c.workers] = c
+    by_processes = {c.processes: c for c in report.cells if c.store == "postgresql"}
+    if 1 in by_processes and len(by_processes) > 1:
+        base = by_processes[1].cases_per_min or 1
+        lines += ["", "Throughput relative to one process (one PostgreSQL database shared):", "",
+                  "| " + " | ".join(f"{p} process{'es' if p > 1 else ''}" for p in sorted(by_processes)) + " |",
+                  "|" + " ---: |" * len(by_processes),
+                  "| " + " | ".join(f"{by_processes[p].cases_per_min / base:.2f}×" for p in sorted(by_processes))
+                  + " |"]
     scaling = {lat: cells for lat, cells in by_latency.items() if 1 in cells and len(cells) > 1}
     if scaling:
         lines += ["", "Throughput relative to one worker:", "",
@@ -251,12 +314,16 @@ def write_results(report: BenchReport, results_dir: Path = RESULTS_DIR) -> tuple
 
 
 def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 11, floor: bool = False,
-              selenium: bool = False, results_dir: Path = RESULTS_DIR) -> tuple[BenchReport, Path, Path]:
-    """Measure each (cases, workers, latency_ms) in turn (never two at once: they would share the 2 cores)."""
+              selenium: bool = False, processes: bool = False,
+              results_dir: Path = RESULTS_DIR) -> tuple[BenchReport, Path, Path]:
+    """Measure each (cases, workers, latency_ms) in turn (never two at once: they would share the 2 cores). With
+    `processes`, the middle figure is the number of robot processes on one PostgreSQL database instead."""
     report = BenchReport(name, datetime.now().isoformat(timespec="seconds"), machine())
     for cases, workers, latency in cells:
-        print(f"bench {name}: {cases} cases, {workers} worker(s), latency {latency} ms …", flush=True)
-        cell = measure_night(cases, workers, latency, seed=seed)
+        what = f"{workers} process(es) on PostgreSQL" if processes else f"{workers} worker(s)"
+        print(f"bench {name}: {cases} cases, {what}, latency {latency} ms …", flush=True)
+        cell = (measure_processes(cases, workers, latency, seed=seed) if processes
+                else measure_night(cases, workers, latency, seed=seed))
         report.cells.append(cell)
         print(f"  wall {cell.wall_s} s, p50 {cell.per_case_p50_s} s, p95 {cell.per_case_p95_s} s, "
               f"{cell.cases_per_min} cases/min, peak {cell.peak_memory_mb:.0f} MB, failed {cell.failed}, "
@@ -277,3 +344,7 @@ def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 1
 
 def scaling_cells(cases: int) -> list[tuple[int, int, int]]:
     return [(cases, w, lat) for lat in SCALING_LATENCIES for w in SCALING_WORKERS]
+
+
+def process_cells(cases: int, latency_ms: int) -> list[tuple[int, int, int]]:
+    return [(cases, p, latency_ms) for p in PROCESS_COUNTS]

@@ -250,14 +250,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bot.bench import RESULTS_DIR, run_bench, scaling_cells
+    from bot.bench import RESULTS_DIR, process_cells, run_bench, scaling_cells
 
     if args.scaling:
         cells, name = scaling_cells(args.cases), args.name or f"scaling-{args.cases}c"
+    elif args.processes:
+        cells, name = process_cells(args.cases, args.latency), args.name or f"processes-{args.cases}c-{args.latency}ms"
     else:
         cells = [(args.cases, args.workers, args.latency)]
         name = args.name or f"robot-{args.cases}c-{args.workers}w-{args.latency}ms"
     report, json_path, md_path = run_bench(cells, name, seed=args.seed, floor=args.floor, selenium=args.selenium,
+                                           processes=args.processes,
                                            results_dir=Path(args.out) if args.out else RESULTS_DIR)
     print(md_path.read_text(encoding="utf-8"))
     print(f"results: {json_path}, {md_path}")
@@ -334,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency", type=int, default=0, help="ms added to every agency request")
     p.add_argument("--scaling", action="store_true",
                    help="the scaling table: workers 1, 2, 4, 8 at latency 0 and 300 ms (--cases each)")
+    p.add_argument("--processes", action="store_true",
+                   help="1, 2 and 4 robot processes (casebot run + casebot worker) sharing one PostgreSQL database "
+                        "(a scratch database on $CASEBOT_BENCH_PG, default postgresql://postgres@127.0.0.1:5432)")
     p.add_argument("--name", help="the results' name (default: robot-<cases>c-<workers>w-<latency>ms or scaling)")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--floor", action="store_true", help="also time the plain-HTTP floor on the same cases")

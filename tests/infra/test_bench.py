@@ -36,3 +36,16 @@ def test_peak_memory_counts_this_process() -> None:
     with PeakMemory() as memory:
         memory.sample()
     assert memory.peak_bytes > 10 * 2**20
+
+
+def test_process_cells_get_their_own_speedup_row(tmp_path: Path) -> None:
+    report = BenchReport("processes-40c-0ms", "2026-11-26T01:00:00", {"cpu": "x", "cores": 2, "memory_gb": 24,
+                                                                        "python": "3.11", "chromium": "Chromium 1"})
+    for processes, per_min in ((1, 10.0), (2, 15.0), (4, 12.5)):
+        cell = _cell(1, 0, per_min)
+        cell.processes, cell.store = processes, "postgresql"
+        report.cells.append(cell)
+    table = markdown(report)
+    assert "| 40 | 4 | 1 | postgresql | 0 |" in table
+    assert "| 1 process | 2 processes | 4 processes |" in table and "| 1.00× | 1.50× | 1.25× |" in table
+    assert "Throughput relative to one worker" not in table  # one worker per process: no worker scaling here
