@@ -238,12 +238,14 @@ def measure_processes(cases: int, processes: int, latency_ms: int = 0, *, seed: 
         exclude = [box.process.pid] if box.process is not None else []
         with PeakMemory(exclude) as memory:
             started = time.monotonic()
-            joiners = [subprocess.Popen([*cli, "worker", "--config", str(c), "--idle-exit", "5"], env=env,
+            # The workers wait for the leader's preflight and inbox; told to stop (SIGTERM) once it closed the night.
+            joiners = [subprocess.Popen([*cli, "worker", "--config", str(c)], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in configs[1:]]
             leader = subprocess.run([*cli, "run", "--config", str(configs[0])], env=env, capture_output=True,
                                     check=False)
             wall = time.monotonic() - started
             for joiner in joiners:
+                joiner.terminate()
                 joiner.wait(timeout=120)
         if leader.returncode not in (0, 1):
             raise RuntimeError(f"the leader exited {leader.returncode}: {leader.stderr.decode()[-2000:]}")

@@ -34,8 +34,14 @@ def host_config(tmp_path: Path, box: Sandbox, name: str, pg_url: str, **override
 
 def start_worker(config_file: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--config", str(config_file),
-                                 "--idle-exit", "20"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker", "--config", str(config_file)], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop_worker(worker: subprocess.Popen[bytes], log: Path) -> None:
+    """What a service manager does at the end: SIGTERM; the worker leaves cleanly (exit 0)."""
+    worker.terminate()
+    assert worker.wait(timeout=120) == 0, log.read_text()[-3000:]
 
 
 def run_leader(config_file: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
@@ -64,7 +70,7 @@ def test_worker_processes_share_one_queue_and_work_each_case_once(tmp_path: Path
         leader = run_leader(host_config(tmp_path, box, "leader", pg_url), env)
         assert leader.returncode == 0, leader.stderr.decode(errors="replace")[-3000:]
         for i, worker in enumerate(workers, start=1):
-            assert worker.wait(timeout=120) == 0, (tmp_path / f"host{i}.log").read_text()[-3000:]
+            stop_worker(worker, tmp_path / f"host{i}.log")
 
         with open_store(pg_url) as store:
             (run,) = store.list_runs()
@@ -96,7 +102,7 @@ def test_a_worker_killed_mid_case_loses_it_to_the_others_after_its_lease(tmp_pat
         assert leader.returncode == 0, leader.stderr.decode(errors="replace")[-3000:]
         assert doomed.wait(timeout=60) == -signal.SIGKILL
         assert "chaos: SIGKILL at save" in (tmp_path / "host1.log").read_text()
-        assert survivor.wait(timeout=120) == 0, (tmp_path / "host2.log").read_text()[-3000:]
+        stop_worker(survivor, tmp_path / "host2.log")
 
         with open_store(pg_url) as store:
             (run,) = store.list_runs()
@@ -112,3 +118,14 @@ def test_a_worker_killed_mid_case_loses_it_to_the_others_after_its_lease(tmp_pat
         assert_each_case_handed_over_once(box)
     finally:
         box.stop()
+
+
+def test_a_worker_with_nothing_to_do_reports_itself_idle_and_leaves_when_told(tmp_path: Path) -> None:
+    config = sandbox_config(tmp_path / "host", workers=2)
+    config_file = write_config(config, tmp_path / "host" / "config.yaml")
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--config", str(config_file), "--idle-exit",
+                           "1"], env={**os.environ, **sandbox_environ()}, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    with open_store(config.store_url) as store:
+        workers = store.workers()
+        assert len(workers) == 2 and {w.state for w in workers} == {"stopped"} and not store.list_runs()
