@@ -9,6 +9,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v scrot >/dev/null 2>&1 || missing+=(scrot)
+command -v xclip >/dev/null 2>&1 || missing+=(xclip)   # the desktop channel reads fields back through the clipboard
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install.sh: installing ${missing[*]} from Debian" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

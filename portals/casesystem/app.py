@@ -22,6 +22,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from portals.casesystem import store
+from portals.casesystem.desktop_api import desktop_routes
 from portals.casesystem.fields import (
     APPLICATION_TYPES,
     BY_KEY,
@@ -359,4 +360,4 @@ def create_app(ctx: PortalContext) -> ASGIApp:
         Page("/arende/{case_id}/signera", cs.sign, methods=("POST",)),
         Page("/arende/{case_id}/{tab}", cs.case_tab),
     ]
-    return build_app(ctx, pages, admin_case_routes(ctx))
+    return build_app(ctx, pages, [*admin_case_routes(ctx), *desktop_routes(ctx)])

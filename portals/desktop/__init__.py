@@ -1,0 +1,1 @@
+"""The case system's desktop client (Tk), the pixel-only channel's counterpart of the web screens."""

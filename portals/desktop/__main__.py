@@ -1,0 +1,5 @@
+import sys
+
+from portals.desktop.client import main
+
+sys.exit(main())
