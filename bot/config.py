@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -119,6 +119,9 @@ class PortalSettings(Settings):
     password_env: EnvName | None = None
     keyring_service: str | None = Field(None, min_length=1)
     layout: str | None = Field(None, pattern=r"^v\d+$")
+    # web: the portal's pages in Chromium; desktop: its desktop client on an X display (the case system's
+    # calculation screen and park action, through `desktop:` below and selectors/<portal>/desktop.yaml).
+    channel: Literal["web", "desktop"] = "web"
     _name: str = PrivateAttr(default="")
 
     @property
@@ -151,6 +154,8 @@ class Portals(Settings):
     def _name_each(self) -> Portals:
         for name in PORTAL_NAMES:
             getattr(self, name)._name = name
+            if name != "casesystem" and getattr(self, name).channel != "web":
+                raise ValueError(f"{name}: only the case system has a desktop client (channel: web)")
         return self
 
     def items(self) -> Iterator[tuple[str, PortalSettings]]:
@@ -233,6 +238,13 @@ class AlertSettings(Settings):
     webhook: WebhookAlertSettings | None = None
 
 
+class DesktopSettings(Settings):
+    """Where the desktop client is: the X display of the robot's (Citrix) session."""
+
+    display: str = Field(pattern=r"^[A-Za-z0-9.-]*:\d+(\.\d+)?$")
+    timeout_s: float = Field(10.0, gt=0, le=120)  # how long an anchor may take to show
+
+
 class PreflightSettings(Settings):
     """The read-only check of every screen before any case is touched (`casebot check-selectors`)."""
 
@@ -256,6 +268,7 @@ class Config(Settings):
     store: StoreSettings = StoreSettings()
     preflight: PreflightSettings = PreflightSettings()
     alerts: AlertSettings = AlertSettings()
+    desktop: DesktopSettings | None = None
     portals: Portals
     source: Path | None = Field(None, exclude=True)  # the file this came from; set by load_config
 
@@ -265,6 +278,13 @@ class Config(Settings):
         if isinstance(data, dict) and "source" in data:
             raise ValueError("'source' is set by the loader, not in the file")
         return data
+
+    @model_validator(mode="after")
+    def _desktop_needs_a_display(self) -> Config:
+        if self.portals.casesystem.channel == "desktop" and self.desktop is None:
+            raise ValueError("portals.casesystem.channel is desktop: say where its client is, e.g. "
+                             "desktop: {display: ':0'}")
+        return self
 
     @property
     def store_url(self) -> str:

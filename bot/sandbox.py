@@ -135,7 +135,8 @@ SANDBOX_PASSWORDS = {"casesystem": "robot-pass", "skv": "skv-pass", "fk": "fk-pa
                      "csn": "csn-pass"}
 
 
-def sandbox_config(home: Path, sandbox: Sandbox | int = 8100, **overrides: Any) -> Config:
+def sandbox_config(home: Path, sandbox: Sandbox | int = 8100, *, desktop_display: str | None = None,
+                   **overrides: Any) -> Config:
     """A robot config for the local sandbox, for the demo and tests: its URLs and training accounts, and, given a
     running sandbox rather than a port base, its reference case for the preflight check."""
     port_base = sandbox if isinstance(sandbox, int) else sandbox.port_base
@@ -143,6 +144,9 @@ def sandbox_config(home: Path, sandbox: Sandbox | int = 8100, **overrides: Any) 
         overrides.setdefault("preflight", sandbox.reference())
     portals = {name: {"url": f"http://127.0.0.1:{port_base + i}", "username": SANDBOX_USERS[name]}
                for i, name in enumerate(PORTAL_NAMES)}
+    if desktop_display is not None:  # the case system's calculation screen and park through its desktop client
+        portals["casesystem"]["channel"] = "desktop"
+        overrides.setdefault("desktop", {"display": desktop_display})
     data = {"data_dir": "data", "log_dir": "logs", "portals": portals, **overrides}
     return Config.model_validate(data, context={"base": home.resolve()}).model_copy(
         update={"source": home.resolve() / "config.yaml"})

@@ -36,7 +36,12 @@ class Display:
             empty.touch(mode=0o600)
             os.environ["XAUTHORITY"] = str(empty)
         import pyautogui
+        from pyautogui import _pyautogui_x11 as x11
+        from Xlib.display import Display as XDisplay
 
+        # pyautogui connects once, at import, to the display of that moment; this Display's may be another one
+        # (a restarted session, or several virtual screens one after the other in tests).
+        x11._display = XDisplay(os.environ["DISPLAY"])
         pyautogui.FAILSAFE = False  # a robot's pointer in a corner is not a human asking it to stop
         pyautogui.PAUSE = pause_s
         self.gui: Any = pyautogui

@@ -27,6 +27,7 @@ from bot.drivers.casesystem import TOTAL_KEYS, amount_text
 from bot.errors import CasebotError, ErrorCode, error_for
 
 POLL_S = 0.1
+CURSOR_WIDTH = 2  # pixels
 Where = tuple[str, str]  # (screen, element)
 
 
@@ -91,6 +92,16 @@ class DesktopCaseSystem:
     def click(self, where: Where, box: Box | None = None) -> None:
         self.display.click(*self.point(where, box or self.wait_for(where)))
 
+    def dismiss(self, where: Where) -> None:
+        """Press Enter on the dialog `where` shows, and wait until it is gone: a click meant for the window under
+        a modal dialog that is still up would go nowhere."""
+        self.display.press("enter")
+        deadline = time.monotonic() + self.timeout_s
+        while self._matches(self.display.grab(), where):
+            if time.monotonic() >= deadline:
+                raise self.fail(ErrorCode.PORTAL_SLOW, f"the dialog {where[0]} did not close")
+            time.sleep(POLL_S / 2)
+
     def type_into(self, where: Where, text: str, box: Box | None = None) -> None:
         self.click(where, box)
         self.display.keys("ctrl", "a")
@@ -99,14 +110,20 @@ class DesktopCaseSystem:
             self.display.type(text)
 
     def looks_empty(self, shot: Pixels, where: Where, box: Box) -> bool:
-        """A field with no ink in it: one colour across its inside (needs the field's recorded size)."""
+        """A field with no text in it, seen on the screen: inside its border, at most a text cursor (a line one or
+        two pixels wide) differs from the background; the narrowest digit is wider. Needs the field's recorded
+        size; without it the field is copied."""
         size = self.selectors.anchor(*where).field
         if size is None:
             return False
         x, y = self.point(where, box)
         half_w, half_h = size[0] // 2 - 4, max(1, size[1] // 2 - 4)
         inside = shot[y - half_h:y + half_h + 1, x - half_w:x + half_w + 1]
-        return inside.size > 0 and bool((inside == inside[0, 0]).all())
+        if inside.size == 0:
+            return False
+        background = inside[0, 0]
+        inked_columns = (inside != background).any(axis=2).any(axis=0)
+        return int(inked_columns.sum()) <= CURSOR_WIDTH
 
     def copy_from(self, where: Where, box: Box | None = None) -> str:
         """What a field holds, through the clipboard: select all, copy, read."""
@@ -118,13 +135,19 @@ class DesktopCaseSystem:
         return text.strip()
 
     # -- the screens ------------------------------------------------------------------------------------
+    def check(self) -> str:
+        """Before the first case: the client shows one of its screens as recorded (a new client version does
+        not). Returns the screen showing."""
+        where, _ = self.wait_for_any([("calc", "close"), ("search", "open"), ("login", "login")])
+        return where[0]
+
     def login(self) -> None:
         self.type_into(("login", "username"), self.account.username)
         self.type_into(("login", "password"), self.account.password)
         self.click(("login", "login"))
         where, _ = self.wait_for_any([("search", "open"), ("dialog", "ok")])
         if where == ("dialog", "ok"):
-            self.display.press("enter")
+            self.dismiss(where)
             raise self.fail(ErrorCode.LOGIN_FAILED, "the client refused the login")
 
     def open(self, case_id: str) -> None:
@@ -139,13 +162,13 @@ class DesktopCaseSystem:
         self.display.press("enter")
         where, _ = self.wait_for_any([("calc", "save"), ("dialog", "ok")])
         if where == ("dialog", "ok"):
-            self.display.press("enter")
+            self.dismiss(where)
             raise self.fail(ErrorCode.DATA_MISMATCH, f"the client cannot open {case_id}")
 
     def _answer(self, expected: str, what: str) -> None:
         """Close the dialog that answers an action: the expected one, or any other as a refusal."""
         where, _ = self.wait_for_any([(expected, "message"), ("dialog", "ok")])
-        self.display.press("enter")
+        self.dismiss(where)
         if where != (expected, "message"):
             raise self.fail(ErrorCode.DATA_MISMATCH, f"{what} refused by the case system (its dialog is not "
                                                      f"'{expected}'; the screenshot shows why)")
@@ -185,5 +208,5 @@ class DesktopCaseSystem:
             self.click(("calc", "needs_completion"))
         self.click(("calc", "park"))
         self.wait_for(("dialog_confirm_park", "message"))
-        self.display.press("enter")
+        self.dismiss(("dialog_confirm_park", "message"))
         self._answer("dialog_parked", f"park {case_id}")

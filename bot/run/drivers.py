@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from playwright.async_api import Page
 
 from bot.config import PORTAL_NAMES, Config
+from bot.desktop.channel import DesktopChannel
 from bot.drivers.af import Af
 from bot.drivers.base import Driver, PortalAccount, Reference
 from bot.drivers.casesystem import CaseSystem
@@ -28,8 +29,13 @@ def make_driver(config: Config, name: str, page: Page, password: str, selectors:
 
 
 def make_drivers(config: Config, passwords: Mapping[str, str], selectors: Mapping[str, SelectorFile],
-                 pages: Mapping[str, Page]) -> Drivers:
-    made = {name: make_driver(config, name, pages[name], passwords[name], selectors[name]) for name in PORTAL_NAMES}
+                 pages: Mapping[str, Page], desktop: DesktopChannel | None = None) -> Drivers:
+    made: dict[str, object] = {name: make_driver(config, name, pages[name], passwords[name], selectors[name])
+                               for name in PORTAL_NAMES}
+    if config.portals.casesystem.channel == "desktop":
+        if desktop is None:
+            raise ValueError("the case system's channel is desktop, but no desktop was given")
+        made["casesystem"] = desktop.route(made["casesystem"])  # type: ignore[arg-type]
     return Drivers(**made)  # type: ignore[arg-type]
 
 

@@ -30,6 +30,7 @@ from bot.calc import load_guidelines, load_norms
 from bot.calc.guidelines import Guidelines
 from bot.calc.norms import NormTables
 from bot.config import PORTAL_NAMES, Config
+from bot.desktop.channel import DesktopChannel
 from bot.drivers.base import DriftNotice, browser_gone
 from bot.drivers.casesystem import IN_PROGRESS, NEW
 from bot.errors import CasebotError, ErrorCode, SystemException
@@ -94,6 +95,7 @@ class Night:
         self.drift: list[DriftNotice] = []
         self.run_id = ""
         self.owner = default_owner()  # host:pid; worker ids are <owner>:w<n>, unique across robot hosts
+        self.desktop: DesktopChannel | None = None
 
     def worker_id(self, number: int) -> str:
         return f"{self.owner}:w{number}"
@@ -104,7 +106,23 @@ class Night:
 
     # -- init -----------------------------------------------------------------------------------------
     def drivers_for(self, pages: dict[str, Page]) -> Drivers:
-        return make_drivers(self.config, self.passwords, self.selectors, pages)
+        return make_drivers(self.config, self.passwords, self.selectors, pages, self.desktop)
+
+    def _open_desktop(self) -> bool:
+        """The desktop channel's display and anchors, when a portal uses it; False (a stop) if unusable."""
+        if self.config.portals.casesystem.channel != "desktop" or self.desktop is not None:
+            return True
+        try:
+            self.desktop = DesktopChannel.open(self.config, self.passwords["casesystem"],
+                                               self.config.data_dir / "artifacts")
+            self.desktop.driver.step = "preflight"
+            showing = self.desktop.driver.check()
+            logger.info("desktop client on {}: its {} screen is showing as recorded", self.config.desktop.display
+                        if self.config.desktop else "?", showing)
+        except CasebotError as exc:
+            self._stop_at_fetch(exc)
+            return False
+        return True
 
     async def open_worker(self, browser: Browser, worker_id: str) -> tuple[WorkerBrowser, Drivers]:
         artifacts = self.config.data_dir / "artifacts"
@@ -342,7 +360,7 @@ class Night:
         if refused is not None:
             self.stop_error = refused
             logger.critical("not joining run {}: {}", run.id, refused)
-        else:
+        elif self._open_desktop():
             async with async_playwright() as pw:
                 self.playwright = pw
                 self.browser = await launch_chromium(pw, headless=self.options.headless)
@@ -356,6 +374,8 @@ class Night:
         return RunResult(run.id, self.store.run_summary(run.id), self.stop_error, self.drift)
 
     async def _work_the_night(self) -> None:
+        if not self._open_desktop():
+            return
         async with async_playwright() as pw:
             self.playwright = pw
             self.browser = await launch_chromium(pw, headless=self.options.headless)

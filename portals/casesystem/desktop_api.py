@@ -59,6 +59,7 @@ def _calc_view(ctx: PortalContext, case_id: str) -> dict[str, Any] | None:
 
 def desktop_routes(ctx: PortalContext) -> list[Route]:
     tokens = _Tokens()
+    calls = {"logins": 0, "saves": 0, "parks": 0}  # what reached the case system through the client
 
     async def login(request: Request) -> Response:
         body = await request.json()
@@ -68,6 +69,7 @@ def desktop_routes(ctx: PortalContext) -> list[Route]:
         if user is None or user["locked"] or not secrets.compare_digest(password.encode(),
                                                                           str(user["password"]).encode()):
             return _error("Fel användarnamn eller lösenord.", 401)
+        calls["logins"] += 1
         return JSONResponse({"token": tokens.issue(username)})
 
     async def case(request: Request) -> Response:
@@ -96,6 +98,7 @@ def desktop_routes(ctx: PortalContext) -> list[Route]:
             store.save_calc(ctx.conn, case_id, username, body.get("version"), values)
         except store.CaseError as exc:
             return _error(exc.message, exc.status_code)
+        calls["saves"] += 1
         return JSONResponse(_calc_view(ctx, case_id))
 
     async def park(request: Request) -> Response:
@@ -109,9 +112,14 @@ def desktop_routes(ctx: PortalContext) -> list[Route]:
                        needs_completion=bool(body.get("behover_kompletteras")))
         except store.CaseError as exc:
             return _error(exc.message, exc.status_code)
+        calls["parks"] += 1
         return JSONResponse(_calc_view(ctx, case_id))
 
-    return [Route(f"{PREFIX}/login", login, methods=["POST"]),
+    async def counts(_request: Request) -> Response:
+        return JSONResponse(calls)
+
+    return [Route("/_admin/skrivbord", counts),
+            Route(f"{PREFIX}/login", login, methods=["POST"]),
             Route(f"{PREFIX}/arende/{{case_id}}", case),
             Route(f"{PREFIX}/arende/{{case_id}}/berakning", save, methods=["POST"]),
             Route(f"{PREFIX}/arende/{{case_id}}/parkera", park, methods=["POST"])]

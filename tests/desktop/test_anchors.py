@@ -57,7 +57,8 @@ def test_the_committed_anchors_load_and_name_every_element_the_driver_uses() -> 
 def test_a_missing_anchor_image_or_a_bad_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "desktop.yaml").write_text(
         "portal: casesystem\nchannel: desktop\nlayout: v1\nrecorded: {at: 2026-11-26, by: x}\n"
-        "screens:\n  dialog:\n    elements:\n      ok: {image: images/dialog/ok.png, click: [1, 2]}\n", encoding="utf-8")
+        "screens:\n  dialog:\n    elements:\n      ok: {image: images/dialog/ok.png, click: [1, 2]}\n",
+        encoding="utf-8")
     with pytest.raises(SelectorFileError, match="anchor images missing: dialog/ok: images/dialog/ok.png"):
         load_desktop(tmp_path)
     (tmp_path / "desktop.yaml").write_text("portal: casesystem\nchannel: web\n", encoding="utf-8")
