@@ -16,6 +16,7 @@ Results: `bench/results/<date>-<name>.json` (every figure, the machine it ran on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -77,6 +78,7 @@ class Cell:
     selenium_over_robot: float | None = None  # by per-case p50: how many times faster the robot is
     processes: int = 1  # robot processes sharing the store (each with `workers` workers)
     store: str = "sqlite"
+    channel: str = "web"  # the case system's: web, or desktop (its desktop client under Xvfb)
 
 
 @dataclass
@@ -208,10 +210,17 @@ def _cell(cases: int, workers: int, latency_ms: int, wall: float, items: Sequenc
                 drift=drift, oracle_differences=differences, **extra)
 
 
-def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11) -> Cell:
-    """Seed a sandbox, run one night with `workers`, and measure it."""
-    with fresh_sandbox(cases, seed, latency_ms) as (home, box):
-        config = sandbox_config(home / "robot", box, workers=workers)
+def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11, desktop: bool = False) -> Cell:
+    """Seed a sandbox, run one night with `workers`, and measure it. `desktop`: the case system's calculation
+    screen and park through its desktop client, on a virtual screen started for the night."""
+    from bot.desktop.virtual import client, xvfb
+
+    with fresh_sandbox(cases, seed, latency_ms) as (home, box), contextlib.ExitStack() as screen:
+        display = None
+        if desktop:
+            display = screen.enter_context(xvfb())
+            screen.enter_context(client(box, display, home))
+        config = sandbox_config(home / "robot", box, workers=workers, desktop_display=display)
         exclude = [box.process.pid] if box.process is not None else []
         with PeakMemory(exclude) as memory:
             started = time.monotonic()
@@ -220,7 +229,8 @@ def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
         differences = differences_from_oracle(box, [i.case_id for i in _handled(night.items)])
     summary = night.result.summary
     return _cell(cases, workers, latency_ms, wall, night.items, memory.peak_bytes, summary.by_state.get("failed", 0),
-                 dict(summary.errors_by_code), len(night.result.drift), len(differences))
+                 dict(summary.errors_by_code), len(night.result.drift), len(differences),
+                 channel="desktop" if desktop else "web")
 
 
 def measure_processes(cases: int, processes: int, latency_ms: int = 0, *, seed: int = 11,
@@ -272,19 +282,20 @@ def markdown(report: BenchReport) -> str:
     lines = [f"# casebot bench: {report.name} ({report.started})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; {m['chromium']}; "
              "sandbox on the same machine.", "",
-             "| cases | processes | workers | store | latency ms | wall s | per case p50 s | p95 s | cases/min | "
-             "peak MB | failed | drift | oracle diffs | HTTP floor wall s | robot ÷ floor | Selenium p50 s | "
-             "Selenium ÷ robot (p50) |",
-             "|" + " ---: |" * 3 + " --- |" + " ---: |" * 13]
+             "| cases | channel | processes | workers | store | latency ms | wall s | per case p50 s | p95 s | "
+             "cases/min | peak MB | failed | drift | oracle diffs | HTTP floor wall s | robot ÷ floor | "
+             "Selenium p50 s | Selenium ÷ robot (p50) |",
+             "| ---: | --- |" + " ---: |" * 2 + " --- |" + " ---: |" * 13]
     for c in report.cells:
-        lines.append(f"| {c.cases} | {c.processes} | {c.workers} | {c.store} | {c.latency_ms} | {c.wall_s} | "
+        lines.append(f"| {c.cases} | {c.channel} | {c.processes} | {c.workers} | {c.store} | {c.latency_ms} | "
+                     f"{c.wall_s} | "
                      f"{c.per_case_p50_s} | "
                      f"{c.per_case_p95_s} | {c.cases_per_min} | {c.peak_memory_mb:.0f} | {c.failed} | {c.drift} | "
                      f"{c.oracle_differences} | {_dash(c.floor_wall_s)} | {_dash(c.robot_over_floor)} | "
                      f"{_dash(c.selenium_p50_s)} | {_dash(c.selenium_over_robot)} |")
     by_latency: dict[int, dict[int, Cell]] = {}
     for c in report.cells:
-        if c.processes == 1:
+        if c.processes == 1 and c.channel == "web":
             by_latency.setdefault(c.latency_ms, {})[c.workers] = c
     by_processes = {c.processes: c for c in report.cells if c.store == "postgresql"}
     if 1 in by_processes and len(by_processes) > 1:
@@ -316,7 +327,7 @@ def write_results(report: BenchReport, results_dir: Path = RESULTS_DIR) -> tuple
 
 
 def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 11, floor: bool = False,
-              selenium: bool = False, processes: bool = False,
+              selenium: bool = False, processes: bool = False, desktop: bool = False,
               results_dir: Path = RESULTS_DIR) -> tuple[BenchReport, Path, Path]:
     """Measure each (cases, workers, latency_ms) in turn (never two at once: they would share the 2 cores). With
     `processes`, the middle figure is the number of robot processes on one PostgreSQL database instead."""
@@ -326,6 +337,9 @@ def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 1
         print(f"bench {name}: {cases} cases, {what}, latency {latency} ms …", flush=True)
         cell = (measure_processes(cases, workers, latency, seed=seed) if processes
                 else measure_night(cases, workers, latency, seed=seed))
+        if desktop:  # the same night with the case system's desktop client, beside the web one
+            report.cells.append(cell)
+            cell = measure_night(cases, workers, latency, seed=seed, desktop=True)
         report.cells.append(cell)
         print(f"  wall {cell.wall_s} s, p50 {cell.per_case_p50_s} s, p95 {cell.per_case_p95_s} s, "
               f"{cell.cases_per_min} cases/min, peak {cell.peak_memory_mb:.0f} MB, failed {cell.failed}, "

@@ -111,9 +111,57 @@ def cmd_check_selectors(args: argparse.Namespace) -> int:
     return 1 if any(r.failed for r in results) else 0
 
 
+def cmd_record_desktop(args: argparse.Namespace) -> int:
+    """Re-record the desktop client's anchors: an admin pointing at each element (Enter after each), or the
+    client's own description of its widgets (`--geometry-file`, the sandbox client's); saved beside the selectors."""
+    import getpass
+
+    from bot.config import load_config
+    from bot.credentials import resolve_all
+    from bot.desktop.display import Display, DisplayUnavailable
+    from bot.desktop.record import ORDER, ClientGeometry, RecordingRefused, record_by_pointing, record_client
+    from bot.drivers.base import PortalAccount
+    from bot.paths import SELECTORS_DIR
+
+    try:
+        config = load_config(args.config)
+        folder = (config.selectors_dir or SELECTORS_DIR) / args.portal
+        display = Display(args.display or (config.desktop.display if config.desktop else None))
+        layout = args.layout or "v1"
+        by = args.by or getpass.getuser()
+        if args.geometry_file:
+            if not args.case:
+                print("casebot record: --geometry-file walks the client through a test case: name it with --case",
+                      file=sys.stderr)
+                return 2
+            password = resolve_all(config, only=[args.portal])[args.portal]
+            account = PortalAccount(config.portals[args.portal].username, password)
+            selectors = record_client(display, ClientGeometry(Path(args.geometry_file)), account, args.case, folder,
+                                      layout, by)
+        else:
+            unknown = sorted(set(args.screens) - set(ORDER))
+            if unknown:
+                print(f"casebot record: no desktop screen {', '.join(unknown)}; the screens: {', '.join(ORDER)}",
+                      file=sys.stderr)
+                return 2
+            selectors = record_by_pointing(display, lambda prompt: input(prompt + " "), folder, layout, by,
+                                           args.screens or ORDER)
+    except (DisplayUnavailable, RecordingRefused, TimeoutError) as exc:
+        print(f"casebot record: {exc}", file=sys.stderr)
+        return 2
+    except CasebotError as exc:
+        return _print_failure(exc)
+    print(f"{folder / 'desktop.yaml'}: saved, layout {selectors.layout}, "
+          f"{sum(len(s.elements) for s in selectors.screens.values())} anchors in {len(selectors.screens)} screens")
+    return 0
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     """Re-record a portal's screens by clicking (or from a script), show the diff, save when confirmed."""
     import asyncio
+
+    if args.channel == "desktop":
+        return cmd_record_desktop(args)
     import getpass
 
     from bot.config import load_config
@@ -254,13 +302,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.scaling:
         cells, name = scaling_cells(args.cases), args.name or f"scaling-{args.cases}c"
+    elif args.desktop:
+        cells = [(args.cases, args.workers, args.latency)]
+        name = args.name or f"desktop-{args.cases}c-{args.workers}w"
     elif args.processes:
         cells, name = process_cells(args.cases, args.latency), args.name or f"processes-{args.cases}c-{args.latency}ms"
     else:
         cells = [(args.cases, args.workers, args.latency)]
         name = args.name or f"robot-{args.cases}c-{args.workers}w-{args.latency}ms"
     report, json_path, md_path = run_bench(cells, name, seed=args.seed, floor=args.floor, selenium=args.selenium,
-                                           processes=args.processes,
+                                           processes=args.processes, desktop=args.desktop,
                                            results_dir=Path(args.out) if args.out else RESULTS_DIR)
     print(md_path.read_text(encoding="utf-8"))
     print(f"results: {json_path}, {md_path}")
@@ -316,6 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", help="the portal's layout version these are recorded against, e.g. v2")
     p.add_argument("--by", help="who records (default: the login name)")
     p.add_argument("--recordings", help="where recordings go (default: the repo's recordings/)")
+    p.add_argument("--channel", choices=("web", "desktop"), default="web",
+                   help="desktop: the case system's desktop client, by anchor images (selectors/<portal>/)")
+    p.add_argument("--display", help="with --channel desktop: the X display (default: the config's desktop.display)")
+    p.add_argument("--case", help="with --geometry-file: a test case the walk may save and park")
+    p.add_argument("--geometry-file", help="with --channel desktop: where the client describes its widgets "
+                                           "(the sandbox client's --geometry-file) instead of pointing by hand")
     p.set_defaults(func=cmd_record)
 
     p = sub.add_parser("schedule", help="fire the nightly runs of schedules/*.yaml until SIGTERM")
@@ -340,6 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processes", action="store_true",
                    help="1, 2 and 4 robot processes (casebot run + casebot worker) sharing one PostgreSQL database "
                         "(a scratch database on $CASEBOT_BENCH_PG, default postgresql://postgres@127.0.0.1:5432)")
+    p.add_argument("--desktop", action="store_true",
+                   help="the night on the web channel and again with the case system's desktop client (Xvfb)")
     p.add_argument("--name", help="the results' name (default: robot-<cases>c-<workers>w-<latency>ms or scaling)")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--floor", action="store_true", help="also time the plain-HTTP floor on the same cases")

@@ -10,6 +10,7 @@ retention: {traces_days: 14, screenshots_days: 14, logs_days: 90}
 guidelines: guidelines.yaml     # optional: without it, the built-in defaults
 store: {url: "sqlite:///data/casebot.db", lease_s: 120}   # or postgresql://host/db for several robot hosts
 preflight: {reference_case: TEST-2024-0001, reference_pnr: "19800101-1234"}   # read-only screen check
+desktop: {display: ":0"}        # with channel: desktop, the X display the client is on
 alerts:                         # a failed run, a stop at preflight, failed cases: tell operations
   email: {host: smtp.kommun.example, port: 587, starttls: true, sender: casebot@kommun.example,
           to: [it-drift@kommun.example], username: casebot}   # password: CASEBOT_SMTP_PASSWORD or keyring casebot/smtp
@@ -20,6 +21,7 @@ portals:
     username: robot
     password_env: CASEBOT_CASESYSTEM_PASSWORD   # the default name; else keyring service casebot/casesystem
     layout: v1
+    channel: web                # or desktop: its calculation screen and park through the desktop client
   skv: {url: http://127.0.0.1:8101, username: kommun}
   ...
 ```

@@ -50,6 +50,13 @@ class Display:
         # Pillow reads the X screen itself (XCB): no screenshot program, a few milliseconds a shot.
         return np.asarray(ImageGrab.grab(xdisplay=os.environ["DISPLAY"]).convert("RGB"), dtype=np.uint8)
 
+    def position(self) -> tuple[int, int]:
+        x, y = self.gui.position()
+        return int(x), int(y)
+
+    def move(self, x: int, y: int) -> None:
+        self.gui.moveTo(x, y)
+
     def click(self, x: int, y: int) -> None:
         self.gui.click(x, y)
 

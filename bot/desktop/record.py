@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from bot.desktop import images
-from bot.desktop.anchors import Anchor, DesktopSelectors, Recorded, Screen, write_desktop
+from bot.desktop.anchors import Anchor, DesktopSelectors, Recorded, Screen, load_desktop, write_desktop
 from bot.desktop.display import Display
 from bot.desktop.images import Box, Pixels
 from bot.desktop.screens import BUTTON, ELEMENTS, FIELD
@@ -138,7 +138,67 @@ def record_client(display: Display, geometry: ClientGeometry, account: PortalAcc
     display.press("enter")
     record("dialog_parked", "dialog:parked")
     display.press("enter")
+    return _write(folder, layout, by, screens)
+
+
+# -- an admin pointing ---------------------------------------------------------------------------------------
+SHOW = {
+    "login": "the client's login screen",
+    "search": "the screen after logging in, where a case number is typed",
+    "calc": "the calculation screen of the test case",
+    "dialog_saved": "the dialog after Save on the calculation screen",
+    "dialog": "the error dialog (type a letter into an amount field and press Save)",
+    "dialog_confirm_park": "the question after Park",
+    "dialog_parked": "the dialog after answering yes",
+}
+ORDER = ("login", "search", "calc", "dialog_saved", "dialog", "dialog_confirm_park", "dialog_parked")
+
+
+def pointed(display: Display, ask: Callable[[str], object], prompt: str) -> tuple[int, int]:
+    ask(prompt)
+    return display.position()
+
+
+def area_between(a: tuple[int, int], b: tuple[int, int]) -> Box:
+    left, top = min(a[0], b[0]), min(a[1], b[1])
+    return Box(left, top, abs(b[0] - a[0]) + 1, abs(b[1] - a[1]) + 1)
+
+
+def targets_by_pointing(display: Display, screen: str, ask: Callable[[str], object]) -> dict[str, Target]:
+    """An admin points at each element's corners (and a field's own corners) and presses Enter each time."""
+    found: dict[str, Target] = {}
+    for element, kind in ELEMENTS[screen].items():
+        what = {FIELD: f"the LABEL of the field '{element}'", BUTTON: f"the button '{element}'"}.get(
+            kind, "the dialog's message text")
+        area = area_between(pointed(display, ask, f"{screen}/{element}: point at the top-left corner of {what}"),
+                            pointed(display, ask, f"{screen}/{element}: point at its bottom-right corner"))
+        if kind == FIELD:
+            field = area_between(pointed(display, ask, f"{screen}/{element}: point at the top-left corner of "
+                                                       "the FIELD itself"),
+                                 pointed(display, ask, f"{screen}/{element}: point at its bottom-right corner"))
+            found[element] = Target(area, (field.left + field.width // 2, field.top + field.height // 2),
+                                    (field.width, field.height))
+        else:
+            found[element] = Target(area, (area.left + area.width // 2, area.top + area.height // 2))
+    return found
+
+
+def record_by_pointing(display: Display, ask: Callable[[str], object], folder: Path, layout: str, by: str,
+                       screens: Sequence[str] = ORDER) -> DesktopSelectors:
+    """Record `screens` (default: all) with an admin pointing; screens not recorded keep their anchors."""
+    recorded: dict[str, Screen] = {}
+    for screen in screens:
+        ask(f"Show {SHOW[screen]} on the screen, then press Enter")
+        targets = targets_by_pointing(display, screen, ask)
+        recorded[screen] = record_screen(display.grab(), screen, targets, folder)
+    return _write(folder, layout, by, recorded)
+
+
+def _write(folder: Path, layout: str, by: str, recorded: dict[str, Screen]) -> DesktopSelectors:
+    kept: dict[str, Screen] = {}
+    if (folder / "desktop.yaml").is_file():
+        kept = dict(load_desktop(folder).screens)
     selectors = DesktopSelectors(portal="casesystem", channel="desktop", layout=layout,
-                                 recorded=Recorded(at=date.today(), by=by), screens=screens)
+                                 recorded=Recorded(at=date.today(), by=by), screens={**kept, **recorded})
     write_desktop(selectors, folder)
     return selectors

@@ -11,19 +11,19 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from bot.desktop.display import Display
-from bot.desktop.record import record_client
-from bot.drivers.base import PortalAccount
+from bot.config import write_config
+from bot.desktop.virtual import client, xvfb
 from bot.note import NOTE_MARKER_PREFIX
 from bot.paths import SELECTORS_DIR
 from bot.run.entry import run_once
 from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
-from tests.desktop.xclient import client, xvfb
 
 CASES = 6
 HANDED = ("klar_for_signering", "manuell")
@@ -88,15 +88,64 @@ def test_the_v2_client_stops_the_night_until_its_anchors_are_re_recorded(tmp_pat
             assert box.admin_get("casesystem", "/_admin/skrivbord") == {"logins": 0, "saves": 0, "parks": 0}
 
             # The admin re-records against a test case (the first case here: it is saved and parked on the way).
+            admin = sandbox_config(tmp_path / "admin", box, desktop_display=display, selectors_dir=str(selectors))
+            config_file = write_config(admin, tmp_path / "admin" / "config.yaml")
             with client(box, display, tmp_path, "v2") as on_screen:
-                recorded = record_client(Display(display), on_screen.geometry, PortalAccount("robot", "robot-pass"),
-                                         "EB-2024-00001", selectors / "casesystem", "v2", "admin")
-            assert recorded.layout == "v2"
+                recorded = subprocess.run(
+                    [sys.executable, "-m", "bot.cli", "record", "casesystem", "--channel", "desktop", "--config",
+                     str(config_file), "--geometry-file", str(on_screen.geometry.path), "--case", "EB-2024-00001",
+                     "--layout", "v2", "--by", "admin"], env={**os.environ, **sandbox_environ()},
+                    capture_output=True, timeout=300)
+            assert recorded.returncode == 0, recorded.stderr.decode(errors="replace")[-3000:]
+            assert "layout v2, 39 anchors in 7 screens" in recorded.stdout.decode()
             with client(box, display, tmp_path, "v2"):
                 again = night(tmp_path, box, display, selectors, "robot")
         assert again.exit_code == 0, again.result.stopped_by
         handled = [i.case_id for i in again.items]
         assert "EB-2024-00001" not in handled and len(handled) == CASES - 1  # parked by the recording
         assert differences_from_oracle(box, handled) == {}
+    finally:
+        box.stop()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_an_admin_records_a_screen_by_pointing_and_the_robot_logs_in_with_it(tmp_path: Path) -> None:
+    from bot.desktop.anchors import load_desktop
+    from bot.desktop.display import Display
+    from bot.desktop.driver import DesktopCaseSystem
+    from bot.desktop.record import BUTTON_INSET, record_by_pointing
+    from bot.drivers.base import PortalAccount
+
+    box = start_sandbox(tmp_path / "sandbox", cases=1, seed=61)
+    selectors = copy_of_selectors(tmp_path) / "casesystem"
+    try:
+        with xvfb() as display, client(box, display, tmp_path, "v1") as on_screen:
+            widgets = on_screen.geometry.wait("login")
+
+            def corners(name: str, inset: int = 0) -> list[tuple[int, int]]:
+                x, y, w, h = widgets[name]
+                return [(x + inset, y + inset), (x + w - 1 - inset, y + h - 1 - inset)]
+
+            # Where the admin's hand goes for each prompt: label corners, field corners, the button's face.
+            hand = iter([*corners("label:username"), *corners("field:username"), *corners("label:password"),
+                         *corners("field:password"), *corners("button:login", BUTTON_INSET)])
+            screen = Display(display)
+            prompts: list[str] = []
+
+            def admin(prompt: str) -> None:
+                prompts.append(prompt)
+                if not prompt.startswith("Show"):
+                    screen.move(*next(hand))
+
+            (selectors / "images" / "login" / "username.png").unlink()  # what the admin records is what is used
+            recorded = record_by_pointing(screen, admin, selectors, "v1", "admin", ["login"])
+            assert prompts[0] == "Show the client's login screen on the screen, then press Enter"
+            assert len(prompts) == 1 + 10 and next(hand, None) is None
+            assert set(recorded.screens["login"].elements) == {"username", "password", "login"}
+            assert recorded.screens["search"] == load_desktop(SELECTORS_DIR / "casesystem").screens["search"]  # kept
+            robot = DesktopCaseSystem(screen, load_desktop(selectors), selectors, PortalAccount("robot", "robot-pass"))
+            robot.login()  # typed into the fields found by the new anchors; the case-number screen follows
+            assert on_screen.geometry.wait("search")
     finally:
         box.stop()

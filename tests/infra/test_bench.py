@@ -46,6 +46,6 @@ def test_process_cells_get_their_own_speedup_row(tmp_path: Path) -> None:
         cell.processes, cell.store = processes, "postgresql"
         report.cells.append(cell)
     table = markdown(report)
-    assert "| 40 | 4 | 1 | postgresql | 0 |" in table
+    assert "| 40 | web | 4 | 1 | postgresql | 0 |" in table
     assert "| 1 process | 2 processes | 4 processes |" in table and "| 1.00× | 1.50× | 1.25× |" in table
     assert "Throughput relative to one worker" not in table  # one worker per process: no worker scaling here

@@ -1,4 +1,4 @@
-"""A virtual screen (Xvfb) with the sandbox's desktop client on it, for the desktop-channel tests."""
+"""A virtual screen (Xvfb) with the sandbox's desktop client on it: for the tests, the benchmark and training."""
 
 from __future__ import annotations
 
