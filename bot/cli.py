@@ -36,18 +36,23 @@ def _print_failure(exc: CasebotError) -> int:
     return 2
 
 
+def _config_for(args: argparse.Namespace) -> Config:
+    """The config file, with `--workers` when given (run and worker take it)."""
+    from bot.config import load_config
+
+    config = load_config(args.config)
+    return config.model_copy(update={"workers": args.workers}) if args.workers else config
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """One nightly run with a config file: continue an unfinished run, else start one; then the morning report."""
     import asyncio
 
     from bot.alerts import notify
-    from bot.config import load_config
     from bot.run.entry import run_once, summary_lines
 
     try:
-        config = load_config(args.config)
-        if args.workers:
-            config = config.model_copy(update={"workers": args.workers})
+        config = _config_for(args)
         night = asyncio.run(run_once(config, limit=args.limit))
     except CasebotError as exc:
         return _print_failure(exc)
@@ -60,14 +65,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """A robot process that works the runs another process opened (shared store: PostgreSQL across hosts)."""
     import asyncio
 
-    from bot.config import load_config
     from bot.run.serve import serve_workers
 
     try:
-        config = load_config(args.config)
-        if args.workers:
-            config = config.model_copy(update={"workers": args.workers})
-        outcome = asyncio.run(serve_workers(config, idle_exit_s=args.idle_exit))
+        outcome = asyncio.run(serve_workers(_config_for(args), idle_exit_s=args.idle_exit))
     except CasebotError as exc:
         return _print_failure(exc)
     if outcome.stopped_by is not None:

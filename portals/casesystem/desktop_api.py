@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -72,18 +73,21 @@ def desktop_routes(ctx: PortalContext) -> list[Route]:
         calls["logins"] += 1
         return JSONResponse({"token": tokens.issue(username)})
 
-    async def case(request: Request) -> Response:
-        if tokens.user(request) is None:
-            return _error("Sessionen har gått ut. Logga in igen.", 401)
-        view = _calc_view(ctx, request.path_params["case_id"])
+    def signed_in(action: Callable[[str, str, dict[str, Any]], Response]) -> Callable[[Request], Awaitable[Response]]:
+        """A call on a case by a logged-in user: (username, case id, the JSON body) to `action`."""
+        async def handler(request: Request) -> Response:
+            username = tokens.user(request)
+            if username is None:
+                return _error("Sessionen har gått ut. Logga in igen.", 401)
+            body = await request.json() if request.method == "POST" else {}
+            return action(username, request.path_params["case_id"], body)
+        return handler
+
+    def case(_username: str, case_id: str, _body: dict[str, Any]) -> Response:
+        view = _calc_view(ctx, case_id)
         return JSONResponse(view) if view is not None else _error("Ärendet finns inte.", 404)
 
-    async def save(request: Request) -> Response:
-        username = tokens.user(request)
-        if username is None:
-            return _error("Sessionen har gått ut. Logga in igen.", 401)
-        case_id = request.path_params["case_id"]
-        body = await request.json()
+    def save(username: str, case_id: str, body: dict[str, Any]) -> Response:
         values: dict[str, int | None] = {}
         wrong = []
         for key in FIELD_KEYS:
@@ -101,12 +105,7 @@ def desktop_routes(ctx: PortalContext) -> list[Route]:
         calls["saves"] += 1
         return JSONResponse(_calc_view(ctx, case_id))
 
-    async def park(request: Request) -> Response:
-        username = tokens.user(request)
-        if username is None:
-            return _error("Sessionen har gått ut. Logga in igen.", 401)
-        case_id = request.path_params["case_id"]
-        body = await request.json()
+    def park(username: str, case_id: str, body: dict[str, Any]) -> Response:
         try:
             store.park(ctx.conn, case_id, username, body.get("version"),
                        needs_completion=bool(body.get("behover_kompletteras")))
@@ -120,6 +119,6 @@ def desktop_routes(ctx: PortalContext) -> list[Route]:
 
     return [Route("/_admin/skrivbord", counts),
             Route(f"{PREFIX}/login", login, methods=["POST"]),
-            Route(f"{PREFIX}/arende/{{case_id}}", case),
-            Route(f"{PREFIX}/arende/{{case_id}}/berakning", save, methods=["POST"]),
-            Route(f"{PREFIX}/arende/{{case_id}}/parkera", park, methods=["POST"])]
+            Route(f"{PREFIX}/arende/{{case_id}}", signed_in(case)),
+            Route(f"{PREFIX}/arende/{{case_id}}/berakning", signed_in(save), methods=["POST"]),
+            Route(f"{PREFIX}/arende/{{case_id}}/parkera", signed_in(park), methods=["POST"])]
