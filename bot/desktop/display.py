@@ -59,6 +59,12 @@ class Display:
 
     def click(self, x: int, y: int) -> None:
         self.gui.click(x, y)
+        self.rest()
+
+    def rest(self) -> None:
+        """The pointer off to the screen's corner: a button under it is drawn lit, and would not look as recorded."""
+        width, height = self.gui.size()
+        self.gui.moveTo(width - 1, height - 1)
 
     def keys(self, *names: str) -> None:
         self.gui.hotkey(*names)

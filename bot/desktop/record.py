@@ -103,6 +103,7 @@ def record_client(display: Display, geometry: ClientGeometry, account: PortalAcc
 
     def record(screen: str, drawn: str | None = None) -> dict[str, list[int]]:
         widgets = geometry.wait(drawn or screen)
+        display.rest()
         screens[screen] = record_screen(display.grab(), screen, targets_from_geometry(screen, widgets), folder)
         return widgets
 
@@ -190,6 +191,7 @@ def record_by_pointing(display: Display, ask: Callable[[str], object], folder: P
     for screen in screens:
         ask(f"Show {SHOW[screen]} on the screen, then press Enter")
         targets = targets_by_pointing(display, screen, ask)
+        display.rest()
         recorded[screen] = record_screen(display.grab(), screen, targets, folder)
     return _write(folder, layout, by, recorded)
 

@@ -95,6 +95,9 @@ class Client:
         """After a screen is on the display: note where everything is, for the re-recording script."""
         if not screen.startswith("dialog:"):
             self.screen = screen
+            # The session's only window keeps the keyboard, as under a remote-desktop session's window manager
+            # (a bare Xvfb has none: the keyboard would follow the pointer).
+            self.root.focus_force()
         self.root.update_idletasks()
         self.root.update()
         if self.geometry_file is None:
