@@ -3,6 +3,8 @@ clipboard. Imported only when the desktop channel is used (pyautogui needs a dis
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -23,7 +25,7 @@ class DisplayUnavailable(RuntimeError):
 
 
 class Display:
-    def __init__(self, display: str | None = None, pause_s: float = 0.02) -> None:
+    def __init__(self, display: str | None = None, pause_s: float = 0.005) -> None:
         if display:
             os.environ["DISPLAY"] = display
         if not os.environ.get("DISPLAY"):
@@ -35,13 +37,15 @@ class Display:
             empty = Path(tempfile.mkdtemp(prefix="casebot-x-")) / "Xauthority"
             empty.touch(mode=0o600)
             os.environ["XAUTHORITY"] = str(empty)
-        import pyautogui
-        from pyautogui import _pyautogui_x11 as x11
-        from Xlib.display import Display as XDisplay
+        # python-xlib prints a warning on stdout for a display without access control; the log is ours.
+        with contextlib.redirect_stdout(io.StringIO()):
+            import pyautogui
+            from pyautogui import _pyautogui_x11 as x11
+            from Xlib.display import Display as XDisplay
 
-        # pyautogui connects once, at import, to the display of that moment; this Display's may be another one
-        # (a restarted session, or several virtual screens one after the other in tests).
-        x11._display = XDisplay(os.environ["DISPLAY"])
+            # pyautogui connects once, at import, to the display of that moment; this Display's may be another one
+            # (a restarted session, or several virtual screens one after the other in tests).
+            x11._display = XDisplay(os.environ["DISPLAY"])
         pyautogui.FAILSAFE = False  # a robot's pointer in a corner is not a human asking it to stop
         pyautogui.PAUSE = pause_s
         self.gui: Any = pyautogui
