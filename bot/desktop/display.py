@@ -93,6 +93,13 @@ class Display:
         for the new one."""
         marker = f"casebot-{uuid.uuid4().hex}"
         self.set_clipboard(marker)
+        # xclip serves the marker from a child it forks: wait until it does, or the client's copy could come
+        # first and be replaced by the marker.
+        deadline = time.monotonic() + timeout_s
+        while self.clipboard() != marker:
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.01)
         self.keys(*keys)
         deadline = time.monotonic() + timeout_s
         while True:

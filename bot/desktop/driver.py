@@ -127,12 +127,13 @@ class DesktopCaseSystem:
 
     def copy_from(self, where: Where, box: Box | None = None) -> str:
         """What a field holds, through the clipboard: select all, copy, read."""
-        self.click(where, box)
-        self.display.keys("ctrl", "a")
-        text = self.display.copy_after(("ctrl", "c"))
-        if text is None:
-            raise self.fail(ErrorCode.READBACK_MISMATCH, f"{where[0]}/{where[1]}: nothing came to the clipboard")
-        return text.strip()
+        for _attempt in range(2):  # a copy lost on a busy session is asked for once more
+            self.click(where, box)
+            self.display.keys("ctrl", "a")
+            text = self.display.copy_after(("ctrl", "c"))
+            if text is not None:
+                return text.strip()
+        raise self.fail(ErrorCode.READBACK_MISMATCH, f"{where[0]}/{where[1]}: nothing came to the clipboard")
 
     # -- the screens ------------------------------------------------------------------------------------
     def check(self) -> str:
