@@ -120,7 +120,7 @@ class Night:
             logger.info("desktop client on {}: its {} screen is showing as recorded", self.config.desktop.display
                         if self.config.desktop else "?", showing)
         except CasebotError as exc:
-            self._stop_at_fetch(exc)
+            self._stop_at_fetch(exc, "preflight", "the desktop client is not as recorded")
             return False
         return True
 
@@ -404,11 +404,12 @@ class Night:
         await self._close_worker(worker, drivers)
         return None
 
-    def _stop_at_fetch(self, exc: CasebotError) -> None:
+    def _stop_at_fetch(self, exc: CasebotError, step: str = "fetch",
+                       what: str = "cannot read the inbox") -> None:
         self.stop_error = exc
-        logger.critical("cannot read the inbox: {}", exc)
+        logger.critical("{}: {}", what, exc)
         self.store.record_event(self.run_id, "CRITICAL", str(exc), code=exc.code.value,
-                                data={"step": "fetch", "runbook": exc.runbook})
+                                data={"step": step, "runbook": exc.runbook})
 
     async def _preflight(self, drivers: Drivers) -> bool:
         """Check every screen before the first case; False (and the run's stop error set) when it must not go on.
