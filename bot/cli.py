@@ -79,7 +79,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The sandbox with synthetic cases, one nightly run against it, the morning report, and a check of every case
     against the sandbox's independent oracle."""
-    from bot.demo import run_demo
+    from bot.dev.demo import run_demo
 
     try:
         return run_demo(Path(args.home or default_home() / "demo"), cases=args.cases, seed=args.seed,
@@ -96,9 +96,9 @@ def cmd_check_selectors(args: argparse.Namespace) -> int:
     from bot.config import PORTAL_NAMES, load_config
     from bot.credentials import resolve_all
     from bot.paths import SELECTORS_DIR
-    from bot.run.preflight import check_selectors
-    from bot.selectors.check import format_checks
     from bot.selectors.load import load_all
+    from bot.upkeep.check import format_checks
+    from bot.upkeep.preflight import check_selectors
 
     portals = [args.portal] if args.portal else list(PORTAL_NAMES)
     try:
@@ -168,8 +168,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     from bot.config import load_config
     from bot.credentials import resolve_all
     from bot.paths import RECORDINGS_DIR, SELECTORS_DIR
-    from bot.run.recording import record_in_browser
-    from bot.selectors.record import finish, load_script
+    from bot.upkeep.record import finish, load_script
+    from bot.upkeep.recording import record_in_browser
 
     def confirm(diff: str) -> bool:
         print(diff or "(no change)")
@@ -299,7 +299,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bot.bench import RESULTS_DIR, process_cells, run_bench, scaling_cells
+    from bot.dev.bench import RESULTS_DIR, process_cells, run_bench, scaling_cells
 
     if args.scaling:
         cells, name = scaling_cells(args.cases), args.name or f"scaling-{args.cases}c"

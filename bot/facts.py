@@ -91,12 +91,6 @@ def pnr_key(pnr: str) -> str:
     return digits[-10:] if len(digits) >= 10 else digits
 
 
-def mask_pnr(pnr: str) -> str:
-    """'19850312-2389' → '19850312-XXXX': what a caseworker's report may show (domain.md, Personal data)."""
-    digits = re.sub(r"\D", "", pnr)
-    return f"{digits[:-4]}-XXXX" if len(digits) in (10, 12) else "XXXX"
-
-
 def _kronor(value: Any, field_name: str) -> int:
     # bool is an int in Python; a float has no place in money.
     if isinstance(value, bool) or not isinstance(value, int):

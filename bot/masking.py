@@ -45,9 +45,16 @@ def _pnr_sub(match: re.Match[str]) -> str:
     return f"{match['date']}{match['sep'] or '-'}XXXX"
 
 
-def mask_pnr(text: str) -> str:
-    """Mask every personnummer-shaped number in `text`, keeping the date part."""
+def mask_pnrs_in(text: str) -> str:
+    """Mask every personnummer-shaped number in free `text`, keeping the date part."""
     return PNR_RE.sub(_pnr_sub, text)
+
+
+def mask_pnr(pnr: str) -> str:
+    """One personnummer, in whatever shape it came: '19850312-2389' → '19850312-XXXX' (what a caseworker's report
+    may show, domain.md, Personal data); anything that is not 10 or 12 digits → 'XXXX'."""
+    digits = re.sub(r"\D", "", pnr)
+    return f"{digits[:-4]}-XXXX" if len(digits) in (10, 12) else "XXXX"
 
 
 def mask_name(name: str) -> str:
@@ -102,7 +109,7 @@ def mask_text(text: str, extra_names: Iterable[str] = ()) -> str:
     secrets = _secrets_re(_secrets)
     if secrets is not None:
         text = secrets.sub("***", text)
-    text = mask_pnr(text)
+    text = mask_pnrs_in(text)
     names = (*_names.get(), *extra_names)
     return mask_names_in(text, names) if names else text
 

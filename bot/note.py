@@ -65,7 +65,7 @@ def compose_note(case_id: str, period: str, outcome: str, lines: Sequence[NoteLi
 
 def note_from_preparation(case_id: str, period: str, preparation: Any, run_label: str) -> str:
     """The note for a prepared case: every calculation line (left-empty ones marked), the triage reasons and,
-    for a fully prepared case, the totals. `preparation` is a `bot.calc.prepare.Preparation`."""
+    for a fully prepared case, the totals. `preparation` is a `bot.triage.prepare.Preparation`."""
     calc = preparation.calculation
     left_empty = set(preparation.left_empty)
     lines = []

@@ -8,7 +8,7 @@ one, are refused: in a config file they are almost always a mistake.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,6 +39,10 @@ class YamlDoc:
         for end in range(len(loc), -1, -1):
             if loc[:end] in self.lines:
                 return self.lines[loc[:end]]
+            # A mapping keyed by numbers (common costs by household size) is located by int, indexed by text.
+            as_text = tuple(str(p) if isinstance(p, int) and not isinstance(p, bool) else p for p in loc[:end])
+            if as_text in self.lines:
+                return self.lines[as_text]
         return 1
 
     def where(self, loc: tuple[Any, ...]) -> str:
@@ -163,6 +167,13 @@ def validate(doc: YamlDoc, model: type[M], context: dict[str, Any] | None = None
         raise ConfigError(validation_problems(doc, exc)) from None
 
 
-def load_model(path: Path, model: type[M], context: dict[str, Any] | None = None) -> M:
-    """Read, parse and validate a YAML file into `model`; any problem raises ConfigError with file:line."""
-    return validate(load_yaml(path), model, context)
+def load_model(path: Path, model: type[M], context: dict[str, Any] | None = None, *,
+               error: Callable[[str], Exception] | None = None) -> M:
+    """Read, parse and validate a YAML file into `model`; any problem raises ConfigError with file:line, or
+    `error` (one problem a line) where the caller has an error of its own (the calculation's data files)."""
+    try:
+        return validate(load_yaml(path), model, context)
+    except ConfigError as exc:
+        if error is None:
+            raise
+        raise error("\n".join(exc.problems)) from None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
-from playwright.async_api import Browser, Playwright
+from playwright.async_api import Browser, Playwright, async_playwright
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
@@ -33,3 +37,28 @@ async def launch_chromium(pw: Playwright, headless: bool = True) -> Browser:
             f"Chromium not found at {path}: install Debian's package (apt-get install chromium) "
             "or set CASEBOT_CHROMIUM to the browser's path")
     return await pw.chromium.launch(executable_path=path, headless=headless, args=list(CHROMIUM_ARGS))
+
+
+@dataclass
+class Chromium:
+    """A running Chromium and the Playwright that drives it: `relaunch` replaces a browser that crashed."""
+
+    playwright: Playwright
+    browser: Browser
+    headless: bool
+
+    async def relaunch(self) -> None:
+        self.browser = await launch_chromium(self.playwright, headless=self.headless)
+
+
+@asynccontextmanager
+async def running_chromium(*, headless: bool = True) -> AsyncIterator[Chromium]:
+    """Playwright and the machine's Chromium, started for the block and stopped after it, whatever happened."""
+    async with async_playwright() as pw:
+        chromium = Chromium(pw, await launch_chromium(pw, headless=headless), headless)
+        try:
+            yield chromium
+        finally:
+            # A browser that crashed cannot be closed; the error that ended the block matters more.
+            with contextlib.suppress(Exception):
+                await chromium.browser.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 from playwright.async_api import Browser, BrowserContext, Page, Route
 
 from bot.browser.artifacts import make_private, private_dir
+from bot.browser.launch import running_chromium
 
 # Images, fonts and media never carry data the robot reads; blocking them saves a request each.
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
@@ -136,3 +137,17 @@ class WorkerBrowser:
         for context in self.contexts.values():
             with contextlib.suppress(Exception):
                 await context.close()
+
+
+@asynccontextmanager
+async def lone_worker(worker_id: str, *, default_timeout_ms: int, headless: bool = True,
+                      block_media: bool = True) -> AsyncIterator[WorkerBrowser]:
+    """A browser of its own with one worker's contexts, for a job outside the night (the screen check, the
+    recorder): nothing kept on failure, everything closed after."""
+    async with running_chromium(headless=headless) as chromium:
+        worker = await WorkerBrowser.open(chromium.browser, worker_id, None, default_timeout_ms=default_timeout_ms,
+                                          block_media=block_media)
+        try:
+            yield worker
+        finally:
+            await worker.close()

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from bot.calc.errors import GuidelineFigureMissing, GuidelinesError
 from bot.calc.fields import COST_FIELDS, INCOME_FIELDS
 from bot.calc.norms import SourceRef
-from bot.calc.yamlfile import read_model
+from bot.yamlload import load_model
 
 DEFAULT_PATH = Path(__file__).with_name("guidelines.yaml")
 
@@ -212,9 +212,9 @@ def load_guidelines(path: Path | None = None) -> Guidelines:
     """The guidelines file at `path` (default: the packaged sandbox defaults)."""
     if path is None:
         return _default_guidelines()
-    return read_model(path, Guidelines, GuidelinesError)
+    return load_model(path, Guidelines, error=GuidelinesError)
 
 
 @lru_cache(maxsize=1)
 def _default_guidelines() -> Guidelines:
-    return read_model(DEFAULT_PATH, Guidelines, GuidelinesError)
+    return load_model(DEFAULT_PATH, Guidelines, error=GuidelinesError)

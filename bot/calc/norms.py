@@ -15,8 +15,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.calc.errors import NormFigureMissing, NormFileError, NormTableMissing
-from bot.calc.yamlfile import read_model
 from bot.facts import parse_month
+from bot.yamlload import load_model
 
 NORMS_DIR = Path(__file__).with_name("norms")
 
@@ -167,7 +167,7 @@ class NormTables:
 
 
 def load_norm_file(path: Path) -> NormTable:
-    data = read_model(path, NormFile, NormFileError)
+    data = load_model(path, NormFile, error=NormFileError)
     if str(data.year) != path.stem:
         raise NormFileError(f"{path}:1: year: {data.year} does not match the file name {path.name}")
     return NormTable(

@@ -19,7 +19,8 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from bot.drivers.base import LOGIN_PATH, Driver, Reference, SessionExpired
 from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
-from bot.facts import AfAnswer, NoAnswer, Source, mask_pnr
+from bot.facts import AfAnswer, NoAnswer, Source
+from bot.masking import mask_pnr
 
 SEARCH_PATH = "/sok"
 FRAME_PATH = "/status-frame"

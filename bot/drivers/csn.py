@@ -21,7 +21,8 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from bot.calc.money import shown
 from bot.drivers.base import SearchFormDriver, SessionExpired
 from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
-from bot.facts import CsnAnswer, CsnPayment, FactsError, NoAnswer, Source, mask_pnr
+from bot.facts import CsnAnswer, CsnPayment, FactsError, NoAnswer, Source
+from bot.masking import mask_pnr
 
 SEARCH_PATH = "/sok"
 SCREEN = "CSN – Utbetalningsbesked"

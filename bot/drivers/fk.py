@@ -21,7 +21,8 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from bot.calc.money import shown
 from bot.drivers.base import Driver, Reference, SessionExpired
 from bot.errors import BusinessException, ErrorCode, SystemException
-from bot.facts import FactsError, FkAnswer, FkPayment, NoAnswer, Source, mask_pnr, parse_month
+from bot.facts import FactsError, FkAnswer, FkPayment, NoAnswer, Source, parse_month
+from bot.masking import mask_pnr
 
 APP_PATH = "/app"
 API_PATH = "/api/utbetalningar"

@@ -17,7 +17,8 @@ from datetime import date, datetime
 
 from bot.drivers.base import SearchFormDriver
 from bot.errors import BusinessException, ErrorCode
-from bot.facts import NoAnswer, Register, RegisteredPerson, Source, mask_pnr, pnr_key
+from bot.facts import NoAnswer, Register, RegisteredPerson, Source, pnr_key
+from bot.masking import mask_pnr
 
 SEARCH_PATH = "/sok"
 SCREEN = "Folkbokföring – Personuppgifter"

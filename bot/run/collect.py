@@ -8,38 +8,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from bot.drivers.af import Af
-from bot.drivers.casesystem import CaseRecord, CaseSystem
-from bot.drivers.csn import Csn
-from bot.drivers.fk import Fk
-from bot.drivers.skv import Skv, build_register
+from bot.drivers.casesystem import CaseRecord
+from bot.drivers.portal_drivers import Drivers
+from bot.drivers.skv import build_register
 from bot.facts import CaseFacts, Member, NoAnswer, Register
 
 T = TypeVar("T")
 
 ADULT_ROLES = ("sokande", "medsokande")
-
-
-@dataclass
-class Drivers:
-    """One worker's drivers, each on its own page of the worker's browser context."""
-
-    casesystem: CaseSystem
-    skv: Skv
-    fk: Fk
-    af: Af
-    csn: Csn
-
-    def all(self) -> tuple[CaseSystem, Skv, Fk, Af, Csn]:
-        return (self.casesystem, self.skv, self.fk, self.af, self.csn)
-
-    def set_context(self, case_id: str | None, step: str | None) -> None:
-        for driver in self.all():
-            driver.case_id, driver.step = case_id, step
 
 
 async def _each(members: Sequence[Member], ask: Callable[[Member], Awaitable[T]]) -> tuple[T, ...]:

@@ -18,7 +18,7 @@ from bot.credentials import resolve_all
 from bot.errors import CasebotError
 from bot.log import new_run_id, setup_logging
 from bot.report import OUTCOME_LABELS, build_morning_report
-from bot.run.loop import Night, RunOptions, RunResult
+from bot.run.night import Night, RunOptions, RunResult
 from bot.store import WorkItem, open_store
 
 

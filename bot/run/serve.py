@@ -21,9 +21,9 @@ from bot.credentials import resolve_all
 from bot.errors import CasebotError
 from bot.log import setup_logging
 from bot.run.entry import install_stop_signals
-from bot.run.loop import Night, RunOptions
+from bot.run.night import Night, RunOptions
 from bot.store import Store, open_store
-from bot.store.sql import default_owner
+from bot.store.sql import default_owner, worker_id
 
 POLL_S = 2.0
 
@@ -76,12 +76,12 @@ async def serve_workers(config: Config, *, environ: Mapping[str, str] | None = N
                 break
             if time.monotonic() - beat >= config.store.heartbeat_s:
                 for n in range(1, config.workers + 1):
-                    store.worker_seen(f"{owner}:w{n}", run_id=None, state="idle")
+                    store.worker_seen(worker_id(n, owner), run_id=None, state="idle")
                 beat = time.monotonic()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=POLL_S)
         for n in range(1, config.workers + 1):
-            store.worker_seen(f"{owner}:w{n}", run_id=None, state="stopped")
+            store.worker_seen(worker_id(n, owner), run_id=None, state="stopped")
         return WorkerOutcome(joined, None)
     finally:
         store.close()

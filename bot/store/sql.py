@@ -74,7 +74,13 @@ def _json(value: Any) -> str:
 
 
 def default_owner() -> str:
+    """This robot process, unique across robot hosts: `host:pid`."""
     return f"{os.uname().nodename}:{os.getpid()}"
+
+
+def worker_id(number: int, owner: str | None = None) -> str:
+    """Worker `number` (from 1) of a robot process: `host:pid:wN`, the name its leases and heartbeats carry."""
+    return f"{owner or default_owner()}:w{number}"
 
 
 class SqlStore(Store):

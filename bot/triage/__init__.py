@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.triage.engine import triage
 from bot.triage.model import Outcome, Reason, TriageResult
+from bot.triage.prepare import Preparation, prepare
 from bot.triage.rules import RULES
 
-__all__ = ["RULES", "Outcome", "Reason", "TriageResult", "triage"]
+__all__ = ["RULES", "Outcome", "Preparation", "Reason", "TriageResult", "prepare", "triage"]

@@ -24,9 +24,9 @@ from bot.facts import (
     Member,
     NoAnswer,
     Register,
-    mask_pnr,
     pnr_key,
 )
+from bot.masking import mask_pnr
 from bot.triage.model import (
     AGENCY_NO_ANSWER,
     FIRST_APPLICATION,

@@ -20,9 +20,9 @@ from bot.facts import (
     Member,
     NoAnswer,
     Register,
-    mask_pnr,
     pnr_key,
 )
+from bot.masking import mask_pnr
 from tests.calc.builders import build
 
 A = "19800505-1234"

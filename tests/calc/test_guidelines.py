@@ -68,20 +68,20 @@ def test_rent_cap_amount_must_be_positive_whole_kronor(tmp_path: Path) -> None:
 def test_overlapping_rent_caps(tmp_path: Path) -> None:
     path = _write(tmp_path, lambda t: t.replace("{adults: 2, children: 0, amount: 5581}",
                                                 "{adults: 1-2, children: 0, amount: 5581}"))
-    with pytest.raises(GuidelinesError, match=r"rent_caps\.rows: Value error, row 1 .* overlaps row 0"):
+    with pytest.raises(GuidelinesError, match=r"rent_caps\.rows: row 1 .* overlaps row 0"):
         load_guidelines(path)
 
 
 def test_bad_range(tmp_path: Path) -> None:
     path = _write(tmp_path, lambda t: t.replace("children: 5+", "children: fem"))
-    with pytest.raises(GuidelinesError, match=r"rent_caps\.rows\.6\.children: Value error, expected a count"):
+    with pytest.raises(GuidelinesError, match=r"rent_caps\.rows\.6\.children: expected a count"):
         load_guidelines(path)
 
 
 def test_unknown_cost_field(tmp_path: Path) -> None:
     path = _write(tmp_path, lambda t: t.replace("  tandvard: {counts: true}", "  tandvard: {counts: true}\n"
                                                                                "  bredband: {counts: true}"))
-    with pytest.raises(GuidelinesError, match=r"costs: Value error, unknown cost field\(s\) bredband"):
+    with pytest.raises(GuidelinesError, match=r"costs: unknown cost field\(s\) bredband"):
         load_guidelines(path)
 
 
@@ -96,14 +96,14 @@ def test_income_type_with_a_field_the_form_lacks(tmp_path: Path) -> None:
 def test_counted_new_type_needs_a_form_field(tmp_path: Path) -> None:
     path = _write(tmp_path, lambda t: t.replace("  pension: {label: Pension}",
                                                 "  pension: {label: Pension}\n  barnpension: {label: Barnpension}"))
-    with pytest.raises(GuidelinesError, match=r"income_types: Value error, barnpension: a counted income type"):
+    with pytest.raises(GuidelinesError, match=r"income_types: barnpension: a counted income type"):
         load_guidelines(path)
 
 
 def test_missing_section(tmp_path: Path) -> None:
     path = _write(tmp_path, lambda t: t[:t.index("# Triage thresholds")])
     # a missing top-level section points at the document's first line of content
-    with pytest.raises(GuidelinesError, match=r"guidelines\.yaml:3: triage: Field required"):
+    with pytest.raises(GuidelinesError, match=r"guidelines\.yaml:3: triage: missing \(required\)"):
         load_guidelines(path)
 
 
@@ -115,5 +115,5 @@ def test_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_unreadable(tmp_path: Path) -> None:
-    with pytest.raises(GuidelinesError, match="cannot read"):
+    with pytest.raises(GuidelinesError, match="file not found"):
         load_guidelines(tmp_path / "nope.yaml")

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from bot.config import write_config
-from bot.desktop.virtual import client, xvfb
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.virtual_screen import client, xvfb
 from bot.note import NOTE_MARKER_PREFIX
 from bot.paths import SELECTORS_DIR
 from bot.run.entry import run_once
-from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 
 CASES = 6
 HANDED = ("klar_for_signering", "manuell")

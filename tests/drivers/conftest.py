@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.dev.sandbox import SANDBOX_PASSWORDS, SANDBOX_USERS
 from bot.drivers.base import PortalAccount
 from bot.paths import SELECTORS_DIR
-from bot.sandbox import SANDBOX_PASSWORDS, SANDBOX_USERS
 from bot.selectors.load import load_selector_file
 from bot.selectors.model import SelectorFile
 

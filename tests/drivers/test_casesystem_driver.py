@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from bot.calc.fields import ALL_FIELDS
+from bot.dev.sandbox import Sandbox, start_sandbox
 from bot.drivers.casesystem import CaseSystem
 from bot.errors import ErrorCode, SystemException
-from bot.sandbox import Sandbox, start_sandbox
 from tests.drivers.conftest import ACCOUNTS
 
 pytestmark = pytest.mark.browser

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.bench import BenchReport, Cell, PeakMemory, markdown, percentile, write_results
+from bot.dev.bench import BenchReport, Cell, PeakMemory, markdown, percentile, write_results
 
 
 def _cell(workers: int, latency: int, per_min: float) -> Cell:

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import PORTAL_NAMES, Config, load_config
+from bot.dev.sandbox import sandbox_config
 from bot.errors import ConfigError, ErrorCode
-from bot.sandbox import sandbox_config
 from bot.yamlload import load_model, parse_yaml, secret_problems
 
 PORTALS = """\

@@ -10,9 +10,9 @@ from loguru import logger
 
 from bot.config import Config
 from bot.credentials import find_password, resolve_all, resolve_password
+from bot.dev.sandbox import sandbox_config
 from bot.errors import ErrorCode, SystemException
 from bot.log import setup_logging
-from bot.sandbox import sandbox_config
 from tests.infra.conftest import MemoryKeyring
 
 

@@ -11,7 +11,7 @@ from bot.masking import (
     current_names,
     exception_names,
     mask_name,
-    mask_pnr,
+    mask_pnrs_in,
     mask_text,
     mask_value,
     masked_names,
@@ -40,7 +40,7 @@ def luhn_digit(nine: str) -> str:
     ("(850101-1234)", "(850101-XXXX)"),
 ])
 def test_personnummer_forms_are_masked_keeping_the_date(text: str, expected: str) -> None:
-    assert mask_pnr(text) == expected
+    assert mask_pnrs_in(text) == expected
 
 
 @pytest.mark.parametrize("text", [
@@ -54,14 +54,14 @@ def test_personnummer_forms_are_masked_keeping_the_date(text: str, expected: str
     "850100-1234",              # day 00
 ])
 def test_numbers_that_are_not_personnummer_are_left_alone(text: str) -> None:
-    assert mask_pnr(text) == text
+    assert mask_pnrs_in(text) == text
 
 
 def test_a_personnummer_with_a_wrong_check_digit_is_still_masked() -> None:
     # Documented decision: a mistyped pnr is personal data too.
     nine = "850101123"
     wrong = str((int(luhn_digit(nine)) + 1) % 10)
-    assert mask_pnr(nine[:6] + "-" + nine[6:] + wrong) == "850101-XXXX"
+    assert mask_pnrs_in(nine[:6] + "-" + nine[6:] + wrong) == "850101-XXXX"
 
 
 @st.composite
@@ -83,14 +83,14 @@ def personnummer(draw: st.DrawFn) -> tuple[str, str]:
 @given(personnummer(), st.text(alphabet=st.characters(blacklist_categories=["Nd"]), max_size=20))
 def test_every_valid_personnummer_is_masked_wherever_it_appears(pnr: tuple[str, str], around: str) -> None:
     text, date = pnr
-    masked = mask_pnr(f"{around} {text} {around}")
+    masked = mask_pnrs_in(f"{around} {text} {around}")
     assert text not in masked
     assert re.search(rf"{date}[-+]XXXX", masked)
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=["Nd"])))
 def test_text_without_digits_is_unchanged(text: str) -> None:
-    assert mask_pnr(text) == text
+    assert mask_pnrs_in(text) == text
 
 
 def test_names_are_masked_whole_word_in_any_case_within_the_block() -> None:

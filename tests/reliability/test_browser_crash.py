@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import write_config
-from bot.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.store import open_store
 
 CASES = 5

@@ -18,8 +18,8 @@ import pytest
 
 from bot.chaos import KILL_AT_ENV, POINTS
 from bot.config import write_config
+from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.note import NOTE_MARKER_PREFIX
-from bot.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.store import open_store
 
 CASES = 8

@@ -19,10 +19,10 @@ import pytest
 
 from bot.calc.fields import ALL_FIELDS
 from bot.config import Config
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.drivers.casesystem import CaseSystem
 from bot.note import NOTE_MARKER_PREFIX
 from bot.run.entry import NightReport, run_once
-from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.store import NewWorkItem, SqliteStore
 from tests.artefacts import artefact_texts
 from tests.drivers.conftest import ACCOUNTS

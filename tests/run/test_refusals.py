@@ -6,9 +6,9 @@ from pathlib import Path
 
 from bot.config import PORTAL_NAMES
 from bot.credentials import new_salt, password_digest, same_password
+from bot.dev.sandbox import sandbox_config
 from bot.errors import ErrorCode, SystemException
 from bot.run.refusals import known_refusal, remember_refusal
-from bot.sandbox import sandbox_config
 from bot.store import SqliteStore
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sandbox import sandbox_environ, start_sandbox
+from bot.dev.sandbox import sandbox_environ, start_sandbox
 from bot.schedule.leader import PostgresLeadership
 from bot.store import open_store
 from tests.scaleout.test_worker_processes import CASES, assert_each_case_handed_over_once, host_config

@@ -10,7 +10,7 @@ from bot.alerts import alert_for, notify
 from bot.config import AlertSettings
 from bot.errors import ErrorCode, SystemException
 from bot.run.entry import NightReport
-from bot.run.loop import RunResult
+from bot.run.night import RunResult
 from bot.store import NewWorkItem, open_store
 from tests.schedule.servers import SmtpServer, WebhookServer
 

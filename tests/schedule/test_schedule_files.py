@@ -10,9 +10,9 @@ import pytest
 
 from bot.cli import main
 from bot.config import write_config
+from bot.dev.sandbox import sandbox_config
 from bot.errors import ConfigError
 from bot.paths import SCHEDULES_DIR
-from bot.sandbox import sandbox_config
 from bot.schedule.load import load_schedules, window_end
 from bot.schedule.runner import NightScheduler
 

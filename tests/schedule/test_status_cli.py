@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.config import write_config
+from bot.dev.sandbox import sandbox_config
 from bot.errors import ErrorCode
-from bot.sandbox import sandbox_config
 from bot.store import NewWorkItem, open_store
 
 

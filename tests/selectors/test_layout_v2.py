@@ -21,12 +21,12 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.config import Config, write_config
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.errors import ErrorCode
 from bot.paths import SELECTORS_DIR
 from bot.report.morning import EVENTS_SHEET
 from bot.run.entry import run_once
-from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
-from bot.selectors.record import load_script
+from bot.upkeep.record import load_script
 
 CLICKS = Path(__file__).parent / "v2_clicks"
 PORTALS = ("casesystem", "skv", "fk", "af", "csn")

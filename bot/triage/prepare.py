@@ -11,8 +11,8 @@ from bot.calc.fields import ALL_FIELDS
 from bot.calc.guidelines import Guidelines, load_guidelines
 from bot.calc.norms import NormTables, load_norms
 from bot.facts import CaseFacts
-from bot.triage import TriageResult, triage
-from bot.triage.model import Outcome
+from bot.triage.engine import triage
+from bot.triage.model import Outcome, TriageResult
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ class Preparation:
     @property
     def outcome(self) -> Outcome:
         return self.triage.outcome
-
 
 def prepare(facts: CaseFacts, guidelines: Guidelines | None = None, norms: NormTables | None = None) -> Preparation:
     """Raises `NormTableMissing` (configuration) always, and a `CalcInputError` when the facts cannot be calculated

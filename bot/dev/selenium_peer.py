@@ -20,11 +20,11 @@ import threading
 import time
 from pathlib import Path
 
-from bot.bench import AGENCIES
-from bot.bench_floor import ADULT_ROLES, FloorCase, load_cases
 from bot.browser.launch import CHROMIUM_ARGS, chromium_path
 from bot.calc.fields import ALL_FIELDS
-from bot.sandbox import Sandbox, differences_from_oracle, sandbox_environ
+from bot.dev.floor import ADULT_ROLES, FloorCase, load_cases
+from bot.dev.measure import AGENCIES
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_environ
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 USERNAMES = {"casesystem": "robot", **dict.fromkeys(AGENCIES, "kommun")}

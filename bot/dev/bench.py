@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import os
 import platform
 import statistics
@@ -38,13 +37,13 @@ import psutil
 
 from bot.browser.launch import chromium_path
 from bot.config import write_config
+from bot.dev.measure import AGENCIES, percentile
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.paths import PROJECT_ROOT
 from bot.run.entry import run_once
-from bot.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.store import WorkItem, open_store
 
 RESULTS_DIR = PROJECT_ROOT / "bench" / "results"
-AGENCIES = ("skv", "fk", "af", "csn")
 SCALING_WORKERS = (1, 2, 4, 8)
 SCALING_LATENCIES = (0, 300)
 PROCESS_COUNTS = (1, 2, 4)
@@ -68,11 +67,11 @@ class Cell:
     errors: dict[str, int]
     drift: int
     oracle_differences: int
-    # The plain-HTTP floor on the same cases (`bot/bench_floor.py`), when measured.
+    # The plain-HTTP floor on the same cases (`bot/dev/floor.py`), when measured.
     floor_wall_s: float | None = None
     floor_p50_s: float | None = None
     robot_over_floor: float | None = None
-    # The Selenium peer on the same cases (`bot/bench_selenium.py`), when measured.
+    # The Selenium peer on the same cases (`bot/dev/selenium_peer.py`), when measured.
     selenium_wall_s: float | None = None
     selenium_p50_s: float | None = None
     selenium_over_robot: float | None = None  # by per-case p50: how many times faster the robot is
@@ -150,15 +149,6 @@ class PeakMemory:
         self._thread.join()
 
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
-    return ordered[rank - 1]
-
-
 @contextmanager
 def fresh_sandbox(cases: int, seed: int, latency_ms: int) -> Iterator[tuple[Path, Sandbox]]:
     """A temporary folder and a sandbox in it seeded with `cases` (same seed, same cases), `latency_ms` added to
@@ -175,7 +165,7 @@ def fresh_sandbox(cases: int, seed: int, latency_ms: int) -> Iterator[tuple[Path
 
 def measure_floor(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11) -> tuple[float, float | None]:
     """The plain-HTTP floor's wall time and per-case p50 for the same night (a fresh sandbox, same seed)."""
-    from bot.bench_floor import run_floor
+    from bot.dev.floor import run_floor
 
     with fresh_sandbox(cases, seed, latency_ms) as (_, box):
         floor = asyncio.run(run_floor(box, workers))
@@ -186,7 +176,7 @@ def measure_floor(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
 
 def measure_selenium(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11) -> tuple[float, float]:
     """The Selenium peer's wall time and per-case p50 for the same night (a fresh sandbox, same seed)."""
-    from bot.bench_selenium import run_peer
+    from bot.dev.selenium_peer import run_peer
 
     with fresh_sandbox(cases, seed, latency_ms) as (_, box):
         wall, durations, differences = run_peer(box, workers)
@@ -213,7 +203,7 @@ def _cell(cases: int, workers: int, latency_ms: int, wall: float, items: Sequenc
 def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11, desktop: bool = False) -> Cell:
     """Seed a sandbox, run one night with `workers`, and measure it. `desktop`: the case system's calculation
     screen and park through its desktop client, on a virtual screen started for the night."""
-    from bot.desktop.virtual import client, xvfb
+    from bot.dev.virtual_screen import client, xvfb
 
     with fresh_sandbox(cases, seed, latency_ms) as (home, box), contextlib.ExitStack() as screen:
         display = None

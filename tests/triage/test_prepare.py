@@ -6,7 +6,7 @@ import pytest
 
 from bot.calc.errors import CalcInputError
 from bot.calc.fields import ALL_FIELDS
-from bot.calc.prepare import prepare
+from bot.triage.prepare import prepare
 from tests.calc.builders import build
 
 A = ("sokande", "1980-05-05")

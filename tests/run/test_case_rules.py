@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from bot.calc.fields import ALL_FIELDS
-from bot.calc.prepare import prepare
 from bot.facts import (
     Application,
     CaseFacts,
@@ -18,7 +17,8 @@ from bot.facts import (
     Register,
     RegisteredPerson,
 )
-from bot.run.process import MANUAL_REASON_MAX, intended_form, manual_reason_text, readback_differences
+from bot.run.case import MANUAL_REASON_MAX, intended_form, manual_reason_text, readback_differences
+from bot.triage.prepare import prepare
 
 A = "19850312-2387"
 

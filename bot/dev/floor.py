@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from bot.bench import AGENCIES, percentile
 from bot.calc.fields import ALL_FIELDS
-from bot.sandbox import Sandbox, differences_from_oracle, sandbox_environ
+from bot.dev.measure import AGENCIES, percentile
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_environ
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="(\d+)"')

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.desktop.record import ClientGeometry
-from bot.sandbox import Sandbox
+from bot.dev.sandbox import Sandbox
 
 SCREEN = "1280x1024x24"
 

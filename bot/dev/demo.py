@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from bot.config import write_config
+from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.run.entry import progress_bar, run_once, summary_lines
-from bot.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 
 
 def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, keep: bool = False) -> int:

@@ -23,7 +23,6 @@ from bot.calc.errors import CalcInputError, NormTableMissing
 from bot.calc.fields import ALL_FIELDS
 from bot.calc.guidelines import Guidelines
 from bot.calc.norms import NormTables
-from bot.calc.prepare import Preparation, prepare
 from bot.drivers.casesystem import HANDLED_STATUSES, MANUAL, PARKED
 from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
 from bot.facts import CaseFacts
@@ -32,6 +31,7 @@ from bot.note import NoteReason, compose_note, note_from_preparation, note_marke
 from bot.run.collect import Drivers, collect
 from bot.store.base import Store
 from bot.store.models import WorkItem
+from bot.triage.prepare import Preparation, prepare
 from bot.triage.rules import protected_keys
 
 MANUAL_REASON_MAX = 500  # the case system's limit on the reason field

@@ -1,0 +1,178 @@
+"""The night, read top to bottom (REFramework's Main): init → check the screens → get work → work → end.
+
+- Init: open (or continue) the run in the store; delete traces past their retention; refuse to try a password a
+  portal already refused (it would lock the account).
+- Check the screens: one worker logs in everywhere and walks every screen read-only (the preflight). Broken
+  screens stop the night before any case is touched.
+- Get work: the case system's new applications, and cases an earlier run left under way, become work items.
+- Work: N workers (`bot.run.worker`), each with its own browser contexts and logins, claim cases from the store
+  with a lease; each case is `bot.run.case`; `bot.run.settle` alone decides each item's state.
+- End: close the run record, with its summary, drift notices and the error that stopped it, if any.
+
+`join` is the same night seen from another robot process: no preflight, no inbox, just workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from loguru import logger
+from playwright.async_api import Error as PlaywrightError
+
+from bot.browser.artifacts import purge_artifacts
+from bot.browser.launch import running_chromium
+from bot.calc import load_guidelines, load_norms
+from bot.calc.guidelines import Guidelines
+from bot.calc.norms import NormTables
+from bot.config import Config
+from bot.desktop.channel import DesktopChannel
+from bot.drivers.casesystem import IN_PROGRESS, NEW
+from bot.drivers.portal_drivers import Drivers
+from bot.errors import CasebotError
+from bot.paths import SELECTORS_DIR
+from bot.run.refusals import known_refusal, remember_refusal
+from bot.run.settle import system_error_from
+from bot.run.shift import RunOptions, RunResult, Shift
+from bot.run.worker import Worker
+from bot.selectors.load import load_all
+from bot.selectors.model import SelectorFile
+from bot.store.base import Store
+from bot.store.models import NewWorkItem, Run
+from bot.upkeep.preflight import check_drivers, record_preflight
+
+__all__ = ["Night", "RunOptions", "RunResult"]
+
+
+class Night:
+    def __init__(self, config: Config, store: Store, passwords: dict[str, str], *,
+                 selectors: dict[str, SelectorFile] | None = None, options: RunOptions | None = None,
+                 guidelines: Guidelines | None = None, norms: NormTables | None = None) -> None:
+        self.shift = Shift(
+            config, store, passwords,
+            selectors=selectors if selectors is not None else load_all(config.selectors_dir or SELECTORS_DIR),
+            guidelines=guidelines or load_guidelines(config.guidelines), norms=norms or load_norms(),
+            options=options or RunOptions())
+        self._refused_before = False  # a password refused on an earlier night: nothing new to remember
+
+    async def run(self) -> RunResult:
+        self._init()
+        if self._passwords_worth_trying() and self._open_desktop():
+            async with running_chromium(headless=self.shift.options.headless) as self.shift.chromium:
+                first = await self._check_screens_and_get_work()
+                if first is not None:
+                    await self._work(first)
+        return self._end()
+
+    async def join(self, run: Run) -> RunResult:
+        """Work a run another process opened (and will close). Returns when nothing is left to claim, the run was
+        closed, or a stop error (wrong password, …) makes going on useless."""
+        self.shift.run_id = run.id
+        if self._passwords_worth_trying() and self._open_desktop():
+            async with running_chromium(headless=self.shift.options.headless) as self.shift.chromium:
+                await self._work(None)
+        self._remember_refusal()
+        return RunResult(run.id, self.shift.store.run_summary(run.id), self.shift.stop_error, self.shift.drift)
+
+    # -- init -----------------------------------------------------------------------------------------
+    def _init(self) -> None:
+        shift = self.shift
+        run = shift.store.open_run(shift.config.summary(), run_id=shift.options.run_id, resume=shift.options.resume)
+        shift.run_id = run.id
+        if run.resumed:
+            # Only the leases of workers that are gone: workers of other robot processes may be at their cases.
+            released = shift.store.release_leases(run.id, alive_within_s=shift.config.store.lease_s)
+            logger.info("continuing run {} ({} case(s) were in progress when it stopped)", run.id, released)
+        else:
+            logger.info("run {} started", run.id)
+        retention = shift.config.retention
+        purged = purge_artifacts(shift.config.data_dir / "artifacts", retention.traces_days,
+                                 retention.screenshots_days)
+        if purged:
+            logger.info("{} trace(s) and screenshot(s) past their retention deleted", len(purged))
+
+    def _passwords_worth_trying(self) -> bool:
+        refused = known_refusal(self.shift.store, self.shift.config, self.shift.passwords)
+        if refused is not None:
+            self._refused_before = True
+            self.shift.stop_night(refused, step="preflight", what="stopping before any login")
+        return refused is None
+
+    def _open_desktop(self) -> bool:
+        """The desktop channel's display and client, when the case system is reached that way; False (the night
+        stopped) when the client is not as recorded."""
+        config = self.shift.config
+        if config.portals.casesystem.channel != "desktop":
+            return True
+        try:
+            desktop = DesktopChannel.open(config, self.shift.passwords["casesystem"], config.data_dir / "artifacts")
+            desktop.driver.step = "preflight"
+            showing = desktop.driver.check()
+        except CasebotError as exc:
+            self.shift.stop_night(exc, step="preflight", what="the desktop client is not as recorded")
+            return False
+        logger.info("desktop client on {}: its {} screen is showing as recorded",
+                    config.desktop.display if config.desktop else "?", showing)
+        self.shift.channel = desktop.route
+        return True
+
+    # -- check the screens, get work ------------------------------------------------------------------
+    async def _check_screens_and_get_work(self) -> Worker | None:
+        """The first worker, logged in, to go on working with; None when the night stops here."""
+        worker = await Worker.open(self.shift, 1)
+        try:
+            if await self._screens_ok(worker.drivers):
+                await self._get_work(worker.drivers)
+        except PlaywrightError as exc:  # anything a driver did not turn into a code: still a clear stop
+            self.shift.stop_night(system_error_from(exc, step="fetch"), step="fetch", what="cannot read the inbox")
+        except CasebotError as exc:
+            self.shift.stop_night(exc, step="fetch", what="cannot read the inbox")
+        if self.shift.stop_error is None:
+            return worker
+        await worker.close()
+        return None
+
+    async def _screens_ok(self, drivers: Drivers) -> bool:
+        if not self.shift.config.preflight.enabled:
+            return True
+        results = await check_drivers(drivers.all(), self.shift.config)
+        failure = record_preflight(self.shift.store, self.shift.run_id, results)
+        if failure is not None:
+            self.shift.stop_night(failure, step="preflight", what="stopping before the first case")
+        return failure is None
+
+    async def _get_work(self, drivers: Drivers) -> None:
+        """New applications, plus cases an earlier run left under way (saved but not parked)."""
+        shift, cs = self.shift, drivers.casesystem
+        rows = await cs.list_inbox(NEW)
+        for row in await cs.list_inbox(IN_PROGRESS):
+            earlier = shift.store.latest_item_for_case(row.case_id, row.period, exclude_run=shift.run_id)
+            if earlier is not None and earlier.state != "done":
+                rows.append(row)
+        if shift.options.limit is not None:
+            rows = rows[: shift.options.limit]
+        added = shift.store.add_work_items(shift.run_id, [NewWorkItem(r.case_id, r.period, r.pnr) for r in rows])
+        logger.info("inbox: {} case(s) to prepare, {} new to this run", len(rows), added)
+
+    # -- work -----------------------------------------------------------------------------------------
+    async def _work(self, first: Worker | None) -> None:
+        """All workers until no case is left; the first one may be the one that checked the screens (its logins
+        are made)."""
+        async def open_and_work(number: int) -> None:
+            worker = first if first is not None and number == 1 else await Worker.open(self.shift, number)
+            await worker.work()
+
+        await asyncio.gather(*(open_and_work(n) for n in range(1, self.shift.config.workers + 1)))
+
+    # -- end ------------------------------------------------------------------------------------------
+    def _end(self) -> RunResult:
+        shift = self.shift
+        self._remember_refusal()
+        interrupted = shift.options.stop.is_set() or shift.window_closed
+        status = "failed" if shift.stop_error else ("aborted" if interrupted else "finished")
+        if status != "aborted":
+            shift.store.finish_run(shift.run_id, status)
+        return RunResult(shift.run_id, shift.store.run_summary(shift.run_id), shift.stop_error, shift.drift)
+
+    def _remember_refusal(self) -> None:
+        if self.shift.stop_error is not None and not self._refused_before:
+            remember_refusal(self.shift.store, self.shift.config, self.shift.passwords, self.shift.stop_error)
