@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 import statistics
 import time
 from dataclasses import dataclass
@@ -60,23 +59,12 @@ class FloorResult:
 
 
 def load_cases(box: Sandbox) -> list[FloorCase]:
-    """The new cases with what the oracle expects of them (the floor saves those figures)."""
-    expected = {e["case_id"]: e for e in box.admin_get("casesystem", "/_admin/expected")}  # type: ignore[union-attr]
-    conn = sqlite3.connect(f"file:{box.data_dir / 'sandbox.db'}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT case_id, period FROM cs_cases WHERE status = 'inkommen' "
-                            "ORDER BY received, case_id").fetchall()
-        cases = []
-        for case_id, period in rows:
-            if case_id not in expected:
-                continue
-            members = tuple(conn.execute("SELECT pnr, role FROM cs_household WHERE case_id = ? ORDER BY position",
-                                         (case_id,)).fetchall())
-            exp = expected[case_id]
-            cases.append(FloorCase(case_id, period, members, exp["outcome"], exp["fields"]))
-        return cases
-    finally:
-        conn.close()
+    """The new cases with what the oracle expects of them (the floor saves those figures), read through the
+    sandbox's admin API like everything else the robot side learns of the sandbox."""
+    expected = {e["case_id"]: e for e in box.admin_get("casesystem", "/_admin/expected")}
+    return [FloorCase(row["case_id"], row["period"], tuple((m["pnr"], m["role"]) for m in row["members"]),
+                      expected[row["case_id"]]["outcome"], expected[row["case_id"]]["fields"])
+            for row in box.admin_get("casesystem", "/_admin/inbox") if row["case_id"] in expected]
 
 
 def _token(html: str, pattern: re.Pattern[str], what: str) -> str:

@@ -9,11 +9,11 @@ component it imitates, may only be framed by its own origin.
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from portals.web import sessions
-from portals.web.agency import AVVIKELSE_TEXT, ensure_account, has_gap, in_clause, parse_pnr
-from portals.web.app import Page, build_app
+from portals.web.agency import AVVIKELSE_TEXT, Pnr, build_agency_app, has_gap, in_clause, page, parse_pnr, search_page
+from portals.web.app import Page
 from portals.web.context import PortalContext
 from portals.web.faults import FaultInjection
 
@@ -42,26 +42,8 @@ def activity_text(value: str | None) -> str:
     return ACTIVITIES.get(value.strip().lower(), value)
 
 
-async def home(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
-    return RedirectResponse("/sok", status_code=303)
-
-
-async def search(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
-    values: dict[str, object] = {"csrf": session.csrf, "user": session.display_name, "typed": ""}
-    if request.method == "POST":
-        form = await request.form()
-        try:
-            sessions.check_csrf(session, str(form.get("csrf", "")))
-        except PermissionError:
-            return sessions.csrf_error_response(ctx)
-        typed = str(form.get("personnummer", "")).strip()
-        values["typed"] = typed
-        pnr = parse_pnr(typed)
-        if pnr is None:
-            values["error"] = "Ogiltigt personnummer. Ange ÅÅÅÅMMDDNNNN eller ÅÅMMDD-NNNN."
-        else:
-            values["frame_src"] = f"/status-frame?pnr={pnr.digits12}"
-    return HTMLResponse(ctx.render("search.html", **values))
+def _answer(ctx: PortalContext, session: sessions.Session, pnr: Pnr, typed: str) -> Response:
+    return page(ctx, session, "search.html", typed=typed, frame_src=f"/status-frame?pnr={pnr.digits12}")
 
 
 async def status_frame(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
@@ -85,9 +67,7 @@ async def status_frame(ctx: PortalContext, request: Request, session: sessions.S
 
 
 def create_app(ctx: PortalContext) -> FaultInjection:
-    ensure_account(ctx.conn, PORTAL, "Socialtjänsten, ekonomiskt bistånd")
-    return build_app(ctx, [
-        Page("/", home),
-        Page("/sok", search, methods=("GET", "POST")),
+    return build_agency_app(ctx, "/sok", [
+        Page("/sok", search_page(_answer), methods=("GET", "POST")),
         Page("/status-frame", status_frame),
     ])

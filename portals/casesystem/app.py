@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
@@ -99,6 +102,60 @@ def validate_amounts(form: FormData) -> tuple[dict[str, int | None], dict[str, s
     return values, errors, raw
 
 
+def _check_length(text: str, limit: int, missing: str, too_long: str) -> None:
+    """A required free-text field: refused (HTTP 422) when empty or longer than `limit` characters."""
+    if not text or len(text) > limit:
+        raise store.CaseError(missing if not text else too_long, 422, "form")
+
+
+@dataclass
+class CaseAction:
+    """A POST on a case, CSRF-checked: what the part of its handler that differs gets to work with."""
+
+    ctx: PortalContext
+    session: Session
+    case_id: str
+    form: FormData
+    # Shown again on the tab when the action is refused (what was typed), so nobody has to type it twice.
+    kept: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def version(self) -> int | None:
+        return _form_version(self.form)
+
+
+ActionBody = Callable[["CaseSystem", CaseAction], None]
+CaseHandler = Callable[["CaseSystem", PortalContext, Request, Session], Awaitable[Response]]
+
+
+def _case_action(tab: str, done: str) -> Callable[[ActionBody], CaseHandler]:
+    """The handler every case action shares around its own part (`body`): the CSRF check; a refusal, which the
+    body raises as `store.CaseError`, shows `tab` again with the error and the error's HTTP status (a missing
+    case: the not-found page); success redirects to `tab` with the message `done` (post/redirect/get)."""
+
+    def decorate(body: ActionBody) -> CaseHandler:
+        async def handler(self: CaseSystem, ctx: PortalContext, request: Request, session: Session) -> Response:
+            case_id = request.path_params["case_id"]
+            form = await request.form()
+            try:
+                check_csrf(session, str(form.get("csrf", "") or ""))
+            except PermissionError:
+                return csrf_error_response(ctx)
+            action = CaseAction(ctx, session, case_id, form)
+            try:
+                body(self, action)
+            except store.CaseError as exc:
+                if exc.kind == "notfound":
+                    return self.not_found(session, case_id)
+                return self.case_page(session, case_id, tab, code=exc.status_code, error=exc.message,
+                                      **action.kept)
+            return RedirectResponse(f"/arende/{case_id}/{tab}?meddelande={done}", status_code=303)
+
+        return handler
+
+    return decorate
+
+
 class CaseSystem:
     def __init__(self, ctx: PortalContext) -> None:
         self.ctx = ctx
@@ -180,105 +237,50 @@ class CaseSystem:
         return self.case_page(session, case_id, tab, message_code=request.query_params.get("meddelande", ""))
 
     # -- actions ----------------------------------------------------------------------------------------
-    async def _checked_form(self, request: Request, session: Session) -> FormData | None:
-        form = await request.form()
-        try:
-            check_csrf(session, str(form.get("csrf", "") or ""))
-        except PermissionError:
-            return None
-        return form
+    @_case_action("berakning", "sparad")
+    def save_calc(self, action: CaseAction) -> None:
+        values, errors, raw = validate_amounts(action.form)
+        if errors:
+            case = store.load_case(action.ctx.conn, action.case_id)
+            if case is None:
+                raise store.CaseError(f"Ärendet {action.case_id} finns inte.", 404, "notfound")
+            # A locked case or a stale version wins over field errors: the input cannot be saved anyway.
+            store.check_calc_writable(case, action.version)
+            action.kept.update(errors=errors, shown=raw)
+            raise store.CaseError(
+                f"Beräkningen sparades inte: {len(errors)} fält har fel. Rätta de markerade fälten.", 422, "form")
+        store.save_calc(action.ctx.conn, action.case_id, action.session.username, action.version, values)
 
-    def _refused(self, session: Session, case_id: str, tab: str, exc: store.CaseError, **extra: object) -> Response:
-        if exc.kind == "notfound":
-            return self.not_found(session, case_id)
-        return self.case_page(session, case_id, tab, code=exc.status_code, error=exc.message, **extra)
+    @_case_action("journal", "anteckning")
+    def add_note(self, action: CaseAction) -> None:
+        text = action.kept["draft"] = str(action.form.get("anteckning", "") or "").strip()
+        _check_length(text, MAX_NOTE_LENGTH, "Anteckningen får inte vara tom.",
+                      f"Anteckningen får vara högst {MAX_NOTE_LENGTH} tecken.")
+        store.add_note(action.ctx.conn, action.case_id, action.session.username, action.version, text)
 
-    def _done(self, case_id: str, tab: str, code: str) -> Response:
-        return RedirectResponse(f"/arende/{case_id}/{tab}?meddelande={code}", status_code=303)
+    @_case_action("beslut", "parkerad")
+    def park(self, action: CaseAction) -> None:
+        store.park(action.ctx.conn, action.case_id, action.session.username, action.version,
+                   needs_completion=bool(action.form.get("behover_kompletteras")))
 
-    async def save_calc(self, ctx: PortalContext, request: Request, session: Session) -> Response:
-        case_id = request.path_params["case_id"]
-        form = await self._checked_form(request, session)
-        if form is None:
-            return csrf_error_response(ctx)
-        case = store.load_case(ctx.conn, case_id)
-        if case is None:
-            return self.not_found(session, case_id)
-        values, errors, raw = validate_amounts(form)
-        version = _form_version(form)
-        try:
-            if errors:
-                # A locked case or a stale version wins over field errors: the input cannot be saved anyway.
-                store.check_calc_writable(case, version)
-                summary = f"Beräkningen sparades inte: {len(errors)} fält har fel. Rätta de markerade fälten."
-                return self.case_page(session, case_id, "berakning", 422, error=summary, errors=errors, shown=raw)
-            store.save_calc(ctx.conn, case_id, session.username, version, values)
-        except store.CaseError as exc:
-            return self._refused(session, case_id, "berakning", exc)
-        return self._done(case_id, "berakning", "sparad")
+    @_case_action("beslut", "manuell")
+    def manual(self, action: CaseAction) -> None:
+        reason = action.kept["reason_draft"] = " ".join(str(action.form.get("orsak", "") or "").split())
+        _check_length(reason, MAX_REASON_LENGTH, "Ange en orsak till manuell handläggning.",
+                      f"Orsaken får vara högst {MAX_REASON_LENGTH} tecken.")
+        store.set_manual(action.ctx.conn, action.case_id, action.session.username, action.version, reason)
 
-    async def add_note(self, ctx: PortalContext, request: Request, session: Session) -> Response:
-        case_id = request.path_params["case_id"]
-        form = await self._checked_form(request, session)
-        if form is None:
-            return csrf_error_response(ctx)
-        text = str(form.get("anteckning", "") or "").strip()
-        if not text or len(text) > MAX_NOTE_LENGTH:
-            error = ("Anteckningen får inte vara tom." if not text
-                     else f"Anteckningen får vara högst {MAX_NOTE_LENGTH} tecken.")
-            return self.case_page(session, case_id, "journal", 422, error=error, draft=text)
-        try:
-            store.add_note(ctx.conn, case_id, session.username, _form_version(form), text)
-        except store.CaseError as exc:
-            return self._refused(session, case_id, "journal", exc, draft=text)
-        return self._done(case_id, "journal", "anteckning")
-
-    async def park(self, ctx: PortalContext, request: Request, session: Session) -> Response:
-        case_id = request.path_params["case_id"]
-        form = await self._checked_form(request, session)
-        if form is None:
-            return csrf_error_response(ctx)
-        try:
-            store.park(ctx.conn, case_id, session.username, _form_version(form),
-                       needs_completion=bool(form.get("behover_kompletteras")))
-        except store.CaseError as exc:
-            return self._refused(session, case_id, "beslut", exc)
-        return self._done(case_id, "beslut", "parkerad")
-
-    async def manual(self, ctx: PortalContext, request: Request, session: Session) -> Response:
-        case_id = request.path_params["case_id"]
-        form = await self._checked_form(request, session)
-        if form is None:
-            return csrf_error_response(ctx)
-        reason = " ".join(str(form.get("orsak", "") or "").split())
-        if not reason or len(reason) > MAX_REASON_LENGTH:
-            error = ("Ange en orsak till manuell handläggning." if not reason
-                     else f"Orsaken får vara högst {MAX_REASON_LENGTH} tecken.")
-            return self.case_page(session, case_id, "beslut", 422, error=error, reason_draft=reason)
-        try:
-            store.set_manual(ctx.conn, case_id, session.username, _form_version(form), reason)
-        except store.CaseError as exc:
-            return self._refused(session, case_id, "beslut", exc, reason_draft=reason)
-        return self._done(case_id, "beslut", "manuell")
-
-    async def sign(self, ctx: PortalContext, request: Request, session: Session) -> Response:
-        case_id = request.path_params["case_id"]
-        form = await self._checked_form(request, session)
-        if form is None:
-            return csrf_error_response(ctx)
-        if session.role not in CASEWORKER_ROLES:
-            store.record_denied_signing(ctx.conn, case_id, session.username)
-            return self.case_page(session, case_id, "beslut", 403,
-                                  error="Du saknar behörighet att signera beslut. Försöket har loggats.")
-        try:
-            store.sign(ctx.conn, case_id, session.username, _form_version(form))
-        except store.CaseError as exc:
-            return self._refused(session, case_id, "beslut", exc)
-        return self._done(case_id, "beslut", "signerad")
+    @_case_action("beslut", "signerad")
+    def sign(self, action: CaseAction) -> None:
+        if action.session.role not in CASEWORKER_ROLES:
+            store.record_denied_signing(action.ctx.conn, action.case_id, action.session.username)
+            raise store.CaseError("Du saknar behörighet att signera beslut. Försöket har loggats.", 403, "role")
+        store.sign(action.ctx.conn, action.case_id, action.session.username, action.version)
 
 
 def admin_case_routes(ctx: PortalContext) -> list[Route]:
-    """Test/demo hooks: read a case, the audit trail and the oracle's expectations; simulate a colleague."""
+    """Test/demo hooks: read a case, the new cases' work list, the audit trail and the oracle's expectations;
+    simulate a colleague."""
 
     async def case(request: Request) -> Response:
         case_id = request.path_params["case_id"]
@@ -297,6 +299,22 @@ def admin_case_routes(ctx: PortalContext) -> list[Route]:
         rows = ctx.conn.execute("SELECT case_id, application_type, status, version, caseworker, assigned_to "
                                 "FROM cs_cases ORDER BY received, case_id").fetchall()
         return JSONResponse([dict(r) for r in rows])
+
+    async def inbox(request: Request) -> Response:
+        """The new cases, oldest first as the inbox lists them, each with its household's numbers and roles in
+        the application's order: the work list of a client that does not read screens (the bench's plain-HTTP
+        floor), so it need not open the sandbox's database file. One query, so no case is half read while a
+        robot takes it on."""
+        rows = ctx.conn.execute(
+            "SELECT c.case_id, c.period, h.pnr, h.role FROM cs_cases c "
+            "LEFT JOIN cs_household h ON h.case_id = c.case_id WHERE c.status = 'inkommen' "
+            "ORDER BY c.received, c.case_id, h.position").fetchall()
+        cases: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            case = cases.setdefault(r["case_id"], {"case_id": r["case_id"], "period": r["period"], "members": []})
+            if r["pnr"] is not None:
+                case["members"].append({"pnr": r["pnr"], "role": r["role"]})
+        return JSONResponse(list(cases.values()))
 
     async def audit(request: Request) -> Response:
         case_id = request.query_params.get("case_id")
@@ -337,6 +355,7 @@ def admin_case_routes(ctx: PortalContext) -> list[Route]:
     return [
         Route("/_admin/meta", meta),
         Route("/_admin/cases", case_list),
+        Route("/_admin/inbox", inbox),
         Route("/_admin/cases/{case_id}", case),
         Route("/_admin/cases/{case_id}/touch", touch, methods=["POST"]),
         Route("/_admin/cases/{case_id}/hostile", hostile, methods=["POST"]),

@@ -25,7 +25,7 @@ class CaseError(Exception):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
-        self.kind = kind  # status | version | notfound
+        self.kind = kind  # status | version | notfound | form (a field the page refuses) | role
 
 
 def now_ts() -> str:
@@ -185,18 +185,24 @@ def add_note(conn: sqlite3.Connection, case_id: str, username: str, version: int
         return _bump(conn, case_id, row)
 
 
+def _check_hand_over(row: sqlite3.Row, version: int | None, status: str, already: str, refused: str) -> None:
+    """May an editable case be handed over to its caseworker in `status`? `already`: the answer when it is in
+    `status` already; `refused`: how the answer for any other locked status begins."""
+    # Checked before the version: a robot retrying a hand-over it already did must be told so plainly.
+    if row["status"] == status:
+        raise CaseError(already)
+    if row["status"] not in EDITABLE_STATUSES:
+        raise CaseError(f"{refused} i status {STATUS_TEXT.get(row['status'], row['status'])}.")
+    _check_version(row, version)
+
+
 def park(conn: sqlite3.Connection, case_id: str, username: str, version: int | None,
          needs_completion: bool) -> sqlite3.Row:
     """Ready for signature, assigned to the case's caseworker. Returns the case as it was before."""
     with transaction(conn):
         row = _locked_case(conn, case_id)
-        # Checked before the version: a robot retrying a park it already did must be told so plainly.
-        if row["status"] == "klar_for_signering":
-            raise CaseError(ALREADY_PARKED_MESSAGE)
-        if row["status"] not in EDITABLE_STATUSES:
-            raise CaseError(f"Ärendet kan inte parkeras för signering i status "
-                            f"{STATUS_TEXT.get(row['status'], row['status'])}.")
-        _check_version(row, version)
+        _check_hand_over(row, version, "klar_for_signering", ALREADY_PARKED_MESSAGE,
+                         "Ärendet kan inte parkeras för signering")
         _bump(conn, case_id, row, **_set_fields(conn, username, row, status="klar_for_signering",
                                                   assigned_to=row["caseworker"],
                                                   needs_completion=int(needs_completion)))
@@ -206,12 +212,8 @@ def park(conn: sqlite3.Connection, case_id: str, username: str, version: int | N
 def set_manual(conn: sqlite3.Connection, case_id: str, username: str, version: int | None, reason: str) -> None:
     with transaction(conn):
         row = _locked_case(conn, case_id)
-        if row["status"] == "manuell":
-            raise CaseError(ALREADY_MANUAL_MESSAGE)
-        if row["status"] not in EDITABLE_STATUSES:
-            raise CaseError(f"Ärendet kan inte sättas till manuell handläggning i status "
-                            f"{STATUS_TEXT.get(row['status'], row['status'])}.")
-        _check_version(row, version)
+        _check_hand_over(row, version, "manuell", ALREADY_MANUAL_MESSAGE,
+                         "Ärendet kan inte sättas till manuell handläggning")
         _bump(conn, case_id, row, **_set_fields(conn, username, row, status="manuell", manual_reason=reason,
                                                   assigned_to=row["caseworker"]))
 

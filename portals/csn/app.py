@@ -11,11 +11,11 @@ import csv
 import io
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from portals.web import sessions
-from portals.web.agency import AVVIKELSE_TEXT, ensure_account, has_gap, in_clause, parse_pnr
-from portals.web.app import Page, build_app
+from portals.web.agency import AVVIKELSE_TEXT, Pnr, build_agency_app, has_gap, in_clause, page, parse_pnr, search_page
+from portals.web.app import Page
 from portals.web.context import PortalContext
 from portals.web.faults import FaultInjection
 from portals.web.formats import fmt_decimal
@@ -41,32 +41,12 @@ def kind_text(value: str) -> str:
     return KINDS.get(value.strip().lower(), value)
 
 
-async def home(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
-    return RedirectResponse("/sok", status_code=303)
-
-
-async def search(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
-    values: dict[str, object] = {"csrf": session.csrf, "user": session.display_name, "typed": ""}
-    if request.method == "GET":
-        return HTMLResponse(ctx.render("search.html", **values))
-    form = await request.form()
-    try:
-        sessions.check_csrf(session, str(form.get("csrf", "")))
-    except PermissionError:
-        return sessions.csrf_error_response(ctx)
-    typed = str(form.get("personnummer", "")).strip()
-    values["typed"] = typed
-    pnr = parse_pnr(typed)
-    if pnr is None:
-        values["error"] = "Ogiltigt personnummer. Ange ÅÅÅÅMMDDNNNN eller ÅÅMMDD-NNNN."
-        return HTMLResponse(ctx.render("search.html", **values))
-    values["pnr"] = pnr.display
+def _answer(ctx: PortalContext, session: sessions.Session, pnr: Pnr, typed: str) -> Response:
+    # The figures are only in the statement: the result page offers it, or says why it cannot.
     if has_gap(ctx.conn, PORTAL, pnr):
-        values["unavailable"] = STATEMENT_UNAVAILABLE
-        values["avvikelse"] = AVVIKELSE_TEXT
-    else:
-        values["pnr12"] = pnr.digits12
-    return HTMLResponse(ctx.render("result.html", **values))
+        return page(ctx, session, "result.html", typed=typed, pnr=pnr.display, unavailable=STATEMENT_UNAVAILABLE,
+                    avvikelse=AVVIKELSE_TEXT)
+    return page(ctx, session, "result.html", typed=typed, pnr=pnr.display, pnr12=pnr.digits12)
 
 
 def statement_csv(rows: list[tuple[str, str, int]]) -> bytes:
@@ -99,9 +79,7 @@ async def download(ctx: PortalContext, request: Request, session: sessions.Sessi
 
 
 def create_app(ctx: PortalContext) -> FaultInjection:
-    ensure_account(ctx.conn, PORTAL, "Socialtjänsten, ekonomiskt bistånd")
-    return build_app(ctx, [
-        Page("/", home),
-        Page("/sok", search, methods=("GET", "POST")),
+    return build_agency_app(ctx, "/sok", [
+        Page("/sok", search_page(_answer), methods=("GET", "POST")),
         Page("/utbetalningsbesked.csv", download),
     ])

@@ -13,11 +13,11 @@ import datetime as dt
 import random
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from portals.web import sessions
-from portals.web.agency import ensure_account, has_gap, in_clause, month_ok, parse_pnr
-from portals.web.app import Page, build_app
+from portals.web.agency import build_agency_app, has_gap, in_clause, month_ok, parse_pnr
+from portals.web.app import Page
 from portals.web.context import PortalContext
 from portals.web.faults import FaultInjection
 
@@ -41,10 +41,6 @@ def _default_period(ctx: PortalContext) -> tuple[str, str]:
         month += 12
         year -= 1
     return f"{year:04d}-{month:02d}", end
-
-
-async def home(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
-    return RedirectResponse("/app", status_code=303)
 
 
 async def shell(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
@@ -85,9 +81,7 @@ async def payments_api(ctx: PortalContext, request: Request, session: sessions.S
 
 
 def create_app(ctx: PortalContext) -> FaultInjection:
-    ensure_account(ctx.conn, PORTAL, "Socialtjänsten, ekonomiskt bistånd")
-    return build_app(ctx, [
-        Page("/", home),
+    return build_agency_app(ctx, "/app", [
         Page("/app", shell),
         Page("/api/utbetalningar", payments_api),
     ])

@@ -11,12 +11,20 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import Response
 
 from portals.web import sessions
-from portals.web.agency import AVVIKELSE_TEXT, Pnr, ensure_account, has_gap, in_clause, parse_pnr, pnr_from_stored
-from portals.web.app import Page, build_app
+from portals.web.agency import (
+    AVVIKELSE_TEXT,
+    Pnr,
+    build_agency_app,
+    has_gap,
+    in_clause,
+    page,
+    pnr_from_stored,
+    search_page,
+)
+from portals.web.app import Page
 from portals.web.context import PortalContext
 from portals.web.faults import FaultInjection
 
@@ -58,42 +66,20 @@ def _residents(conn: sqlite3.Connection, address: str) -> list[dict[str, Any]]:
     return residents
 
 
-def _page(ctx: PortalContext, template: str, session: sessions.Session, status: int = 200,
-          **values: object) -> HTMLResponse:
-    return HTMLResponse(ctx.render(template, csrf=session.csrf, user=session.display_name, **values),
-                        status_code=status)
-
-
-async def home(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
-    return RedirectResponse("/sok", status_code=303)
-
-
-async def search(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
-    if request.method == "GET":
-        return _page(ctx, "search.html", session, typed="")
-    form = await request.form()
-    try:
-        sessions.check_csrf(session, str(form.get("csrf", "")))
-    except PermissionError:
-        return sessions.csrf_error_response(ctx)
-    typed = str(form.get("personnummer", "")).strip()
-    pnr = parse_pnr(typed)
-    if pnr is None:
-        return _page(ctx, "search.html", session, typed=typed,
-                     error="Ogiltigt personnummer. Ange ÅÅÅÅMMDDNNNN eller ÅÅMMDD-NNNN.")
+def _answer(ctx: PortalContext, session: sessions.Session, pnr: Pnr, typed: str) -> Response:
     if has_gap(ctx.conn, PORTAL, pnr):
-        return _page(ctx, "avvikelse.html", session, pnr=pnr.display, avvikelse=AVVIKELSE_TEXT)
+        return page(ctx, session, "avvikelse.html", pnr=pnr.display, avvikelse=AVVIKELSE_TEXT)
     person = _person(ctx.conn, pnr)
     if person is None:
-        return _page(ctx, "search.html", session, typed=typed,
-                     error=f"Ingen person med personnummer {pnr.display} finns i folkbokföringen.")
+        return page(ctx, session, "search.html", typed=typed,
+                    error=f"Ingen person med personnummer {pnr.display} finns i folkbokföringen.")
     if person["protected"]:
         # Withheld entirely: the name, the address and so who else lives there would all reveal the person.
-        return _page(ctx, "result.html", session, pnr=pnr.display, protected=True)
+        return page(ctx, session, "result.html", pnr=pnr.display, protected=True)
     registration = _current_registration(ctx.conn, person["pnr"])
     residents = _residents(ctx.conn, registration["address"]) if registration else []
-    return _page(
-        ctx, "result.html", session, pnr=pnr.display, protected=False,
+    return page(
+        ctx, session, "result.html", pnr=pnr.display, protected=False,
         person={"first_name": person["first_name"], "last_name": person["last_name"],
                 "birth_date": person["birth_date"]},
         registration=registration, residents=residents,
@@ -101,8 +87,4 @@ async def search(ctx: PortalContext, request: Request, session: sessions.Session
 
 
 def create_app(ctx: PortalContext) -> FaultInjection:
-    ensure_account(ctx.conn, PORTAL, "Socialtjänsten, ekonomiskt bistånd")
-    return build_app(ctx, [
-        Page("/", home),
-        Page("/sok", search, methods=("GET", "POST")),
-    ])
+    return build_agency_app(ctx, "/sok", [Page("/sok", search_page(_answer), methods=("GET", "POST"))])

@@ -1,5 +1,6 @@
 """What the four agency portals (skv, fk, af, csn) share: reading a typed personnummer, finding a person's
-rows whatever form the seed stored the number in, the "avvikelse" gaps, and the portal's own login account.
+rows whatever form the seed stored the number in, the "avvikelse" gaps, the portal's own login account, the
+personnummer search page and the app around an agency's own pages.
 
 Kept apart from `portals/pnr.py` (the seed's generator of synthetic numbers) on purpose: this module is about
 what an agency's search box accepts, which is a property of the portals' user interface, not of the seed.
@@ -10,13 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from portals.web import sessions
+from portals.web.app import Page, PageHandler, build_app
+from portals.web.context import PortalContext
+from portals.web.faults import FaultInjection
 
 # Search boxes accept 12 digits, YYYYMMDD-NNNN, YYMMDD-NNNN (or + from age 100) and 10 digits. The last four
 # may be a temporary T-style id (`880209-T050`), which some registers hand out before a personnummer exists.
 _INPUT = re.compile(r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<tail>[0-9A-Za-z]\d{3})$")
 
 AVVIKELSE_TEXT = "Uppgifter kan inte lämnas just nu (avvikelse)"
+INVALID_PNR_TEXT = "Ogiltigt personnummer. Ange ÅÅÅÅMMDDNNNN eller ÅÅMMDD-NNNN."
+# What the municipality's account is called on every agency portal (the seed's own name wins where it made one).
+ACCOUNT_NAME = "Socialtjänsten, ekonomiskt bistånd"
 
 
 @dataclass(frozen=True)
@@ -111,3 +124,49 @@ def ensure_account(conn: sqlite3.Connection, portal: str, display_name: str) -> 
 def month_ok(text: str) -> bool:
     """YYYY-MM with a real month."""
     return bool(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text or ""))
+
+
+# -- pages ----------------------------------------------------------------------------------------------
+
+
+def page(ctx: PortalContext, session: sessions.Session, template: str, status: int = 200,
+         **values: object) -> HTMLResponse:
+    """An agency page as the logged-in user sees it (their name in the header, the form's CSRF token)."""
+    return HTMLResponse(ctx.render(template, csrf=session.csrf, user=session.display_name, **values),
+                        status_code=status)
+
+
+# What the agency shows for a valid personnummer: (ctx, session, the number, the text as typed) → the answer.
+SearchAnswer = Callable[[PortalContext, sessions.Session, Pnr, str], Response]
+
+
+def search_page(answer: SearchAnswer) -> PageHandler:
+    """The personnummer search of an agency portal (GET `/sok` the empty form, POST it): a POST without the
+    session's CSRF token is refused, a text that is not a personnummer gets the form again with an error, and
+    for a number `answer` says what the agency shows."""
+
+    async def search(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
+        if request.method == "GET":
+            return page(ctx, session, "search.html", typed="")
+        form = await request.form()
+        try:
+            sessions.check_csrf(session, str(form.get("csrf", "")))
+        except PermissionError:
+            return sessions.csrf_error_response(ctx)
+        typed = str(form.get("personnummer", "")).strip()
+        pnr = parse_pnr(typed)
+        if pnr is None:
+            return page(ctx, session, "search.html", typed=typed, error=INVALID_PNR_TEXT)
+        return answer(ctx, session, pnr, typed)
+
+    return search
+
+
+def build_agency_app(ctx: PortalContext, start: str, pages: Sequence[Page]) -> FaultInjection:
+    """An agency portal: the municipality's account on it, `/` leading to `start`, then the agency's own pages."""
+    ensure_account(ctx.conn, ctx.name, ACCOUNT_NAME)
+
+    async def home(ctx: PortalContext, request: Request, session: sessions.Session) -> Response:
+        return RedirectResponse(start, status_code=303)
+
+    return build_app(ctx, [Page("/", home), *pages])

@@ -1,49 +1,47 @@
-"""The sandbox's synthetic world: households, their applications and what every agency knows about them.
+"""Generating the sandbox's world: `generate_world` plans the cases of a seed, then builds them one by one.
 
-`generate_world` is deterministic for a seed (one `random.Random`, no set iteration, no clock). About a fifth
-of the cases are deliberately complex, one named kind each (`COMPLEX_KINDS`); the rest are ordinary monthly
-re-applications, some of which still end up partly manual for ordinary reasons (a child of 18–20 at home, a
-child eating lunch at preschool in a year without the lower norm figure). `write_world` stores it in the
-schema of `portals/db.py` and lets `portals/oracle.py` work out, from the stored tables alone, what the robot
-should do with each case (`sb_expected`).
-
-Besides the cases there is one reference case (`World.reference`, id `TEST-<year>-0001`): a fixed household
-with data at every agency, already in manual handling, that the robot's read-only preflight opens to check
-its selectors on every screen. It draws from its own `random.Random`, so it never changes the cases of a seed,
-and it is not in `World.cases` or `sb_expected`; `sb_meta` names it (`reference_case`, `reference_pnr`).
+Deterministic for a seed: one `random.Random`, no set iteration, no clock. About a fifth of the cases are
+deliberately complex, one named kind each (`COMPLEX_KINDS`); the rest are ordinary monthly re-applications,
+some of which still end up partly manual for ordinary reasons (a child of 18–20 at home, a child eating lunch
+at preschool in a year without the lower norm figure). The reference case is built last, from its own random
+stream, so that it never changes the cases of a seed.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import random
 import re
-import sqlite3
-from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-from portals import db, names, oracle
-from portals.pnr import PnrAllocator, is_female, to_dashed
+from portals import names, oracle
+from portals.pnr import PnrAllocator, is_female
+from portals.seed.model import (
+    COMPLEX_KINDS,
+    REFERENCE,
+    REFERENCE_CASEWORKER,
+    REFERENCE_NOTE,
+    SIMPLE,
+    AfStatus,
+    Case,
+    CsnPayment,
+    FkPayment,
+    Gap,
+    Income,
+    JournalEntry,
+    Member,
+    Person,
+    Registration,
+    User,
+    World,
+    add_months,
+    days_in_month,
+    reference_case_id,
+    weekdays,
+    years_before,
+)
 
-PORTALS: tuple[str, ...] = ("casesystem", "skv", "fk", "af", "csn")
 AGENCIES: tuple[str, ...] = ("skv", "fk", "af", "csn")
-
-SIMPLE = "simple"
-COMPLEX_KINDS: tuple[str, ...] = ("first_application", "household_changed", "income_deviation",
-                                  "missing_agency_data", "rent_above_cap", "protected_identity",
-                                  "unknown_income_type")
-# The triage code each complex kind must produce (tests hold the oracle to it).
-KIND_REASON: dict[str, str] = {
-    "first_application": oracle.FIRST_APPLICATION,
-    "household_changed": oracle.HOUSEHOLD_MISMATCH,
-    "income_deviation": oracle.INCOME_DEVIATION,
-    "missing_agency_data": oracle.AGENCY_NO_ANSWER,
-    "rent_above_cap": oracle.RENT_ABOVE_CAP,
-    "protected_identity": oracle.PROTECTED_IDENTITY,
-    "unknown_income_type": oracle.UNKNOWN_INCOME_TYPE,
-}
 COMPLEX_SHARE = 0.20
 
 # Household shapes, by share of cases (single adults and single parents dominate försörjningsstöd).
@@ -59,14 +57,8 @@ STUDIEMEDEL_FULL_TIME = (3612, 9592)  # (studiebidrag, studielån) per month, sy
 UNKNOWN_INCOME_TYPES: tuple[str, ...] = ("inkomst_utland", "vinst")
 
 # The reference case ("testärende") for the robot's preflight: its own random stream (seed + offset), so the
-# ordinary cases of a seed are the same with or without it; fixed names, status and reason.
-REFERENCE = "reference"  # its Case.kind
+# ordinary cases of a seed are the same with or without it; fixed names (its status and note: `model.py`).
 REFERENCE_SEED_OFFSET = 1_000_003
-# Under way and owned by a caseworker: every action form is drawn (a locked status hides the save button), and
-# the robot takes under-way cases only when it started them itself, which it never does with this one.
-REFERENCE_STATUS = "under_behandling"
-REFERENCE_CASEWORKER = "handlaggare1"
-REFERENCE_NOTE = "Testärende för robotens förkontroll av skärmarna – handläggs inte."
 REFERENCE_LAST_NAME = "Tolvansson"
 REFERENCE_HOUSEHOLD: tuple[tuple[str, str, bool, int], ...] = (  # role, first name, female, age at the period's end
     ("sokande", "Tolvan", False, 38), ("medsokande", "Tolva", True, 36),
@@ -76,157 +68,6 @@ REFERENCE_HOUSEHOLD: tuple[tuple[str, str, bool, int], ...] = (  # role, first n
 CASE_SYSTEM_USERS = (("robot", "robot-pass", "robot", "Robot (tjänstekonto)"),) + tuple(
     (f"handlaggare{i}", "hl-pass", "caseworker", names.CASEWORKERS[i - 1]) for i in (1, 2, 3))
 AGENCY_ACCOUNT_NAME = "Socialtjänsten – ekonomiskt bistånd"
-
-
-# -- the world ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Person:
-    pnr: str  # 12 digits, YYYYMMDDNNNC
-    first_name: str
-    last_name: str
-    birth_date: dt.date
-    protected: bool = False
-
-
-@dataclass(frozen=True)
-class Registration:
-    pnr: str
-    address: str
-    from_date: dt.date
-
-
-@dataclass(frozen=True)
-class Member:
-    pnr: str
-    first_name: str
-    last_name: str
-    role: str  # sokande | medsokande | barn | ovrig_vuxen
-    lunch_i_forskola: bool = False
-
-
-@dataclass(frozen=True)
-class Income:
-    pnr: str
-    income_type: str
-    amount: int
-
-
-@dataclass(frozen=True)
-class FkPayment:
-    pnr: str
-    benefit: str  # a contract income key
-    month: str  # YYYY-MM
-    amount: int
-
-
-@dataclass(frozen=True)
-class CsnPayment:
-    pnr: str
-    month: str
-    kind: str  # studiebidrag | studielan | studiehjalp
-    amount: int
-
-
-@dataclass(frozen=True)
-class AfStatus:
-    pnr: str
-    registered: bool
-    activity: str | None
-    from_date: dt.date | None
-
-
-@dataclass(frozen=True)
-class Gap:
-    portal: str
-    pnr: str
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    ts: str
-    author: str
-    text: str
-
-
-@dataclass(frozen=True)
-class User:
-    portal: str
-    username: str
-    password: str
-    role: str
-    display_name: str
-
-
-@dataclass(frozen=True)
-class Case:
-    case_id: str
-    application_type: str  # Återansökan | Nyansökan
-    period: str
-    received: dt.date
-    caseworker: str
-    bistand_sedan: str | None
-    address: str
-    members: tuple[Member, ...]
-    costs: tuple[tuple[str, int], ...]
-    incomes: tuple[Income, ...]
-    journal: tuple[JournalEntry, ...]
-    kind: str  # SIMPLE or one of COMPLEX_KINDS
-    tags: tuple[str, ...] = ()  # generator notes (odd name, large family, …), for tests and the summary
-
-    @property
-    def applicant(self) -> Member:
-        return self.members[0]
-
-
-@dataclass
-class World:
-    seed: int
-    period: str
-    cases: list[Case] = field(default_factory=list)
-    persons: list[Person] = field(default_factory=list)
-    registrations: list[Registration] = field(default_factory=list)
-    fk_payments: list[FkPayment] = field(default_factory=list)
-    csn_payments: list[CsnPayment] = field(default_factory=list)
-    af_statuses: list[AfStatus] = field(default_factory=list)
-    gaps: list[Gap] = field(default_factory=list)
-    users: list[User] = field(default_factory=list)
-    # The preflight's reference case: not in `cases`; its people and agency data are in the lists above, after
-    # everyone else's. None when generated with `reference=False`.
-    reference: Case | None = None
-
-
-def reference_case_id(period: str) -> str:
-    return f"TEST-{period[:4]}-0001"
-
-
-# -- small helpers -----------------------------------------------------------------------------------
-
-
-def add_months(month: str, delta: int) -> str:
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def _month_end(month: str) -> dt.date:
-    return oracle.period_end(month)
-
-
-def _weekdays(month: str) -> int:
-    year, mon = int(month[:4]), int(month[5:7])
-    return sum(1 for day in range(1, calendar.monthrange(year, mon)[1] + 1) if dt.date(year, mon, day).weekday() < 5)
-
-
-def _days(month: str) -> int:
-    return calendar.monthrange(int(month[:4]), int(month[5:7]))[1]
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def _quota(n: int, weights: dict[str, int]) -> list[str]:
@@ -288,7 +129,7 @@ class _Generator:
     def __init__(self, seed: int, period: str) -> None:
         self.rng = random.Random(seed)
         self.period = period
-        self.end = _month_end(period)
+        self.end = oracle.period_end(period)
         self.start = self.end.replace(day=1)
         self.months = [add_months(period, -2), add_months(period, -1), period]
         self.pnrs = PnrAllocator(self.rng)
@@ -319,8 +160,8 @@ class _Generator:
     def _birth(self, age: int, rng: random.Random | None = None) -> dt.date:
         """A birth date giving exactly `age` completed years on the period's last day."""
         rng = self.rng if rng is None else rng
-        latest = _years_before(self.end, age)
-        earliest = _years_before(self.end, age + 1) + dt.timedelta(days=1)
+        latest = years_before(self.end, age)
+        earliest = years_before(self.end, age + 1) + dt.timedelta(days=1)
         return earliest + dt.timedelta(days=rng.randint(0, (latest - earliest).days))
 
     def _person(self, draft: _Draft, age: int, female: bool, first: str | None = None,
@@ -403,7 +244,7 @@ class _Generator:
         applicant_age = self._adult_age(child_ages)
         applicant = self._person(draft, applicant_age, female, first, family_last)
         moved_in = max(self.end - dt.timedelta(days=rng.randint(45, 9 * 365)),
-                       _years_before(self.end, applicant_age - 18))
+                       years_before(self.end, applicant_age - 18))
         earlier_home = self._elsewhere()
         self._register(draft, applicant, moved_in, earlier_home)
         draft.members.append(Member(applicant.pnr, applicant.first_name, applicant.last_name, "sokande"))
@@ -460,7 +301,7 @@ class _Generator:
             benefit = rng.choice(["aktivitetsstod", "sjukpenning"])
             daily = rng.randint(250, 520)
             for month in self.months:
-                days = _weekdays(month) if benefit == "aktivitetsstod" else _days(month)
+                days = weekdays(month) if benefit == "aktivitetsstod" else days_in_month(month)
                 draft.fk.append(FkPayment(person.pnr, benefit, month, daily * days))
             draft.tags.append("ovrig_vuxen_income")
 
@@ -507,7 +348,7 @@ class _Generator:
             if profile == "aktivitetsstod":
                 daily = rng.randint(250, 560)
                 for month in self.months:
-                    draft.fk.append(FkPayment(adult.pnr, "aktivitetsstod", month, daily * _weekdays(month)))
+                    draft.fk.append(FkPayment(adult.pnr, "aktivitetsstod", month, daily * weekdays(month)))
                 programmes = ["jobbgarantin", "etablering", "rusta_och_matcha", "arbetsmarknadsutbildning"]
                 if age < 25:
                     programmes.append("ungdomsgarantin")
@@ -515,7 +356,7 @@ class _Generator:
             if profile == "sjukpenning":
                 daily = rng.randint(200, 520)
                 for month in self.months:
-                    draft.fk.append(FkPayment(adult.pnr, "sjukpenning", month, daily * _days(month)))
+                    draft.fk.append(FkPayment(adult.pnr, "sjukpenning", month, daily * days_in_month(month)))
             if profile == "foraldrapenning":
                 daily = rng.randint(180, 560)
                 for month in self.months:
@@ -542,7 +383,7 @@ class _Generator:
     def _studiehjalp(self, birth: dt.date, month: str) -> bool:
         """Studiehjälp from 16, September–June, until the spring term of the year the student turns 20."""
         year, mon = int(month[:4]), int(month[5:7])
-        if mon in (7, 8) or oracle.age_at(birth, _month_end(month)) < 16:
+        if mon in (7, 8) or oracle.age_at(birth, oracle.period_end(month)) < 16:
             return False
         return year - birth.year <= (19 if mon >= 7 else 20)
 
@@ -563,7 +404,7 @@ class _Generator:
             housing = rng.randint(400, 1500)
         maintenance = len(adults) == 1 and bool(children) and rng.random() < 0.75
         for month in self.months:
-            month_end = _month_end(month)
+            month_end = oracle.period_end(month)
             # Child benefits start the month after the birth.
             born = [c for c in children if c.birth_date < month_end.replace(day=1)]
             under_16 = [c for c in born if oracle.age_at(c.birth_date, month_end) < 16]
@@ -765,7 +606,7 @@ class _Generator:
         journal = []
         previous = add_months(self.period, -1)
         if draft.application_type == "Återansökan":
-            decided = _month_end(add_months(self.period, -2)) - dt.timedelta(days=rng.randint(0, 6))
+            decided = oracle.period_end(add_months(self.period, -2)) - dt.timedelta(days=rng.randint(0, 6))
             journal.append(JournalEntry(f"{decided.isoformat()} 14:{rng.randint(0, 59):02d}:00", caseworker,
                                         f"Beslut om försörjningsstöd för {previous} fattat. Bifall enligt norm."))
         journal.append(JournalEntry(received_ts, "E-tjänst",
@@ -863,130 +704,3 @@ def generate_world(n_cases: int, seed: int, period: str = "2024-12", reference: 
         gen.build_reference(seed)
     return gen.world
 
-
-# -- storing it -----------------------------------------------------------------------------------------
-
-# Runtime tables (knobs, sessions) are left alone: their defaults live in the portals' code.
-WORLD_TABLES: tuple[str, ...] = (
-    "sb_meta", "sb_users", "sb_expected", "agency_gaps", "cs_cases", "cs_household", "cs_declared_costs",
-    "cs_declared_incomes", "cs_calc", "cs_journal", "cs_audit", "skv_persons", "skv_registrations", "fk_payments",
-    "af_status", "csn_payments",
-)
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _insert_case(conn: sqlite3.Connection, case: Case, status: str = "inkommen", version: int = 1,
-                 assigned_to: str | None = None, manual_reason: str | None = None,
-                 arrival: JournalEntry | None = None) -> None:
-    """The case-system rows of one case, its calculation form blank. `arrival`: the e-service's journal entry
-    (an ordinary case's last)."""
-    conn.execute(
-        "INSERT INTO cs_cases (case_id, applicant_pnr, application_type, period, received, caseworker, "
-        "status, version, bistand_sedan, address, assigned_to, manual_reason) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (case.case_id, case.applicant.pnr, case.application_type, case.period, case.received.isoformat(),
-         case.caseworker, status, version, case.bistand_sedan, case.address, assigned_to, manual_reason))
-    conn.executemany(
-        "INSERT INTO cs_household (case_id, position, pnr, first_name, last_name, role, lunch_i_forskola) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(case.case_id, pos, m.pnr, m.first_name, m.last_name, m.role, int(m.lunch_i_forskola))
-         for pos, m in enumerate(case.members, start=1)])
-    conn.executemany("INSERT INTO cs_declared_costs (case_id, field, amount) VALUES (?, ?, ?)",
-                     [(case.case_id, key, amount) for key, amount in case.costs])
-    conn.executemany("INSERT INTO cs_declared_incomes (case_id, pnr, income_type, amount) VALUES (?, ?, ?, ?)",
-                     [(case.case_id, i.pnr, i.income_type, i.amount) for i in case.incomes])
-    # The calculation form exists, blank (NULL is "empty", not 0), until someone fills it in.
-    conn.executemany("INSERT INTO cs_calc (case_id, field, value) VALUES (?, ?, NULL)",
-                     [(case.case_id, key) for key in oracle.FORM_FIELDS])
-    conn.executemany("INSERT INTO cs_journal (case_id, ts, author, text) VALUES (?, ?, ?, ?)",
-                     [(case.case_id, j.ts, j.author, j.text) for j in case.journal])
-    conn.execute("INSERT INTO cs_audit (ts, username, case_id, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
-                 ((arrival or case.journal[-1]).ts, "e-tjanst", case.case_id, "status", None, "inkommen"))
-
-
-def _insert_reference(conn: sqlite3.Connection, case: Case) -> None:
-    """The reference case, as a caseworker left it: taken on by them (audited as the case system would)."""
-    _insert_case(conn, case, status=REFERENCE_STATUS, version=2, assigned_to=case.caseworker,
-                 arrival=case.journal[0])
-    ts = case.journal[-1].ts
-    conn.executemany("INSERT INTO cs_audit (ts, username, case_id, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
-                     [(ts, case.caseworker, case.case_id, "status", "inkommen", REFERENCE_STATUS),
-                      (ts, case.caseworker, case.case_id, "assigned_to", None, case.caseworker)])
-
-
-def write_world(conn: sqlite3.Connection, world: World) -> list[oracle.Expected]:
-    """Replace the world tables' contents with `world`, then store the oracle's verdict on every case.
-
-    The reference case (if any) is stored too, in manual handling, but gets no `sb_expected` row; `sb_meta`
-    names it: `reference_case` (its id) and `reference_pnr` (the applicant, `YYYYMMDD-NNNN` as the case system
-    prints it; the tables hold the 12 digits without the hyphen)."""
-    with db.transaction(conn):
-        for table in WORLD_TABLES:
-            conn.execute(f"DELETE FROM {table}")
-        conn.executemany("INSERT INTO sb_meta (key, value) VALUES (?, ?)", [
-            ("seed", str(world.seed)), ("period", world.period), ("n", str(len(world.cases))),
-            ("generator", "portals.seed"),
-        ])
-        if world.reference is not None:
-            conn.executemany("INSERT INTO sb_meta (key, value) VALUES (?, ?)", [
-                ("reference_case", world.reference.case_id),
-                ("reference_pnr", to_dashed(world.reference.applicant.pnr)),
-            ])
-        conn.executemany(
-            "INSERT INTO sb_users (portal, username, password, role, display_name) VALUES (?, ?, ?, ?, ?)",
-            [(u.portal, u.username, u.password, u.role, u.display_name) for u in world.users])
-        conn.executemany("INSERT INTO skv_persons (pnr, first_name, last_name, birth_date, protected) "
-                         "VALUES (?, ?, ?, ?, ?)",
-                         [(p.pnr, p.first_name, p.last_name, p.birth_date.isoformat(), int(p.protected))
-                          for p in world.persons])
-        conn.executemany("INSERT INTO skv_registrations (pnr, address, from_date) VALUES (?, ?, ?)",
-                         [(r.pnr, r.address, r.from_date.isoformat()) for r in world.registrations])
-        conn.executemany("INSERT INTO fk_payments (pnr, benefit, month, amount) VALUES (?, ?, ?, ?)",
-                         [(p.pnr, p.benefit, p.month, p.amount) for p in world.fk_payments])
-        conn.executemany("INSERT INTO csn_payments (pnr, month, kind, amount) VALUES (?, ?, ?, ?)",
-                         [(p.pnr, p.month, p.kind, p.amount) for p in world.csn_payments])
-        conn.executemany("INSERT INTO af_status (pnr, registered, activity, from_date) VALUES (?, ?, ?, ?)",
-                         [(a.pnr, int(a.registered), a.activity, _iso(a.from_date)) for a in world.af_statuses])
-        conn.executemany("INSERT INTO agency_gaps (portal, pnr) VALUES (?, ?)",
-                         [(g.portal, g.pnr) for g in world.gaps])
-        for case in world.cases:
-            _insert_case(conn, case)
-        if world.reference is not None:
-            _insert_reference(conn, world.reference)
-        expected = [oracle.expected_outcome(oracle.load_case_facts(conn, c.case_id)) for c in world.cases]
-        conn.executemany(
-            "INSERT INTO sb_expected (case_id, kind, outcome, fields_json, empty_fields_json, reasons_json) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [oracle.to_row(e, c.kind) for e, c in zip(expected, world.cases, strict=True)])
-    return expected
-
-
-def summarize(world: World, expected: list[oracle.Expected]) -> dict[str, object]:
-    tags = Counter(t.split(":")[0] for c in world.cases for t in c.tags)
-    return {
-        "cases": len(world.cases), "seed": world.seed, "period": world.period, "persons": len(world.persons),
-        "reference": world.reference.case_id if world.reference else None,
-        "kinds": dict(sorted(Counter(c.kind for c in world.cases).items())),
-        "outcomes": dict(sorted(Counter(e.outcome for e in expected).items())),
-        "features": dict(sorted(tags.items())),
-    }
-
-
-def seed_database(data_dir: Path, n_cases: int, seed: int, period: str = "2024-12") -> dict[str, object]:
-    """Create (or overwrite) DATA_DIR/sandbox.db with a fresh world; returns a summary of what it holds."""
-    world = generate_world(n_cases, seed, period)  # first, so a bad argument leaves an existing database alone
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = db.db_path(data_dir)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    conn = db.connect(path)
-    try:
-        db.init_schema(conn)
-        expected = write_world(conn, world)
-    finally:
-        conn.close()
-    return {"db": str(path), **summarize(world, expected)}
