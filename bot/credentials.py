@@ -42,7 +42,8 @@ class HasSecret(Protocol):
     def env_var(self) -> str: ...
     @property
     def service(self) -> str: ...
-    username: str | None
+    @property
+    def username(self) -> str | None: ...
 
 
 def _missing_message(portal: HasSecret, keyring_problem: str | None) -> str:

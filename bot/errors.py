@@ -68,7 +68,8 @@ class ErrorCode(StrEnum):
         return CATALOGUE[self].stops_run
 
 
-_S, _B = "system", "business"
+_S: Kind = "system"
+_B: Kind = "business"
 
 CATALOGUE: dict[ErrorCode, CodeInfo] = {
     ErrorCode.PORTAL_DOWN: CodeInfo(

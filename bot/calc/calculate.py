@@ -326,10 +326,10 @@ def _income_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line],
             continue
         total = sum(p.counted for p in parts)
         head = "; ".join(sorted(phrase[key]))
-        rule = f"{head}: " + _sum_text([p.text for p in parts], total)
+        text = f"{head}: " + _sum_text([p.text for p in parts], total)
         if line_notes.get(key):
-            rule += " (" + "; ".join(line_notes[key]) + ")"
-        lines.append(Line(key, label(key), total, rule, _unique(s for p in parts for s in p.sources)))
+            text += " (" + "; ".join(line_notes[key]) + ")"
+        lines.append(Line(key, label(key), total, text, _unique(s for p in parts for s in p.sources)))
     return lines, notes
 
 

@@ -65,7 +65,8 @@ class Sandbox:
                 client.post(self.url(portal, "/_admin/knobs"), json=defaults).raise_for_status()
                 client.post(self.url(portal, "/_admin/unlock")).raise_for_status()
 
-    def admin_get(self, portal: str, path: str) -> object:
+    def admin_get(self, portal: str, path: str) -> Any:
+        """The JSON an admin route answers."""
         response = httpx.get(self.url(portal, path), timeout=10)
         response.raise_for_status()
         return response.json()
@@ -164,7 +165,7 @@ def differences_from_oracle(sandbox: Sandbox, case_ids: list[str] | None = None)
     """Per case, how the case system's state differs from the sandbox oracle's expectation (computed with no
     code of the robot's): status, needs-completion flag, every expected field value, every field to leave empty.
     An empty dict means the robot did exactly what an independent hand calculation says."""
-    expected = {row["case_id"]: row for row in sandbox.admin_get("casesystem", "/_admin/expected")}  # type: ignore[union-attr]
+    expected = {row["case_id"]: row for row in sandbox.admin_get("casesystem", "/_admin/expected")}
     wanted = case_ids if case_ids is not None else sorted(expected)
     found: dict[str, list[str]] = {}
     with httpx.Client(timeout=10) as client:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -40,7 +40,7 @@ class Af(Driver):
         answer), a gap is `NoAnswer("af", …)`."""
         return await self.with_session(lambda: self._status(pnr))
 
-    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+    async def walk_logged_in(self, reference: Reference) -> AsyncGenerator[str, None]:
         await self.goto(SEARCH_PATH)
         yield "search"
         if reference.pnr is not None:

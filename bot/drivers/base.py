@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -235,7 +235,7 @@ class Driver:
         """Hook for portals that show something after login (the case system's system message)."""
 
     # -- the read-only walk (preflight and the recorder) -------------------------------------------------
-    async def walk(self, reference: Reference) -> AsyncIterator[str]:
+    async def walk(self, reference: Reference) -> AsyncGenerator[str, None]:
         """Open every screen of the portal in turn, read-only, yielding each screen's name while it shows.
         Nothing is saved: searches only read, and the case system's reference case is only looked at."""
         await self.goto(LOGIN_PATH)
@@ -244,7 +244,7 @@ class Driver:
         async for screen in self.walk_logged_in(reference):
             yield screen
 
-    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+    async def walk_logged_in(self, reference: Reference) -> AsyncGenerator[str, None]:
         """The screens after login; each portal's driver knows how to reach them."""
         return
         yield  # an async generator that yields nothing
@@ -271,7 +271,7 @@ class SearchFormDriver(Driver):
     search_path = "/sok"
     search_what = "the search"
 
-    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+    async def walk_logged_in(self, reference: Reference) -> AsyncGenerator[str, None]:
         await self.goto(self.search_path)
         yield "search"
         if reference.pnr is not None:

@@ -7,7 +7,7 @@ in `with_session`, so an idle-expired session costs one re-login, not the case.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit
@@ -19,12 +19,12 @@ from bot.calc.fields import ALL_FIELDS as FIELD_KEYS
 from bot.calc.money import format_num, parse_kr, shown
 from bot.drivers.base import Driver, Reference
 from bot.errors import ErrorCode
-from bot.facts import Application, DeclaredCost, DeclaredIncome, Member, Source
+from bot.facts import Application, DeclaredCost, DeclaredIncome, Member, Role, Source
 
 TOTAL_KEYS = ("summa_norm", "summa_kostnader", "summa_inkomster", "att_betala")
 SYSTEM_MESSAGE_PATH = "/driftmeddelande"
 
-ROLE_BY_TEXT = {"Sökande": "sokande", "Medsökande": "medsokande", "Barn": "barn",
+ROLE_BY_TEXT: dict[str, Role] = {"Sökande": "sokande", "Medsökande": "medsokande", "Barn": "barn",
                 "Övrig vuxen i hushållet": "ovrig_vuxen"}
 
 # Statuses (docs/contract.md); the three last mean a human now owns the case.
@@ -97,7 +97,7 @@ class CaseSystem(Driver):
             return await self.text("case", "error", timeout_s=0)
         return ""
 
-    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+    async def walk_logged_in(self, reference: Reference) -> AsyncGenerator[str, None]:
         await self.goto(f"/inkorg?status={NEW}")
         yield "inbox"
         if reference.case_id is None:
@@ -167,7 +167,7 @@ class CaseSystem(Driver):
             return CaseRecord(application, members, costs, incomes, status, names)
         return await self.with_session(action)
 
-    def _role(self, text: str) -> str:
+    def _role(self, text: str) -> Role:
         try:
             return ROLE_BY_TEXT[text]
         except KeyError:

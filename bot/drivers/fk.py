@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -65,7 +65,7 @@ class Fk(Driver):
         start = shift_month(period, -MONTHS_BEFORE_PERIOD)
         return await self.with_session(lambda: self._payments(pnr, start, period))
 
-    async def walk_logged_in(self, reference: Reference) -> AsyncIterator[str]:
+    async def walk_logged_in(self, reference: Reference) -> AsyncGenerator[str, None]:
         await self.goto(APP_PATH)
         yield "search"
         if reference.pnr is not None:

@@ -244,6 +244,7 @@ def build_morning_report(store: Store, run_id: str, path: Path) -> Path:
 
     wb = Workbook()
     summary_ws = wb.active
+    assert isinstance(summary_ws, Worksheet)
     summary_ws.title = SUMMARY_SHEET
     _summary_sheet(summary_ws, summary, len(events))
     _cases_sheet(wb.create_sheet(CASES_SHEET), items)

@@ -39,7 +39,8 @@ def put(ws: Worksheet, row: int, column: int, value: Value, *, number_format: st
         wrap: bool = False) -> Cell:
     """Write one value. Strings are masked and always stored as text: openpyxl would otherwise store a string
     starting with "=" as a formula, and a case system or agency portal can put anything in a field."""
-    cell: Cell = ws.cell(row=row, column=column)
+    cell = ws.cell(row=row, column=column)
+    assert isinstance(cell, Cell), "the robot never merges cells"
     if isinstance(value, str):
         text = ILLEGAL_CHARACTERS_RE.sub("", mask_text(value))  # control characters make openpyxl refuse the file
         cell.value = text

@@ -18,7 +18,7 @@ screens:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -51,7 +51,7 @@ class Strategy(BaseModel):
 
     @property
     def kind(self) -> StrategyKind:
-        return next(k for k in STRATEGY_KINDS if getattr(self, k) is not None)  # type: ignore[return-value]
+        return next(cast(StrategyKind, k) for k in STRATEGY_KINDS if getattr(self, k) is not None)
 
     def describe(self) -> str:
         if self.role is not None:

@@ -39,7 +39,7 @@ def redacted(url: str) -> str:
 
 def connect(url: str) -> psycopg.Connection[Any]:
     try:
-        return psycopg.connect(url, autocommit=True, row_factory=dict_row,  # type: ignore[arg-type]
+        return psycopg.connect(url, autocommit=True, row_factory=dict_row,
                                connect_timeout=CONNECT_TIMEOUT_S, application_name="casebot")
     except psycopg.Error as exc:
         raise SystemException(ErrorCode.STORE_UNAVAILABLE, f"cannot connect to the state store {redacted(url)}: "
@@ -74,7 +74,7 @@ def migrate(conn: psycopg.Connection[Any], target: int | None = None) -> int:
         conn.execute(SCHEMA_VERSION_TABLE)
         for migration in pending(found, target):
             for statement in migration.statements:
-                conn.execute(for_postgres(statement))  # type: ignore[arg-type]
+                conn.execute(for_postgres(statement))
             conn.execute("INSERT INTO schema_version (version, applied, description) VALUES (%s, %s, %s)",
                          applied_row(migration))
     return current_version(conn)

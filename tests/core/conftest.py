@@ -1,4 +1,5 @@
-"""Fixtures for the infrastructure tests: fast, no browser, no sandbox."""
+"""Fixtures for the tests of the robot's foundations (config, credentials, errors, logging, masking): fast, no
+browser, no sandbox."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from keyring.backend import KeyringBackend
 from loguru import logger
 
 from bot.masking import clear_secrets
-from tests.clock import FakeClock
 
 
 @pytest.fixture
@@ -56,10 +56,3 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         yield backend
     finally:
         keyring.set_keyring(previous)
-
-
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()

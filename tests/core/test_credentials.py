@@ -13,7 +13,7 @@ from bot.credentials import find_password, resolve_all, resolve_password
 from bot.dev.sandbox import sandbox_config
 from bot.errors import ErrorCode, SystemException
 from bot.log import setup_logging
-from tests.infra.conftest import MemoryKeyring
+from tests.core.conftest import MemoryKeyring
 
 
 @pytest.fixture
