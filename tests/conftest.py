@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from playwright.async_api import Browser, async_playwright
 
 from bot.browser.launch import CHROMIUM_ARGS, chromium_path, launch_chromium
 from bot.browser.worker import WorkerBrowser
+from bot.dev.virtual_screen import xvfb as virtual_xvfb
 from tests.sandbox_proc import Sandbox, start_sandbox
 
 
@@ -63,22 +62,8 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def xvfb() -> Iterator[str]:
     """A virtual display (Debian's Xvfb), for what runs headed where a display exists: the recorder."""
-    number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists()
-                  and not Path(f"/tmp/.X{n}-lock").exists())
-    process = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            why = process.stderr.read().decode() if process.stderr else ""
-            raise RuntimeError(f"Xvfb :{number} did not start: {why}")
-        time.sleep(0.05)
-    try:
-        yield f":{number}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with virtual_xvfb() as display:
+        yield display
 
 
 @pytest.fixture

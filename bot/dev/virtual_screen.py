@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import time
@@ -17,13 +18,6 @@ from bot.dev.sandbox import Sandbox
 SCREEN = "1280x1024x24"
 
 
-def free_display() -> str:
-    for number in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            return f":{number}"
-    raise RuntimeError("no free X display number")
-
-
 @dataclass
 class ClientOnScreen:
     display: str
@@ -32,20 +26,37 @@ class ClientOnScreen:
 
 
 @contextmanager
-def xvfb() -> Iterator[str]:
-    name = free_display()
-    server = subprocess.Popen(["Xvfb", name, "-screen", "0", SCREEN, "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def xvfb(timeout_s: float = 10.0) -> Iterator[str]:
+    """A virtual display for the block: `:N` as Xvfb chose it. Xvfb picks a free number itself and tells it on a
+    pipe (`-displayfd`), so test processes running side by side never race for the same one."""
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", SCREEN, "-nolisten", "tcp"],
+                              pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
     try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{name[1:]}").exists():
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Xvfb {name} did not start")
-            time.sleep(0.05)
+        name = _display_number(read_end, server, timeout_s)
         yield name
     finally:
+        os.close(read_end)
         server.terminate()
         server.wait(timeout=10)
+
+
+def _display_number(read_end: int, server: subprocess.Popen[bytes], timeout_s: float) -> str:
+    told = b""
+    deadline = time.monotonic() + timeout_s
+    while not told.endswith(b"\n"):
+        ready, _, _ = select.select([read_end], [], [], 0.1)
+        if ready:
+            chunk = os.read(read_end, 16)
+            told += chunk
+            if chunk:
+                continue
+        if server.poll() is not None:
+            raise RuntimeError(f"Xvfb did not start (exit code {server.returncode})")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Xvfb told no display number within {timeout_s:.0f} s")
+    return f":{told.decode().strip()}"
 
 
 @contextmanager
