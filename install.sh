@@ -7,6 +7,8 @@ with_postgres=0
 [ "${1:-}" = "--test" ] && with_postgres=1
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The old headless shell: what headless nights (and the tests) run on, 1.7x faster than the full browser.
+command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headless-shell)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v scrot >/dev/null 2>&1 || missing+=(scrot)
 command -v xclip >/dev/null 2>&1 || missing+=(xclip)   # the desktop channel reads fields back through the clipboard

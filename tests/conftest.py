@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
-from bot.browser.launch import CHROMIUM_ARGS, chromium_path, launch_chromium
+from bot.browser.launch import CHROMIUM_ARGS, chromium_path, running_chromium
 from bot.browser.worker import WorkerBrowser
 from bot.dev.virtual_screen import xvfb as virtual_xvfb
 from tests.sandbox_proc import Sandbox, start_sandbox
@@ -75,12 +75,8 @@ def xvfb_display(xvfb: str, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest_asyncio.fixture(scope="session")
 async def abrowser() -> AsyncIterator[Browser]:
     """The robot's own async browser launch, for tests of drivers, selectors and the recorder."""
-    async with async_playwright() as pw:
-        browser = await launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+    async with running_chromium() as chromium:
+        yield chromium.browser
 
 
 @pytest_asyncio.fixture
@@ -99,3 +95,17 @@ def pg_url() -> Iterator[str]:
 
     with fresh_database() as url:
         yield url
+
+
+# The suite runs spread over processes (pytest-xdist, a file at a time): the files with whole nights in them go
+# first, so no long one starts last while the others sit idle.
+SLOW_FIRST = ("desktop", "scaleout", "reliability", "run", "upkeep", "schedule")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        parts = item.path.relative_to(config.rootpath).parts
+        folder = parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
+        return SLOW_FIRST.index(folder) if folder in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)

@@ -141,19 +141,15 @@ def test_a_case_saved_but_not_parked_is_finished_by_the_next_run(box: Sandbox, c
     """What a crash between save and park leaves: a form saved with stale values, the case under_behandling, an
     unfinished work item. The next run fills it right, verifies it and parks it, once."""
     async def leave_half_done(sandbox: Sandbox, case_id: str) -> None:
-        from playwright.async_api import async_playwright
-
-        from bot.browser.launch import launch_chromium
+        from bot.browser.launch import running_chromium
         from bot.selectors.load import load_selector_file
 
-        async with async_playwright() as pw:
-            browser = await launch_chromium(pw)
-            page = await browser.new_page()
+        async with running_chromium() as chromium:
+            page = await chromium.browser.new_page()
             cs = CaseSystem("casesystem", sandbox.url("casesystem"), page,
                             load_selector_file(Path("selectors/casesystem.yaml")),
                             ACCOUNTS["casesystem"])
             await cs.fill_calculation(case_id, {"boende": 1, "lon": 99999})
-            await browser.close()
 
     # A world of its own: the module's sandbox has no new cases left after the first night.
     fresh = start_sandbox(box.data_dir.parent / "half-done", cases=6, seed=5)
