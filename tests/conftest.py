@@ -95,17 +95,3 @@ def pg_url() -> Iterator[str]:
 
     with fresh_database() as url:
         yield url
-
-
-# The suite runs spread over processes (pytest-xdist, a file at a time): the files with whole nights in them go
-# first, so no long one starts last while the others sit idle.
-SLOW_FIRST = ("desktop", "scaleout", "reliability", "run", "upkeep", "schedule")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        parts = item.path.relative_to(config.rootpath).parts
-        folder = parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
-        return SLOW_FIRST.index(folder) if folder in SLOW_FIRST else len(SLOW_FIRST)
-
-    items.sort(key=rank)

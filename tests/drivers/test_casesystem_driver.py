@@ -137,9 +137,10 @@ async def test_journal_note_round_trip(cs: CaseSystem, db: sqlite3.Connection) -
 async def test_system_message_and_expired_session_are_handled(cs: CaseSystem, box: Sandbox,
                                                                db: sqlite3.Connection) -> None:
     case_id = cases_in(db, "inkommen")[9]
-    box.set_knobs("casesystem", system_message_rate=1.0, session_ttl_s=1)
+    # Long enough for a login and a case's screens on a busy host; the idle wait below is longer still.
+    box.set_knobs("casesystem", system_message_rate=1.0, session_ttl_s=3)
     await cs.status(case_id)  # first login: driftmeddelande acknowledged
-    time.sleep(1.5)  # the session expires while idle
+    time.sleep(3.5)  # the session expires while idle
     record = await cs.read_case(case_id)  # re-login (with another driftmeddelande) and carry on
     assert record.application.case_id == case_id
 
