@@ -52,7 +52,6 @@ class Night:
             selectors=selectors if selectors is not None else load_all(config.selectors_dir or SELECTORS_DIR),
             guidelines=guidelines or load_guidelines(config.guidelines), norms=norms or load_norms(),
             options=options or RunOptions())
-        self._refused_before = False  # a password refused on an earlier night: nothing new to remember
 
     async def run(self) -> RunResult:
         self._init()
@@ -93,7 +92,6 @@ class Night:
     def _passwords_worth_trying(self) -> bool:
         refused = known_refusal(self.shift.store, self.shift.config, self.shift.passwords)
         if refused is not None:
-            self._refused_before = True
             self.shift.stop_night(refused, step="preflight", what="stopping before any login")
         return refused is None
 
@@ -174,5 +172,5 @@ class Night:
         return RunResult(shift.run_id, shift.store.run_summary(shift.run_id), shift.stop_error, shift.drift)
 
     def _remember_refusal(self) -> None:
-        if self.shift.stop_error is not None and not self._refused_before:
+        if self.shift.stop_error is not None:
             remember_refusal(self.shift.store, self.shift.config, self.shift.passwords, self.shift.stop_error)

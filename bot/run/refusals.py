@@ -43,5 +43,9 @@ def remember_refusal(store: Store, config: Config, passwords: Mapping[str, str],
     if error.code is not ErrorCode.LOGIN_FAILED or error.portal not in PORTAL_NAMES:
         return
     name = error.portal
+    username = config.portals[name].username
+    known = store.refused_login(name, username)
+    if known is not None and same_password(passwords[name], known.salt, known.digest):
+        return  # refused on an earlier night already: keep when it was first refused
     salt = new_salt()
-    store.remember_refused_login(name, config.portals[name].username, salt, password_digest(passwords[name], salt))
+    store.remember_refused_login(name, username, salt, password_digest(passwords[name], salt))

@@ -22,7 +22,7 @@ from bot.errors import CasebotError
 from bot.log import setup_logging
 from bot.run.entry import install_stop_signals
 from bot.run.night import Night, RunOptions
-from bot.store import Store, open_store
+from bot.store import open_store
 from bot.store.sql import default_owner, worker_id
 
 POLL_S = 2.0
@@ -36,10 +36,6 @@ class WorkerOutcome:
     @property
     def exit_code(self) -> int:
         return 2 if self.stopped_by is not None else 0
-
-
-def _claimable(store: Store, run_id: str) -> bool:
-    return bool(store.items(run_id, "new") or store.items(run_id, "in_progress"))
 
 
 async def serve_workers(config: Config, *, environ: Mapping[str, str] | None = None,
@@ -62,7 +58,7 @@ async def serve_workers(config: Config, *, environ: Mapping[str, str] | None = N
                     config.summary()["store"])
         while not stop.is_set():
             run = store.latest_unfinished_run()
-            if run is not None and _claimable(store, run.id):
+            if run is not None and store.has_open_items(run.id):
                 logger.info("joining run {}", run.id)
                 result = await Night(config, store, passwords, options=RunOptions(run_id=run.id, stop=stop)).join(run)
                 joined += 1

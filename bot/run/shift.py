@@ -92,6 +92,3 @@ class Shift:
                                     "for the next run", code="WINDOW_ENDED")
         return True
 
-    def unfinished_items(self) -> bool:
-        """Items waiting for their back-off, or held by a worker (this process's or another's)."""
-        return bool(self.store.items(self.run_id, "new") or self.store.items(self.run_id, "in_progress"))

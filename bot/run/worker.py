@@ -61,7 +61,7 @@ class Worker:
                 item = store.claim_next(self.shift.run_id, self.id, config.store.lease_s,
                                         max_attempts=config.retries.max_attempts)
                 if item is None:
-                    if not self.shift.unfinished_items():
+                    if not store.has_open_items(self.shift.run_id):
                         return
                     if time.monotonic() - beat >= config.store.heartbeat_s:
                         store.worker_seen(self.id, run_id=self.shift.run_id, state="idle")

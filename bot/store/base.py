@@ -113,6 +113,10 @@ class Store(ABC):
     @abstractmethod
     def items(self, run_id: str, state: str | None = None) -> list[WorkItem]: ...
 
+    def has_open_items(self, run_id: str) -> bool:
+        """Items waiting for their back-off, or held by a worker (of this process or another)."""
+        return bool(self.items(run_id, "new") or self.items(run_id, "in_progress"))
+
     @abstractmethod
     def latest_item_for_case(self, case_id: str, period: str | None = None, *, exclude_run: str | None = None,
                              states: Sequence[str] | None = None) -> WorkItem | None:

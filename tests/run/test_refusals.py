@@ -28,6 +28,8 @@ def test_a_refused_password_stops_the_next_night_until_it_is_changed(tmp_path: P
         remember_refusal(store, config, passwords, refused)
         row = store.refused_login("fk", config.portals["fk"].username)
         assert row is not None and "fk-pass" not in f"{row.salt}{row.digest}"
+        remember_refusal(store, config, passwords, refused)  # the same refusal again (a night stopped before login)
+        assert store.refused_login("fk", config.portals["fk"].username) == row  # when it was first refused is kept
 
         again = known_refusal(store, config, passwords)
         assert again is not None and again.code is ErrorCode.LOGIN_FAILED and again.portal == "fk"
