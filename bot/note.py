@@ -72,7 +72,12 @@ def note_from_preparation(case_id: str, period: str, preparation: Any, run_label
     if calc is not None:
         for line in calc.lines:
             shown = None if line.field in left_empty else line.amount
-            rule = line.rule if shown is not None else f"Robotens förslag {line.amount} kr: {line.rule}"
+            if shown is not None or line.amount is None:
+                rule = line.rule
+            elif calc.missing_for(line.field):
+                rule = f"Robotens förslag {_kr(line.amount)} (ej ifyllt, ej verifierat): {line.rule}"
+            else:
+                rule = f"Robotens förslag {_kr(line.amount)}: {line.rule}"
             lines.append(NoteLine(line.label, shown, rule, tuple(str(s) for s in line.sources)))
     reasons = [NoteReason(r.code, r.text_sv) for r in preparation.triage.reasons]
     totals = calc.totals if calc is not None and preparation.outcome == "auto" else None

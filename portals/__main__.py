@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         if name in ("seed", "up"):
             p.add_argument("--cases", type=int, default=50)
             p.add_argument("--seed", type=int, default=1)
-            p.add_argument("--period", default="2024-12", help="application month, YYYY-MM")
+            p.add_argument("--period", default=None, help="application month, YYYY-MM (default: the current month)")
         if name in ("serve", "up"):
             p.add_argument("--host", default="127.0.0.1")
             p.add_argument("--port-base", type=int, default=8100)

@@ -52,25 +52,53 @@ DEVIATION_PERCENT = 5
 JOBBSTIMULANS_MONTHS = range(6, 30)  # n = 6..29 months after bistand_sedan
 JOBBSTIMULANS_PERCENT = 25
 YOUNG_ADULT_AGES = range(18, 21)
-# Högsby 2023: without children by adults; with children by number of children (1–2 adults alike).
-RENT_CAP_NO_CHILDREN: dict[int, int] = {1: 4474, 2: 5581}
-RENT_CAP_CHILDREN: tuple[int, ...] = (6192, 7416, 8046, 8650, 9255)  # 1, 2, 3, 4, 5 or more children
+
+# Rent caps: the set in force for the period (contract "Rent caps").
+# Up to 2025-12, Högsby kommun 2023: without children by adults; with children by number of children (1–2 adults
+# alike).
+HOGSBY_LAST_PERIOD = "2025-12"
+HOGSBY_NO_CHILDREN: dict[int, int] = {1: 4474, 2: 5581}
+HOGSBY_CHILDREN: tuple[int, ...] = (6192, 7416, 8046, 8650, 9255)  # 1, 2, 3, 4, 5 or more children
+# From 2026-01, Sundsvall's 2026 limits: without children by the sokande's age (1–2 adults alike); with children
+# by number of children.
+SUNDSVALL_YOUNG_MAX_AGE = 28
+SUNDSVALL_NO_CHILDREN_YOUNG = 5800  # sokande aged 28 or less at the period end
+SUNDSVALL_NO_CHILDREN = 6800  # sokande aged 29 or more
+SUNDSVALL_CHILDREN: tuple[tuple[int, int], ...] = ((2, 7900), (4, 9900), (6, 11000))  # (up to n children, cap)
+SUNDSVALL_MANY_CHILDREN = 14200  # 7 or more children
+
+# A norm figure: kr/month, or None when no source gives it (contract "Norm figures").
+Figure = int | None
+NONE_4: tuple[Figure, Figure, Figure, Figure] = (None,) * 4
 
 
 @dataclass(frozen=True)
 class Norms:
-    """One year's riksnorm (kr/month). Child bands: <1, 1–2, 3, 4–6, 7–10, 11–14, 15–18, 19–20 years."""
+    """One year's riksnorm (kr/month); None: no source gives the figure.
 
-    single: int
-    pair: int
-    children: tuple[int, int, int, int, int, int, int, int]
-    without_lunch: tuple[int, int, int, int] | None  # bands <1, 1–2, 3, 4–6; None: not in the source
-    common: tuple[int, int, int, int, int, int, int]  # household of 1..7 persons
+    Child bands: <1, 1–2, 3, 4–6, 7–10, 11–14, 15–18, 19–20 years; "utan lunch" bands: <1, 1–2, 3, 4–6."""
+
+    single: Figure
+    pair: Figure
+    children: tuple[Figure, Figure, Figure, Figure, Figure, Figure, Figure, Figure]
+    without_lunch: tuple[Figure, Figure, Figure, Figure]
+    common: tuple[Figure, Figure, Figure, Figure, Figure, Figure, Figure]  # household of 1..7 persons
 
 
 NORMS: dict[int, Norms] = {
+    # 2026 (shared/domain-research.md section 7). Lifecare's norm catalogue as captured in Sundsvall's public
+    # code [S36] (medium confidence), checked against the government's totals (regeringen.se, "Riksnorm för
+    # 2026 fastställd": 5 220 single, 8 510 cohabitants):
+    #   single 3 940 (catalogue; 3 940 + common(1) 1 280 = 5 220), pair 7 100 (catalogue: 3 550 per person),
+    #   barn 7–10 3 820 and barn 11–14 4 390 (catalogue), common(1) 1 280 (5 220 − 3 940), common(2) 1 410
+    #   (8 510 − 7 100), common(4) 2 030 (catalogue), common(5) 2 330 (a captured six-month 13 980 = 6 × 2 330).
+    # Not found anywhere: barn <1, 1–2, 3, 4–6, 15–18, 19–20, every "utan lunch" figure, common(3, 6, 7).
+    2026: Norms(3940, 7100, (None, None, None, None, 3820, 4390, None, None), NONE_4,
+                (1280, 1410, None, 2030, 2330, None, None)),
+    # 2025: only the uplift (+2.8 %) is known, no amounts (domain-research.md section 7): every figure missing.
+    2025: Norms(None, None, (None,) * 8, NONE_4, (None,) * 7),
     # Götene's copy of the 2024 figures (domain-research.md [S5]); no "utan lunch" figures found.
-    2024: Norms(3800, 6850, (2640, 2940, 2620, 2940, 3680, 4230, 4780, 4820), None,
+    2024: Norms(3800, 6850, (2640, 2940, 2620, 2940, 3680, 4230, 4780, 4820), NONE_4,
                 (1230, 1360, 1720, 1950, 2240, 2540, 2730)),
     # SFS 2020:1013 (domain-research.md [S2]).
     2021: Norms(3160, 5700, (2180, 2440, 2170, 2440, 3060, 3520, 3970, 4000), (2050, 2240, 1990, 2170),
@@ -152,16 +180,48 @@ def _band(age: int) -> int:
     raise ValueError(f"a barn aged {age}: children count only under 21")
 
 
-def common_costs(norms: Norms, persons: int) -> int:
+def _total(figures: list[Figure]) -> int | None:
+    """The sum, or None when a figure is missing: a field that needs a missing figure stays empty."""
+    if any(figure is None for figure in figures):
+        return None
+    return sum(figure for figure in figures if figure is not None)
+
+
+def personal_norm(norms: Norms, adults: int, children: list[tuple[int, bool]]) -> int | None:
+    """The pair's or the single adult's figure plus each child's band figure (age, lunch at preschool): a child
+    of 0–6 eating lunch at preschool gets the "utan lunch" figure. None when any of them is missing."""
+    figures = [norms.pair if adults == 2 else norms.single]
+    for age, lunch in children:
+        band = _band(age)
+        figures.append(norms.without_lunch[band] if lunch and age <= 6 else norms.children[band])
+    return _total(figures)
+
+
+def common_costs(norms: Norms, persons: int) -> int | None:
+    """common(N); over 7 persons common(7) + (N − 7) × (common(7) − common(6)). None when a figure is missing."""
     if persons <= 7:
         return norms.common[persons - 1]
-    return norms.common[6] + (persons - 7) * (norms.common[6] - norms.common[5])
+    six, seven = norms.common[5], norms.common[6]
+    if six is None or seven is None:
+        return None
+    return seven + (persons - 7) * (seven - six)
 
 
-def rent_cap(adults: int, children: int) -> int:
+def common_norm(norms: Norms, family: int, household: int) -> int | None:
+    """The family's share of the household's common costs: common(N) × family ÷ N, rounded half up."""
+    total = common_costs(norms, household)
+    return None if total is None else half_up(total * family, household)
+
+
+def rent_cap(period: str, adults: int, children: int, sokande_age: int) -> int:
+    """The cap in force for the period: Högsby 2023 up to 2025-12, Sundsvall 2026 from 2026-01."""
+    if period <= HOGSBY_LAST_PERIOD:
+        if children == 0:
+            return HOGSBY_NO_CHILDREN[adults]
+        return HOGSBY_CHILDREN[min(children, 5) - 1]
     if children == 0:
-        return RENT_CAP_NO_CHILDREN[adults]
-    return RENT_CAP_CHILDREN[min(children, 5) - 1]
+        return SUNDSVALL_NO_CHILDREN_YOUNG if sokande_age <= SUNDSVALL_YOUNG_MAX_AGE else SUNDSVALL_NO_CHILDREN
+    return next((cap for most, cap in SUNDSVALL_CHILDREN if children <= most), SUNDSVALL_MANY_CHILDREN)
 
 
 def deviates(declared: int | None, reported: int) -> bool:
@@ -214,30 +274,22 @@ def expected_outcome(facts: CaseFacts) -> Expected:
                 flag(INCOME_DEVIATION, kind)
 
     adults = sum(1 for m in family if m.role in ("sokande", "medsokande"))
-    if facts.costs.get("boende", 0) > rent_cap(adults, len(children)):
+    sokande = next(m for m in family if m.role == "sokande")
+    if facts.costs.get("boende", 0) > rent_cap(facts.period, adults, len(children), ages[sokande.pnr]):
         flag(RENT_ABOVE_CAP, "boende")
     if any(ages[m.pnr] in YOUNG_ADULT_AGES for m in children):
         flag(YOUNG_ADULT_SCHOOL, "norm_personliga")
-    lunch_children = [m for m in children if m.lunch_i_forskola and ages[m.pnr] <= 6]
-    if lunch_children and norms.without_lunch is None:
-        flag(NORM_FIGURE_MISSING, "norm_personliga")
+    # An ovrig_vuxen shares the flat: the family pays its share common(N) × family ÷ N.
+    norm = {"norm_personliga": personal_norm(norms, adults, [(ages[m.pnr], m.lunch_i_forskola) for m in children]),
+            "norm_gemensamma": common_norm(norms, len(family), len(facts.members))}
+    missing = [key for key, value in norm.items() if value is None]
+    if missing:
+        flag(NORM_FIGURE_MISSING, *missing)
 
     if MANUAL_CODES & set(reasons):
         return Expected(facts.case_id, "manual", tuple(reasons), {}, FORM_FIELDS)
 
-    values: dict[str, int] = {}
-    personal = norms.pair if adults == 2 else norms.single
-    for child in children:
-        band = _band(ages[child.pnr])
-        if child in lunch_children and norms.without_lunch is not None:
-            personal += norms.without_lunch[band]
-        else:
-            personal += norms.children[band]
-    values["norm_personliga"] = personal
-    # An ovrig_vuxen shares the flat: the family pays its share common(N) × family ÷ N.
-    household = len(facts.members)
-    values["norm_gemensamma"] = half_up(common_costs(norms, household) * len(family), household)
-
+    values = {key: value for key, value in norm.items() if value is not None}
     for cost in COST_FIELDS:
         values[cost] = facts.costs.get(cost, 0)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from bot.calc import money
 from bot.calc.errors import AgencyAnswerMissing, CalcInputError, NormFigureMissing, UnknownIncomeType
 from bot.calc.fields import ALL_FIELDS, COST_FIELDS, INCOME_FIELDS, label
-from bot.calc.guidelines import Guidelines, describe_household, load_guidelines
-from bot.calc.norms import OLDEST_CHILD_AGE, NormTable, NormTables, load_norms
+from bot.calc.guidelines import Guidelines, RentCapRow, RentCaps, describe_household, load_guidelines
+from bot.calc.norms import OLDEST_CHILD_AGE, NormFigure, NormTable, NormTables, common_amount, load_norms
 from bot.facts import (
     AGENCY_NAMES,
     ROLE_LABELS,
@@ -33,19 +33,28 @@ n = money.format_num
 class Line:
     field: str
     label: str
-    amount: int
+    amount: int | None  # None: a figure is missing and the robot has no proposal either
     rule: str
     sources: tuple[Source, ...]
 
 
 @dataclass(frozen=True)
 class MissingFigure:
-    """A norm figure the household needs that the year's table does not have."""
+    """A figure the household needs that the data does not have: a riksnorm figure of the year's table, or a
+    guideline figure (the prisbasbelopp of the year, the rent caps in force). The field that needs it is left
+    for the caseworker; `proposal` is the robot's unverified suggestion, if it has one."""
 
-    year: int
-    figure: str  # the table key, e.g. children_without_lunch.age_4_6
-    text_sv: str  # e.g. "barn 4–6 år utan lunch 5 dagar/vecka"
-    member: Member
+    field: str  # the form field that needs it: norm_personliga, norm_gemensamma, lon, boende
+    figure: str  # where it would be: norms.2026.children.age_4_6, prisbasbelopp.amounts.2018, rent_caps
+    text_sv: str  # e.g. "barn 4–6 år" (Riksnorm 2026)
+    where: str  # where the caseworker finds it
+    member: Member | None = None
+    proposal: int | None = None
+    proposal_text: str = ""  # the working of a derived proposal
+
+    @property
+    def is_norm(self) -> bool:
+        return self.figure.startswith("norms.")
 
 
 @dataclass(frozen=True)
@@ -69,8 +78,12 @@ class Calculation:
 
     @property
     def values(self) -> dict[str, int]:
-        """Form field → amount, for every field the calculation has a line for."""
-        return {ln.field: ln.amount for ln in self.lines}
+        """Form field → amount, for every field the calculation has an amount for (a proposal included: what
+        may be filled in is the triage's decision)."""
+        return {ln.field: ln.amount for ln in self.lines if ln.amount is not None}
+
+    def missing_for(self, key: str) -> list[MissingFigure]:
+        return [m for m in self.missing_figures if m.field == key]
 
     @property
     def totals(self) -> dict[str, int]:
@@ -93,8 +106,8 @@ def _unique(sources: Iterable[Source | None]) -> tuple[Source, ...]:
     return tuple(seen)
 
 
-def _sum_text(parts: list[str], total: int) -> str:
-    return " + ".join(parts) + (f" = {n(total)}" if len(parts) > 1 else "")
+def _sum_text(parts: list[str], total: int | None) -> str:
+    return " + ".join(parts) + (f" = {n(total)}" if len(parts) > 1 and total is not None else "")
 
 
 # ---------------------------------------------------------------------------------------------- norm
@@ -107,35 +120,64 @@ def check_children(facts: CaseFacts) -> None:
                                  f"a barn is {facts.age(m)} at the period; the barn role is for children under 21")
 
 
-def personal_norm(facts: CaseFacts, table: NormTable) -> tuple[list[tuple[str, int]], list[MissingFigure]]:
-    """(label, amount) per norm part, and the figures the table lacks (the full figure stands in for those)."""
-    parts: list[tuple[str, int]] = []
-    if facts.with_role("medsokande"):
-        parts.append(("sambor", table.pair))
-    else:
-        parts.append(("ensamstående", table.single))
-    missing: list[MissingFigure] = []
+def _missing_norm(table: NormTable, fig: NormFigure, field: str, member: Member | None = None) -> MissingFigure:
+    return MissingFigure(field, f"norms.{table.year}.{fig.key}", f"{fig.label} (Riksnorm {table.year})", table.where,
+                         member, fig.derived.amount if fig.derived else None, fig.derived.text if fig.derived else "")
+
+
+def personal_norm(facts: CaseFacts, table: NormTable) -> tuple[list[NormFigure], list[MissingFigure]]:
+    """The figures of the personal part, and those the table lacks."""
+    parts = [table.adults(pair=bool(facts.with_role("medsokande")))]
+    members: list[Member | None] = [None]
     for child in facts.with_role("barn"):
-        age = facts.age(child)
-        try:
-            fig = table.child(age, without_lunch=child.lunch_i_forskola)
-            parts.append((fig.label, fig.amount))
-        except NormFigureMissing as exc:
-            full = table.child(age)
-            missing.append(MissingFigure(table.year, exc.figure, exc.figure_sv, child))
-            parts.append((f"{full.label} (utan lunch saknas, helt belopp)", full.amount))
+        parts.append(table.child(facts.age(child), without_lunch=child.lunch_i_forskola))
+        members.append(child)
+    missing = [_missing_norm(table, f, "norm_personliga", m) for f, m in zip(parts, members, strict=True) if f.missing]
     return parts, missing
+
+
+def common_norm(facts: CaseFacts, table: NormTable) -> tuple[list[NormFigure], list[MissingFigure]]:
+    size = len(facts.family) + len(facts.with_role("ovrig_vuxen"))
+    figures = table.common_for(size)
+    return figures, [_missing_norm(table, f, "norm_gemensamma") for f in figures if f.missing]
+
+
+def missing_norm_figures(facts: CaseFacts, table: NormTable) -> list[MissingFigure]:
+    """Every riksnorm figure this household needs that the year's table lacks (what the triage reports)."""
+    return personal_norm(facts, table)[1] + common_norm(facts, table)[1]
+
+
+def _shown(fig: NormFigure) -> str:
+    if not fig.missing:
+        return f"{fig.label} {n(fig.amount or 0)}"
+    if fig.derived is None:
+        return f"{fig.label} saknas i tabellen (inget förslag)"
+    return f"{fig.label} saknas i tabellen, härlett förslag {n(fig.derived.amount)} (ej verifierat)"
+
+
+def _missing_text(figures: list[NormFigure], year: int) -> str:
+    lacking = [f for f in figures if f.missing]
+    if not lacking:
+        return ""
+    derived = [f"{f.label}: {f.derived.text}" for f in lacking if f.derived]
+    text = (f". OBS: Riksnorm {year} saknar {', '.join(f.label for f in lacking)}; fältet lämnas till "
+            "handläggaren")
+    if derived:
+        text += (". Härlett förslag (föregående års belopp + årets uppräkning, avrundat uppåt till tiotal; ej "
+                 "verifierat mot källan): " + "; ".join(derived))
+    return text
+
+
+def _proposal_sum(figures: list[NormFigure]) -> int | None:
+    amounts = [f.proposal for f in figures]
+    return None if any(a is None for a in amounts) else sum(a for a in amounts if a is not None)
 
 
 def _norm_lines(facts: CaseFacts, table: NormTable) -> tuple[list[Line], list[MissingFigure]]:
     parts, missing = personal_norm(facts, table)
-    personal = sum(a for _, a in parts)
+    personal = _proposal_sum(parts)
     head = f"Riksnorm {table.year} ({table.origin})"
-    rule = f"{head}: " + _sum_text([f"{lbl} {n(a)}" for lbl, a in parts], personal)
-    if missing:
-        lacking = ", ".join(m.text_sv for m in missing)
-        rule += (f". OBS: tabellen saknar belopp för {lacking}; helt belopp visas som förslag och fältet lämnas "
-                 "till handläggaren")
+    rule = f"{head}: " + _sum_text([_shown(f) for f in parts], personal) + _missing_text(parts, table.year)
     first = table.sources[0]
     norm_source = Source("riksnorm", f"{table.year} ({table.origin}): {first.title} {first.url}")
     member_sources = [m.source for m in facts.family]
@@ -145,11 +187,19 @@ def _norm_lines(facts: CaseFacts, table: NormTable) -> tuple[list[Line], list[Mi
     family = len(facts.family)
     others = len(facts.with_role("ovrig_vuxen"))
     size = family + others
-    common = table.common_for(size)
+    figures, common_missing = common_norm(facts, table)
+    missing += common_missing
+    proposals = [f.proposal for f in figures]
+    common = common_amount(size, [p for p in proposals if p is not None]) if None not in proposals else None
     size_text = f"{size} personer" if size > 1 else "1 person"
-    if size > 7:
-        size_text += f" ({n(table.common[7])} för 7 + {size - 7} × {n(table.over_seven_step())})"
-    if others == 0:
+    if size > 7 and common is not None:
+        six, seven = (p or 0 for p in proposals)
+        size_text += f" ({n(seven)} för 7 + {size - 7} × {n(seven - six)})"
+    lacking = _missing_text(figures, table.year)
+    if common is None:
+        amount = None
+        rule = f"{head}: gemensamma hushållskostnader, {size_text}: " + "; ".join(_shown(f) for f in figures)
+    elif others == 0:
         amount = common
         rule = f"{head}: gemensamma hushållskostnader, {size_text} {n(common)}"
     else:
@@ -159,14 +209,14 @@ def _norm_lines(facts: CaseFacts, table: NormTable) -> tuple[list[Line], list[Mi
         rule = (f"{head}: gemensamma hushållskostnader, {size_text} {n(common)} × {family} ÷ {size} "
                 f"(familjen {family} av {size} i hushållet; {others} {grown}) = {n(amount)}"
                 + ("" if exact else " (avrundat till hela kronor)"))
-    lines.append(Line("norm_gemensamma", label("norm_gemensamma"), amount, rule,
+    lines.append(Line("norm_gemensamma", label("norm_gemensamma"), amount, rule + lacking,
                       _unique([*[m.source for m in facts.members], norm_source])))
     return lines, missing
 
 
 # ---------------------------------------------------------------------------------------------- costs
 
-def _cost_lines(facts: CaseFacts, guidelines: Guidelines) -> list[Line]:
+def _cost_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line], list[MissingFigure]]:
     by_field: dict[str, list[int]] = defaultdict(list)
     sources: dict[str, list[Source | None]] = defaultdict(list)
     for i, cost in enumerate(facts.costs):
@@ -176,6 +226,7 @@ def _cost_lines(facts: CaseFacts, guidelines: Guidelines) -> list[Line]:
         by_field[cost.field].append(cost.amount)
         sources[cost.field].append(cost.source)
     lines = []
+    missing: list[MissingFigure] = []
     guide = Source("riktlinjer", guidelines.municipality)
     for key in COST_FIELDS:
         if key not in by_field:
@@ -188,13 +239,18 @@ def _cost_lines(facts: CaseFacts, guidelines: Guidelines) -> list[Line]:
             amount, rule = 0, f"{applied}; räknas inte enligt lokala riktlinjer ({guidelines.municipality})"
             src.append(guide)
         elif key == "boende":
-            amount, rule = _rent(facts, guidelines, declared, applied)
-            caps = guidelines.rent_caps
-            src.append(Source("riktlinjer", f"{caps.name}: {caps.source.title} {caps.source.url}"))
+            cap = rent_cap_for(facts, guidelines)
+            amount, rule = _rent(cap, declared, applied)
+            if cap.caps is None:
+                missing.append(MissingFigure(
+                    "boende", "rent_caps", f"högsta godtagbara boendekostnad för {facts.period}",
+                    f"kommunens riktlinjer om skälig boendekostnad ({guidelines.municipality})", proposal=declared))
+            else:
+                src.append(Source("riktlinjer", f"{cap.caps.name}: {cap.caps.source.title} {cap.caps.source.url}"))
         else:
             amount, rule = declared, applied
         lines.append(Line(key, label(key), amount, rule, _unique(src)))
-    return lines
+    return lines, missing
 
 
 def rent_household(facts: CaseFacts) -> tuple[int, int]:
@@ -202,16 +258,39 @@ def rent_household(facts: CaseFacts) -> tuple[int, int]:
     return len(facts.with_role("sokande", "medsokande")), len(facts.with_role("barn"))
 
 
-def _rent(facts: CaseFacts, guidelines: Guidelines, declared: int, applied: str) -> tuple[int, str]:
+@dataclass(frozen=True)
+class RentCap:
+    """The rent cap for the case: the set in force for the period (None: no set covers it) and its row for the
+    household (None: the set has none)."""
+
+    caps: RentCaps | None
+    row: RentCapRow | None
+    household: str  # e.g. "1 vuxen utan barn (sökande 27 år)"
+
+
+def rent_cap_for(facts: CaseFacts, guidelines: Guidelines) -> RentCap:
     adults, children = rent_household(facts)
+    applicant = facts.with_role("sokande")
+    age = facts.age(applicant[0]) if applicant else 0
+    caps = guidelines.rent_caps_for(facts.period)
+    row = guidelines.rent_cap(facts.period, adults, children, age)
     household = describe_household(adults, children)
-    cap = guidelines.rent_cap(adults, children)
-    if cap is None:
-        return declared, f"{applied}; riktlinjerna anger ingen högsta boendekostnad för {household}"
-    if declared > cap.amount:
-        return cap.amount, (f"{applied}, över högsta godtagbara {n(cap.amount)} för {household} "
-                            f"({guidelines.rent_caps.name}): {n(cap.amount)} räknas som förslag")
-    return declared, f"{applied} (högsta godtagbara för {household}: {n(cap.amount)}, {guidelines.rent_caps.name})"
+    if row is not None and row.applicant_age != "0+":
+        household += f" (sökande {age} år)"
+    return RentCap(caps, row, household)
+
+
+def _rent(cap: RentCap, declared: int, applied: str) -> tuple[int, str]:
+    if cap.caps is None:
+        return declared, (f"{applied}; OBS: inga riktlinjer om högsta boendekostnad gäller för perioden, "
+                          "fältet lämnas till handläggaren")
+    if cap.row is None:
+        return declared, f"{applied}; riktlinjerna anger ingen högsta boendekostnad för {cap.household}"
+    amount, name = cap.row.amount, cap.caps.name
+    if declared > amount:
+        return amount, (f"{applied}, över högsta godtagbara {n(amount)} för {cap.household} "
+                        f"({name}): {n(amount)} räknas som förslag")
+    return declared, f"{applied} (högsta godtagbara för {cap.household}: {n(amount)}, {name})"
 
 
 # ---------------------------------------------------------------------------------------------- incomes
@@ -247,16 +326,21 @@ def reported_amount(facts: CaseFacts, guidelines: Guidelines, key: str, member: 
 class _IncomePart:
     __slots__ = ("counted", "text", "sources")
 
-    def __init__(self, counted: int, text: str, sources: list[Source | None]) -> None:
+    def __init__(self, counted: int | None, text: str, sources: list[Source | None]) -> None:
         self.counted = counted
         self.text = text
         self.sources = sources
 
 
-def _exempt(facts: CaseFacts, guidelines: Guidelines, member: Member, amount: int) -> tuple[int, str, str]:
-    """The part of `member`'s earned income that does not count, the part's text and a note for the line."""
+def _exempt(facts: CaseFacts, guidelines: Guidelines, member: Member, amount: int) -> tuple[int | None, str, str]:
+    """The part of `member`'s earned income that does not count (None: a figure for it is missing), the part's
+    text and a note for the line."""
     if member.role == "barn":
-        pbb = guidelines.prisbasbelopp_for(facts.year)
+        pbb = guidelines.prisbasbelopp_or_none(facts.year)
+        if pbb is None:
+            return None, " − undantaget okänt", (
+                f"barns eget arbete undantas upp till ett prisbasbelopp per år, men riktlinjerna saknar "
+                f"prisbasbeloppet för {facts.year}: fältet lämnas till handläggaren")
         exempt = min(amount, pbb)
         return exempt, f" − undantaget {n(exempt)}", (
             f"barns eget arbete undantas upp till ett prisbasbelopp ({n(pbb)} kr för {facts.year}) per år; "
@@ -274,11 +358,12 @@ def _exempt(facts: CaseFacts, guidelines: Guidelines, member: Member, amount: in
     return exempt, f" − jobbstimulans {js.percent} % {n(exempt)}", window
 
 
-def _income_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line], list[str]]:
+def _income_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line], list[str], list[MissingFigure]]:
     per_field: dict[str, list[_IncomePart]] = defaultdict(list)
     phrase: dict[str, set[str]] = defaultdict(set)
     line_notes: dict[str, list[str]] = defaultdict(list)
     notes: list[str] = []
+    missing: list[MissingFigure] = []
     for key, rule in guidelines.income_types.items():
         target = guidelines.income_field(key)
         for member in facts.family:
@@ -307,11 +392,18 @@ def _income_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line],
                 text = f"{who(member)} {n(amount)}"
                 sources = [d.source for d in declared]
                 phrase[target].add("Enligt ansökan")
-            counted = amount
+            counted: int | None = amount
             if rule.earned and amount > 0:
                 exempt, why, note = _exempt(facts, guidelines, member, amount)
-                counted = amount - exempt
-                text += why + (f" = {n(counted)}" if exempt else "")
+                if exempt is None:
+                    counted = None
+                    missing.append(MissingFigure(
+                        target, f"prisbasbelopp.amounts.{facts.year}", f"prisbasbeloppet för {facts.year}",
+                        "förordningen om prisbasbeloppet för året (SFS) eller SCB:s sida om prisbasbeloppet",
+                        member))
+                else:
+                    counted = amount - exempt
+                text += why + (f" = {n(counted)}" if exempt and counted is not None else "")
                 if note not in line_notes[target]:
                     line_notes[target].append(note)
             per_field[target].append(_IncomePart(counted, text, sources))
@@ -324,13 +416,14 @@ def _income_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line],
         parts = per_field.get(key)
         if not parts:
             continue
-        total = sum(p.counted for p in parts)
+        amounts = [p.counted for p in parts]
+        total = None if None in amounts else sum(c for c in amounts if c is not None)
         head = "; ".join(sorted(phrase[key]))
         text = f"{head}: " + _sum_text([p.text for p in parts], total)
         if line_notes.get(key):
             text += " (" + "; ".join(line_notes[key]) + ")"
         lines.append(Line(key, label(key), total, text, _unique(s for p in parts for s in p.sources)))
-    return lines, notes
+    return lines, notes, missing
 
 
 # ---------------------------------------------------------------------------------------------- entry
@@ -340,9 +433,11 @@ def calculate(facts: CaseFacts, guidelines: Guidelines | None = None, norms: Nor
     """The itemised calculation for the case's period.
 
     Raises `NormTableMissing` for a period without a table, `NormFigureMissing` when the table lacks a figure the
-    household needs (unless `allow_missing_figures`: then the full figure stands in and `missing_figures` says so),
-    and a `CalcInputError` naming the field for facts that cannot be calculated (an unknown income type, an agency
-    that did not answer, a barn aged 21 or more, an unknown cost field).
+    household needs (unless `allow_missing_figures`: then `missing_figures` names them and their lines carry the
+    robot's proposal, or no amount), and a `CalcInputError` naming the field for facts that cannot be calculated
+    (an unknown income type, an agency that did not answer, a barn aged 21 or more, an unknown cost field).
+    A missing guideline figure (the prisbasbelopp of the year, rent caps for the period) is always a missing
+    figure, never an error.
     """
     guidelines = guidelines if guidelines is not None else load_guidelines()
     norms = norms if norms is not None else load_norms()
@@ -352,15 +447,17 @@ def calculate(facts: CaseFacts, guidelines: Guidelines | None = None, norms: Nor
     norm_lines, missing = _norm_lines(facts, table)
     if missing and not allow_missing_figures:
         first = missing[0]
-        raise NormFigureMissing(first.year, first.figure, first.text_sv)
-    cost_lines = _cost_lines(facts, guidelines)
-    income_lines, notes = _income_lines(facts, guidelines)
+        raise NormFigureMissing(table.year, first.figure.removeprefix(f"norms.{table.year}."), first.text_sv)
+    cost_lines, cost_missing = _cost_lines(facts, guidelines)
+    income_lines, notes, income_missing = _income_lines(facts, guidelines)
     lines = tuple(sorted([*norm_lines, *cost_lines, *income_lines], key=lambda ln: ALL_FIELDS.index(ln.field)))
-    summa_norm = sum(ln.amount for ln in norm_lines)
-    summa_kostnader = sum(ln.amount for ln in cost_lines)
-    summa_inkomster = sum(ln.amount for ln in income_lines)
+
+    def total(group: list[Line]) -> int:
+        return sum(ln.amount for ln in group if ln.amount is not None)
+
+    summa_norm, summa_kostnader, summa_inkomster = total(norm_lines), total(cost_lines), total(income_lines)
     return Calculation(
         period=facts.period, norm_year=table.year, lines=lines,
         summa_norm=summa_norm, summa_kostnader=summa_kostnader, summa_inkomster=summa_inkomster,
         att_betala=max(0, summa_norm + summa_kostnader - summa_inkomster),
-        missing_figures=tuple(missing), notes=tuple(notes))
+        missing_figures=(*missing, *cost_missing, *income_missing), notes=tuple(notes))

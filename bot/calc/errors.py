@@ -25,14 +25,16 @@ class AgencyAnswerMissing(CalcInputError):
 
 
 class NormTableMissing(CalcError):
-    """No norm table for the period's year: add `bot/calc/norms/<year>.yaml`. Never a silent fallback."""
+    """No norm table for the period's year: an admin adds `<year>.yaml` (runbook NORM_TABLE_MISSING). Never a silent
+    fallback to last year's figures."""
 
     def __init__(self, period: str, year: int, available: list[int]) -> None:
         self.period = period
         self.year = year
         have = ", ".join(str(y) for y in available) or "none"
         super().__init__("period", f"no riksnorm table for {year} (period {period}); tables exist for {have}: "
-                                   f"add bot/calc/norms/{year}.yaml with its source")
+                                   f"add {year}.yaml with its sources to the norms folder (norms_dir in the config), "
+                                   f"checked first with `casebot norms check {year}.yaml`")
 
 
 class NormFigureMissing(CalcError):

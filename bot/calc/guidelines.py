@@ -22,6 +22,8 @@ DEFAULT_PATH = Path(__file__).with_name("guidelines.yaml")
 
 Kronor = Annotated[int, Field(strict=True, gt=0)]
 Count = Annotated[int, Field(strict=True, ge=0)]
+# A month, YYYY-MM; quoted or not (YAML reads 2026-01 as text).
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:(-|–)\s*(\d+)|(\+))?\s*$")
 
 
@@ -56,28 +58,41 @@ def describe_household(adults: int, children: int) -> str:
     return f"{grown} och {children} barn"
 
 
+def _inside(value: int, rng: tuple[int, int | None]) -> bool:
+    return value >= rng[0] and (rng[1] is None or value <= rng[1])
+
+
 class RentCapRow(_Strict):
-    """Highest reasonable housing cost for `adults` adults and `children` children ('1', '1-2', '5+')."""
+    """Highest reasonable housing cost for `adults` adults and `children` children ('1', '1-2', '5+'), and where
+    the municipality's rule depends on it, the sokande's age at the period's end (`applicant_age`, '0-28')."""
 
     adults: str | int
     children: str | int
+    applicant_age: str | int = "0+"
     amount: Kronor
 
-    @field_validator("adults", "children")
+    @field_validator("adults", "children", "applicant_age")
     @classmethod
     def _range(cls, value: str | int) -> str:
         _parse_range(value)
         return str(value)
 
-    def matches(self, adults: int, children: int) -> bool:
-        def inside(value: int, rng: tuple[int, int | None]) -> bool:
-            return value >= rng[0] and (rng[1] is None or value <= rng[1])
+    def matches(self, adults: int, children: int, applicant_age: int) -> bool:
+        return (_inside(adults, _parse_range(self.adults)) and _inside(children, _parse_range(self.children))
+                and _inside(applicant_age, _parse_range(self.applicant_age)))
 
-        return inside(adults, _parse_range(self.adults)) and inside(children, _parse_range(self.children))
+    def overlaps(self, other: RentCapRow) -> bool:
+        return all(_overlap(_parse_range(getattr(self, k)), _parse_range(getattr(other, k)))
+                   for k in ("adults", "children", "applicant_age"))
 
 
 class RentCaps(_Strict):
+    """One municipality's rent caps, in force from `valid_from` to `valid_to` (months, both included; no end:
+    until further notice)."""
+
     name: str = Field(min_length=1)  # short, for rule texts: "Högsby kommun 2023"
+    valid_from: Month
+    valid_to: Month | None = None
     source: SourceRef
     rows: list[RentCapRow] = Field(min_length=1)
 
@@ -87,11 +102,24 @@ class RentCaps(_Strict):
         for i, a in enumerate(rows):
             for j in range(i):
                 b = rows[j]
-                if _overlap(_parse_range(a.adults), _parse_range(b.adults)) and \
-                        _overlap(_parse_range(a.children), _parse_range(b.children)):
-                    raise ValueError(f"row {i} (adults {a.adults}, children {a.children}) overlaps row {j} "
-                                     f"(adults {b.adults}, children {b.children})")
+                if a.overlaps(b):
+                    raise ValueError(f"row {i} (adults {a.adults}, children {a.children}, applicant_age "
+                                     f"{a.applicant_age}) overlaps row {j} (adults {b.adults}, children "
+                                     f"{b.children}, applicant_age {b.applicant_age})")
         return rows
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> RentCaps:
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
+
+    def in_force(self, period: str) -> bool:
+        return self.valid_from <= period and (self.valid_to is None or period <= self.valid_to)
+
+    @property
+    def validity(self) -> str:
+        return f"{self.valid_from} – {self.valid_to or 'tills vidare'}"
 
 
 class CostRule(_Strict):
@@ -151,7 +179,7 @@ class Thresholds(_Strict):
 
 class Guidelines(_Strict):
     municipality: str = Field(min_length=1)
-    rent_caps: RentCaps
+    rent_caps: list[RentCaps] = Field(min_length=1)
     costs: dict[str, CostRule] = Field(default_factory=dict)
     income_types: dict[str, IncomeType] = Field(min_length=1)
     jobbstimulans: Jobbstimulans
@@ -164,6 +192,18 @@ class Guidelines(_Strict):
         unknown = sorted(set(value) - set(COST_FIELDS))
         if unknown:
             raise ValueError(f"unknown cost field(s) {', '.join(unknown)}; known: {', '.join(COST_FIELDS)}")
+        return value
+
+    @field_validator("rent_caps")
+    @classmethod
+    def _one_set_in_force(cls, value: list[RentCaps]) -> list[RentCaps]:
+        for i, a in enumerate(value):
+            for j in range(i):
+                b = value[j]
+                a_end, b_end = a.valid_to or "9999-12", b.valid_to or "9999-12"
+                if a.valid_from <= b_end and b.valid_from <= a_end:
+                    raise ValueError(f"{a.name} ({a.validity}) and {b.name} ({b.validity}) are both in force "
+                                     "for some months: a period must have one set of rent caps")
         return value
 
     @field_validator("income_types")
@@ -196,8 +236,18 @@ class Guidelines(_Strict):
         rule = self.costs.get(field)
         return rule.counts if rule else True
 
-    def rent_cap(self, adults: int, children: int) -> RentCapRow | None:
-        return next((r for r in self.rent_caps.rows if r.matches(adults, children)), None)
+    def rent_caps_for(self, period: str) -> RentCaps | None:
+        """The rent caps in force for the period month, if any."""
+        return next((caps for caps in self.rent_caps if caps.in_force(period)), None)
+
+    def rent_cap(self, period: str, adults: int, children: int, applicant_age: int) -> RentCapRow | None:
+        caps = self.rent_caps_for(period)
+        if caps is None:
+            return None
+        return next((r for r in caps.rows if r.matches(adults, children, applicant_age)), None)
+
+    def prisbasbelopp_or_none(self, year: int) -> int | None:
+        return self.prisbasbelopp.amounts.get(year)
 
     def prisbasbelopp_for(self, year: int) -> int:
         try:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from bot.calc.calculate import rent_household, reported_amount
-from bot.calc.errors import NormFigureMissing
-from bot.calc.guidelines import Guidelines, describe_household
+from bot.calc.calculate import calculate, rent_cap_for, reported_amount
+from bot.calc.errors import CalcInputError
+from bot.calc.fields import label
+from bot.calc.guidelines import Guidelines
 from bot.calc.money import format_kr, round_kr
-from bot.calc.norms import LUNCH_MAX_AGE, NormTables
+from bot.calc.norms import NormTables
 from bot.facts import (
     AGENCY_NAMES,
     ROLE_LABELS,
@@ -30,6 +31,7 @@ from bot.masking import mask_pnr
 from bot.triage.model import (
     AGENCY_NO_ANSWER,
     FIRST_APPLICATION,
+    GUIDELINE_FIGURE_MISSING,
     HOUSEHOLD_MISMATCH,
     INCOME_DEVIATION,
     NORM_FIGURE_MISSING,
@@ -183,17 +185,17 @@ def rent_above_cap(facts: CaseFacts, guidelines: Guidelines, norms: NormTables) 
     if not rents or not guidelines.cost_counts("boende"):
         return []
     rent = sum(rents)
-    adults, children = rent_household(facts)
-    household = describe_household(adults, children)
-    cap = guidelines.rent_cap(adults, children)
-    if cap is None:
-        return [partial(RENT_ABOVE_CAP, f"Riktlinjerna anger ingen högsta boendekostnad för {household}: "
+    cap = rent_cap_for(facts, guidelines)
+    if cap.caps is None:
+        return []  # no caps in force for the period at all: a missing guideline figure (missing_figures)
+    if cap.row is None:
+        return [partial(RENT_ABOVE_CAP, f"Riktlinjerna anger ingen högsta boendekostnad för {cap.household}: "
                                         f"boendekostnaden {format_kr(rent)} behöver bedömas", "boende")]
-    if rent <= cap.amount:
+    if rent <= cap.row.amount:
         return []
     return [partial(RENT_ABOVE_CAP,
-                    f"Boendekostnaden {format_kr(rent)} är över högsta godtagbara {format_kr(cap.amount)} för "
-                    f"{household} ({guidelines.rent_caps.name})", "boende")]
+                    f"Boendekostnaden {format_kr(rent)} är över högsta godtagbara {format_kr(cap.row.amount)} för "
+                    f"{cap.household} ({cap.caps.name})", "boende")]
 
 
 def young_adult_school(facts: CaseFacts, guidelines: Guidelines, norms: NormTables) -> list[Reason]:
@@ -209,20 +211,25 @@ def young_adult_school(facts: CaseFacts, guidelines: Guidelines, norms: NormTabl
     return reasons
 
 
-def norm_figure_missing(facts: CaseFacts, guidelines: Guidelines, norms: NormTables) -> list[Reason]:
-    table = norms.for_period(facts.period)
+def missing_figures(facts: CaseFacts, guidelines: Guidelines, norms: NormTables) -> list[Reason]:
+    """A figure the case needs that the data lacks: a riksnorm figure (NORM_FIGURE_MISSING) or a guideline figure
+    (GUIDELINE_FIGURE_MISSING). The field that needs it is left empty; the reason says where the figure is found
+    and shows the robot's proposal only as such."""
+    try:
+        calc = calculate(facts, guidelines, norms, allow_missing_figures=True)
+    except CalcInputError:
+        return []  # the facts cannot be calculated at all: the rules above, or the run, send it to a human
     reasons = []
-    for child in facts.with_role("barn"):
-        age = facts.age(child)
-        if not child.lunch_i_forskola or age > LUNCH_MAX_AGE:
-            continue
-        try:
-            table.child(age, without_lunch=True)
-        except NormFigureMissing as exc:
-            reasons.append(partial(NORM_FIGURE_MISSING,
-                                   f"Riksnorm {table.year} saknar beloppet för {exc.figure_sv} ({who(facts, child)} "
-                                   "äter lunch i förskolan): personliga kostnader lämnas till handläggaren",
-                                   "norm_personliga"))
+    for m in calc.missing_figures:
+        whose = f" ({who(facts, m.member)})" if m.member is not None else ""
+        text = f"Uppgift saknas: {m.text_sv}{whose}; {label(m.field).lower()} lämnas till handläggaren"
+        if m.proposal is not None and m.is_norm:
+            text += (f". Robotens härledda förslag, ej verifierat: {format_kr(m.proposal)} "
+                     f"({m.proposal_text})")
+        elif m.proposal is not None:
+            text += f". Enligt ansökan {format_kr(m.proposal)}"
+        text += f". Finns i: {m.where}"
+        reasons.append(partial(NORM_FIGURE_MISSING if m.is_norm else GUIDELINE_FIGURE_MISSING, text, m.field))
     return reasons
 
 
@@ -235,5 +242,5 @@ RULES: tuple[Rule, ...] = (
     income_deviation,
     rent_above_cap,
     young_adult_school,
-    norm_figure_missing,
+    missing_figures,
 )

@@ -30,6 +30,7 @@ from portals.seed.model import (
     User,
     World,
     add_months,
+    current_period,
     reference_case_id,
 )
 from portals.seed.write import WORLD_TABLES, seed_database, summarize, write_world
@@ -37,5 +38,5 @@ from portals.seed.write import WORLD_TABLES, seed_database, summarize, write_wor
 __all__ = [
     "COMPLEX_KINDS", "KIND_REASON", "REFERENCE", "REFERENCE_NOTE", "SIMPLE", "WORLD_TABLES", "AfStatus", "Case",
     "CsnPayment", "FkPayment", "Gap", "Income", "JournalEntry", "Member", "Person", "Registration", "User", "World",
-    "add_months", "generate_world", "reference_case_id", "seed_database", "summarize", "write_world",
+    "add_months", "current_period", "generate_world", "reference_case_id", "seed_database", "summarize", "write_world",
 ]

@@ -1,10 +1,11 @@
 """Generating the sandbox's world: `generate_world` plans the cases of a seed, then builds them one by one.
 
-Deterministic for a seed: one `random.Random`, no set iteration, no clock. About a fifth of the cases are
-deliberately complex, one named kind each (`COMPLEX_KINDS`); the rest are ordinary monthly re-applications,
-some of which still end up partly manual for ordinary reasons (a child of 18–20 at home, a child eating lunch
-at preschool in a year without the lower norm figure). The reference case is built last, from its own random
-stream, so that it never changes the cases of a seed.
+Deterministic for a seed and period: one `random.Random`, no set iteration, no clock (only a period left out
+defaults to the current month). About a fifth of the cases are deliberately complex, one named kind each
+(`COMPLEX_KINDS`); the rest are ordinary monthly re-applications, some of which still end up partly manual for
+ordinary reasons (a child of 18–20 at home, a child eating lunch at preschool in a year without the lower norm
+figure, and from 2025 any household that needs a norm figure no source gives). The reference case is built last,
+from its own random stream, so that it never changes the cases of a seed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from portals.seed.model import (
     User,
     World,
     add_months,
+    current_period,
     days_in_month,
     reference_case_id,
     weekdays,
@@ -48,7 +50,8 @@ COMPLEX_SHARE = 0.20
 SHAPES: dict[str, int] = {"single": 37, "single_parent": 25, "couple": 10, "couple_children": 24, "large_family": 4}
 OVRIG_VUXEN_SHARE = 0.08
 
-# Agency amounts (kr/month). Barnbidrag and flerbarnstillägg as paid since March 2018 (still in 2024).
+# Agency amounts (kr/month), the same for every period (the oracle takes whatever the agencies report, so they
+# need only be plausible). Barnbidrag and flerbarnstillägg as paid since March 2018 (still in 2024).
 BARNBIDRAG = 1250
 FLERBARNSTILLAGG = (0, 0, 150, 730, 1740, 2990)  # by number of children; +1 250 per child over 5
 STUDIEHJALP = 1250
@@ -468,8 +471,10 @@ class _Generator:
     # -- costs and the assistance spell ------------------------------------------------------------------
 
     def _cap(self, draft: _Draft) -> int:
+        """The rent cap in force for the period (Högsby's up to 2025, Sundsvall's by the applicant's age from 2026)."""
         adults = len(draft.role_of("sokande")) + len(draft.role_of("medsokande"))
-        return oracle.rent_cap(adults, len(draft.role_of("barn")))
+        return oracle.rent_cap(self.period, adults, len(draft.role_of("barn")),
+                               self._age(draft.role_of("sokande")[0].pnr, draft))
 
     def _costs(self, draft: _Draft) -> None:
         rng = self.rng
@@ -689,11 +694,13 @@ class _Generator:
             incomes=tuple(draft.incomes), journal=journal, kind=REFERENCE, tags=(REFERENCE,))
 
 
-def generate_world(n_cases: int, seed: int, period: str = "2024-12", reference: bool = True) -> World:
-    """`n_cases` applications for `period` with everything the portals hold about them; same seed, same world.
+def generate_world(n_cases: int, seed: int, period: str | None = None, reference: bool = True) -> World:
+    """`n_cases` applications for `period` with everything the portals hold about them; same seed and period, same
+    world. Without a period, the current month (the contract's default; the only place the clock is read).
 
     With `reference` (the default) the world also holds the preflight's reference case (`World.reference`),
     built after the cases from its own random stream: the cases are identical either way."""
+    period = current_period() if period is None else period
     _check_period(period)
     if n_cases < 0:
         raise ValueError("n_cases must be >= 0")

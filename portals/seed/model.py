@@ -160,6 +160,11 @@ def reference_case_id(period: str) -> str:
 # -- months ------------------------------------------------------------------------------------------
 
 
+def current_period(today: dt.date | None = None) -> str:
+    """The default period of a seeded sandbox: the current month, YYYY-MM (contract "Norm figures")."""
+    return (today or dt.date.today()).strftime("%Y-%m")
+
+
 def add_months(month: str, delta: int) -> str:
     index = int(month[:4]) * 12 + int(month[5:7]) - 1 + delta
     return f"{index // 12:04d}-{index % 12 + 1:02d}"

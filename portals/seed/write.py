@@ -125,8 +125,9 @@ def summarize(world: World, expected: list[oracle.Expected]) -> dict[str, object
     }
 
 
-def seed_database(data_dir: Path, n_cases: int, seed: int, period: str = "2024-12") -> dict[str, object]:
-    """Create (or overwrite) DATA_DIR/sandbox.db with a fresh world; returns a summary of what it holds."""
+def seed_database(data_dir: Path, n_cases: int, seed: int, period: str | None = None) -> dict[str, object]:
+    """Create (or overwrite) DATA_DIR/sandbox.db with a fresh world for `period` (default: the current month);
+    returns a summary of what it holds."""
     world = generate_world(n_cases, seed, period)  # first, so a bad argument leaves an existing database alone
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

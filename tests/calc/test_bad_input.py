@@ -119,11 +119,11 @@ def test_unknown_cost_field_names_the_field(guidelines, norms) -> None:
 
 
 def test_period_outside_the_tables(guidelines, norms) -> None:
-    facts = build("2025-03", {"A": ("sokande", "1980-05-05")})
-    with pytest.raises(NormTableMissing, match=r"period: no riksnorm table for 2025 \(period 2025-03\)") as err:
+    facts = build("2027-01", {"A": ("sokande", "1980-05-05")})
+    with pytest.raises(NormTableMissing, match=r"period: no riksnorm table for 2027 \(period 2027-01\)") as err:
         calculate(facts, guidelines, norms)
     assert err.value.field == "period"
-    assert "bot/calc/norms/2025.yaml" in str(err.value)
+    assert "2027.yaml" in str(err.value) and "casebot norms check" in str(err.value)
 
 
 def test_a_barn_of_21_is_a_data_error(guidelines, norms) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.calc import calculate
-from bot.calc.errors import GuidelineFigureMissing, NormFigureMissing
+from bot.calc.errors import NormFigureMissing
 from bot.calc.guidelines import DEFAULT_PATH, load_guidelines
 from tests.calc.builders import build
 
@@ -19,10 +19,15 @@ def test_missing_lunch_figure_raises_unless_allowed(guidelines, norms) -> None:
     with pytest.raises(NormFigureMissing, match=r"norms\.2024\.children_without_lunch\.age_4_6"):
         calculate(facts, guidelines, norms)
     calc = calculate(facts, guidelines, norms, allow_missing_figures=True)
-    # the full figure stands in as a proposal: 3 800 + 4–6 år 2 940 = 6 740
-    assert calc.amount("norm_personliga") == 6740
-    assert [m.figure for m in calc.missing_figures] == ["children_without_lunch.age_4_6"]
-    assert "saknar belopp för barn 4–6 år utan lunch" in calc.line("norm_personliga").rule
+    # No 2022–2024 "utan lunch" figure and no published 2022 uplift to derive one: no proposal at all, and the
+    # line says what is missing. The common costs (2 persons, 1 360) are unaffected.
+    assert calc.amount("norm_personliga") is None
+    assert calc.amount("norm_gemensamma") == 1360
+    assert [(m.field, m.figure) for m in calc.missing_figures] == [
+        ("norm_personliga", "norms.2024.children_without_lunch.age_4_6")]
+    rule = calc.line("norm_personliga").rule
+    assert "barn 4–6 år utan lunch 5 dagar/vecka saknas i tabellen (inget förslag)" in rule
+    assert "fältet lämnas till handläggaren" in rule
 
 
 def test_lunch_flag_on_an_older_child_changes_nothing(guidelines, norms) -> None:
@@ -67,10 +72,16 @@ def test_child_work_income_above_one_prisbasbelopp(guidelines, norms) -> None:
     assert calculate(facts, guidelines, norms).amount("lon") == 2700
 
 
-def test_child_work_income_without_a_prisbasbelopp_for_the_year(guidelines, norms) -> None:
+def test_child_work_income_without_a_prisbasbelopp_for_the_year(tmp_path: Path, norms) -> None:
+    # A guideline file without 2022's prisbasbelopp: the child's wage cannot be counted, so its line has no amount
+    # and names the missing figure; nothing is raised (a case must never crash a worker).
+    g = _custom(tmp_path, lambda t: t.replace("    2022: 48300\n", ""))
     facts = build("2022-06", {"A": A, "K": ("barn", "2006-01-01")}, incomes=[("K", "lon", 2000)])
-    with pytest.raises(GuidelineFigureMissing, match=r"prisbasbelopp\.amounts\.2022: no prisbasbelopp for 2022"):
-        calculate(facts, guidelines, norms)
+    calc = calculate(facts, g, norms)
+    assert calc.amount("lon") is None
+    assert [(m.field, m.figure) for m in calc.missing_figures] == [("lon", "prisbasbelopp.amounts.2022")]
+    assert "saknar prisbasbeloppet för 2022" in calc.line("lon").rule
+    assert calc.summa_inkomster == 0  # nothing counted that is not known
 
 
 def test_no_jobbstimulans_without_bistand_sedan(guidelines, norms) -> None:

@@ -17,7 +17,7 @@ from portals.hostile import HostileError, long_text, make_hostile
 def conn(tmp_path: Path) -> sqlite3.Connection:
     connection = db.connect(tmp_path / "sandbox.db")
     db.init_schema(connection)
-    seed.write_world(connection, seed.generate_world(12, 43))
+    seed.write_world(connection, seed.generate_world(12, 43, "2024-12"))
     return connection
 
 

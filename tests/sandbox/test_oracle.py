@@ -1,7 +1,14 @@
-"""The oracle against cases worked out by hand (2024 figures, Götene's copy; 2021 from SFS 2020:1013).
+"""The oracle against cases worked out by hand (2024 figures, Götene's copy; 2021 from SFS 2020:1013; 2025 and 2026
+as docs/contract.md "Norm figures" gives them).
 
 2024: single 3 800, sambor 6 850; children <1 2 640, 1–2 2 940, 3 2 620, 4–6 2 940, 7–10 3 680, 11–14 4 230,
 15–18 4 780, 19–20 4 820; common costs for 1..7 persons 1 230, 1 360, 1 720, 1 950, 2 240, 2 540, 2 730.
+2025: no figure at all. 2026: single 3 940, sambor 7 100; children 7–10 3 820, 11–14 4 390; common costs for 1, 2,
+4, 5 persons 1 280, 1 410, 2 030, 2 330; nothing else (no child under 7 or over 14, no "utan lunch", no common(3),
+common(6), common(7)).
+Rent caps up to 2025-12 (Högsby 2023): 1 adult 4 474, 2 adults 5 581, + 1 child 6 192, 2 7 416, 3 8 046, 4 8 650,
+5+ 9 255. From 2026-01 (Sundsvall 2026): no children, sokande ≤ 28 at the period end 5 800, ≥ 29 6 800; 1–2
+children 7 900, 3–4 9 900, 5–6 11 000, 7+ 14 200.
 """
 
 from __future__ import annotations
@@ -271,9 +278,10 @@ def test_the_amount_is_never_negative() -> None:
     assert result.outcome == "auto" and result.fields["lon"] == 20000 and result.att_betala == 0
 
 
-def test_a_year_without_a_table_is_an_error() -> None:
+@pytest.mark.parametrize("period", ["2019-05", "2027-01"])
+def test_a_year_without_a_table_is_an_error(period: str) -> None:
     with pytest.raises(ValueError):
-        oracle.expected_outcome(facts([m("A", "sokande", 30, period="2019-05")], period="2019-05"))
+        oracle.expected_outcome(facts([m("A", "sokande", 30, period=period)], period=period))
 
 
 # -- 10. reading the facts from the database -----------------------------------------------------------------------
@@ -314,3 +322,257 @@ def test_load_case_facts_reads_the_portals_view(tmp_path) -> None:  # type: igno
     assert oracle.expected_outcome(oracle.load_case_facts(conn, "EB-2024-00001")).reasons == (
         oracle.PROTECTED_IDENTITY, oracle.AGENCY_NO_ANSWER)
     conn.close()
+
+
+# -- 11. 2026: the figures Lifecare's catalogue and the government give, and the ones nobody gives --------------------
+
+P26 = "2026-12"
+P25 = "2025-06"
+
+
+def facts26(members: Iterable[Member], costs: dict[str, int] | None = None,
+            incomes: Iterable[tuple[str, str, int]] = (), reported: dict[tuple[str, str], int] | None = None,
+            **extra: object) -> CaseFacts:
+    """A 2026-12 case, on assistance since the month before unless told."""
+    extra.setdefault("bistand_sedan", "2026-11")
+    return facts(members, costs, incomes, reported, period=P26, **extra)
+
+
+def m26(pnr: str, role: str, age: int, lunch: bool = False) -> Member:
+    return m(pnr, role, age, lunch, period=P26)
+
+
+def without(fields: dict[str, int], *keys: str) -> dict[str, int]:
+    return {k: v for k, v in fields.items() if k not in keys}
+
+
+def test_2026_single_adult_is_the_governments_headline_total() -> None:
+    result = oracle.expected_outcome(facts26(
+        [m26("A", "sokande", 40)], costs={"boende": 6500, "hushallsel": 350, "hemforsakring": 160}))
+    assert result.outcome == "auto" and result.reasons == () and result.empty_fields == ()
+    # single 3 940 + common(1) 1 280 = 5 220 (regeringen.se: the 2026 norm for a single person)
+    # rent 6 500 ≤ 6 800 (no children, sokande 40 ≥ 29)
+    # 5 220 + 6 500 + 350 + 160 = 12 230
+    assert result.fields == zeros(norm_personliga=3940, norm_gemensamma=1280, boende=6500, hushallsel=350,
+                                  hemforsakring=160)
+    assert result.att_betala == 12230
+
+
+def test_2026_couple_is_the_governments_cohabitant_total() -> None:
+    result = oracle.expected_outcome(facts26(
+        [m26("A", "sokande", 35), m26("P", "medsokande", 33)], costs={"boende": 6800},
+        incomes=[("A", "a_kassa", 6000), ("P", "lon", 4000)], bistand_sedan="2026-02"))
+    assert result.outcome == "auto"
+    # sambor 7 100 + common(2) 1 410 = 8 510 (regeringen.se: the 2026 norm for cohabitants)
+    # rent 6 800: exactly the cap for no children and a sokande of 29 or more, allowed
+    # n = 2026-02 → 2026-12 = 10 months: 25 % of 4 000 = 1 000 exempt, 3 000 counted
+    # 8 510 + 6 800 − 6 000 − 3 000 = 6 310
+    assert result.fields == zeros(norm_personliga=7100, norm_gemensamma=1410, boende=6800, a_kassa=6000, lon=3000)
+    assert result.att_betala == 6310
+
+
+def test_2026_couple_with_children_8_and_12() -> None:
+    members = [m26("A", "sokande", 38), m26("P", "medsokande", 36), m26("B8", "barn", 8), m26("B12", "barn", 12)]
+    result = oracle.expected_outcome(facts26(
+        members, costs={"boende": 7900, "hushallsel": 500},
+        incomes=[("P", "barnbidrag", 2650)], reported={("P", "barnbidrag"): 2650}))  # 2 × 1 250 + 150
+    assert result.outcome == "auto"
+    # personal: 7 100 + 3 820 (8 y, band 7–10) + 4 390 (12 y, band 11–14) = 15 310; common(4) 2 030
+    # rent 7 900: exactly the cap for 1–2 children
+    # 15 310 + 2 030 + 7 900 + 500 − 2 650 = 23 090
+    assert result.fields == zeros(norm_personliga=15310, norm_gemensamma=2030, boende=7900, hushallsel=500,
+                                  barnbidrag=2650)
+    assert result.att_betala == 23090
+
+
+def test_2026_single_parent_with_two_children_lacks_common_costs_for_three() -> None:
+    members = [m26("A", "sokande", 34), m26("B9", "barn", 9), m26("B13", "barn", 13)]
+    reported = {("A", "barnbidrag"): 2650, ("A", "underhallsstod"): 3646}
+    result = oracle.expected_outcome(facts26(
+        members, costs={"boende": 7500, "hushallsel": 400},
+        incomes=[("A", "barnbidrag", 2650), ("A", "underhallsstod", 3646)], reported=reported))
+    # 3 persons: common(3) is not in the 2026 table → norm_gemensamma stays empty for the caseworker.
+    # personal: 3 940 + 3 820 (9 y) + 4 390 (13 y) = 12 150, written; rent 7 500 ≤ 7 900; incomes as reported.
+    assert result.outcome == "partial" and result.reasons == (oracle.NORM_FIGURE_MISSING,)
+    assert result.empty_fields == ("norm_gemensamma",)
+    assert result.fields == without(zeros(norm_personliga=12150, boende=7500, hushallsel=400, barnbidrag=2650,
+                                           underhallsstod=3646), "norm_gemensamma")
+    assert result.att_betala is None
+
+
+@pytest.mark.parametrize(("age", "lunch", "personal"), [
+    (4, False, None),   # barn 4–6: not in the 2026 table
+    (4, True, None),    # nor its "utan lunch" figure
+    (0, False, None), (1, True, None), (3, False, None), (6, True, None), (15, False, None),
+    (7, False, 3940 + 3820),   # 7 760
+    (7, True, 3940 + 3820),    # lunch at preschool counts for 0–6 only: a 7-year-old has the ordinary figure
+    (10, False, 3940 + 3820),  # 7 760
+    (11, False, 3940 + 4390),  # 8 330
+    (14, False, 3940 + 4390),  # 8 330
+])
+def test_2026_a_child_outside_the_known_bands_leaves_norm_personliga_empty(age: int, lunch: bool,
+                                                                           personal: int | None) -> None:
+    result = oracle.expected_outcome(facts26([m26("A", "sokande", 30), m26("B", "barn", age, lunch)],
+                                             costs={"boende": 6000}))
+    # 2 persons: common(2) 1 410 is known and written either way; rent 6 000 ≤ 7 900 (1 child).
+    assert result.fields["norm_gemensamma"] == 1410 and result.fields["boende"] == 6000
+    if personal is None:
+        assert result.outcome == "partial" and result.reasons == (oracle.NORM_FIGURE_MISSING,)
+        assert result.empty_fields == ("norm_personliga",)
+    else:
+        assert result.outcome == "auto" and result.fields["norm_personliga"] == personal
+        assert result.att_betala == personal + 1410 + 6000
+
+
+def test_2026_household_with_a_four_year_old_at_preschool() -> None:
+    members = [m26("A", "sokande", 31), m26("P", "medsokande", 29), m26("B", "barn", 4, lunch=True)]
+    result = oracle.expected_outcome(facts26(members, costs={"boende": 7000, "barnomsorg": 600}))
+    # personal needs 4–6 "utan lunch" (missing); common needs common(3) (missing): both norm fields stay empty,
+    # one reason; rent 7 000 ≤ 7 900 and barnomsorg are still written.
+    assert result.outcome == "partial" and result.reasons == (oracle.NORM_FIGURE_MISSING,)
+    assert result.empty_fields == ("norm_personliga", "norm_gemensamma")
+    assert result.fields == without(zeros(boende=7000, barnomsorg=600), "norm_personliga", "norm_gemensamma")
+
+
+def test_2026_young_adult_at_home_also_lacks_the_figure() -> None:
+    result = oracle.expected_outcome(facts26([m26("A", "sokande", 45), m26("B", "barn", 19)], costs={"boende": 6000},
+                                             incomes=[("B", "studiestod", 1250)], reported={("B", "studiestod"): 1250}))
+    # 19–20 is not in the 2026 table: both reasons, in the contract's order; common(2) 1 410 still written.
+    assert result.reasons == (oracle.YOUNG_ADULT_SCHOOL, oracle.NORM_FIGURE_MISSING)
+    assert result.outcome == "partial" and result.empty_fields == ("norm_personliga",)
+    assert result.fields == without(zeros(norm_gemensamma=1410, boende=6000, studiestod=1250), "norm_personliga")
+
+
+def test_2026_ovrig_vuxen_share_uses_the_household_size() -> None:
+    members = [m26("A", "sokande", 40), m26("P", "medsokande", 38), m26("B10", "barn", 10), m26("B12", "barn", 12),
+               m26("G", "ovrig_vuxen", 66)]
+    result = oracle.expected_outcome(facts26(members, costs={"boende": 7900}))
+    # N = 5, family 4: common(5) 2 330 × 4 ÷ 5 = 1 864; personal 7 100 + 3 820 + 4 390 = 15 310
+    # 15 310 + 1 864 + 7 900 = 25 074
+    assert result.outcome == "auto"
+    assert result.fields == zeros(norm_personliga=15310, norm_gemensamma=1864, boende=7900)
+    assert result.att_betala == 25074
+    # A family of 2 (common(2) known) sharing with one more adult: N = 3, common(3) missing → empty.
+    small = oracle.expected_outcome(facts26([m26("A", "sokande", 40), m26("B", "barn", 8),
+                                             m26("G", "ovrig_vuxen", 44)], costs={"boende": 6000}))
+    assert small.reasons == (oracle.NORM_FIGURE_MISSING,) and small.empty_fields == ("norm_gemensamma",)
+    assert small.fields["norm_personliga"] == 3940 + 3820  # 7 760
+
+
+def test_2026_over_seven_persons_needs_common_six_and_seven() -> None:
+    ages = [7, 8, 9, 11, 12, 13]
+    members = [m26("A", "sokande", 41), m26("P", "medsokande", 40)] + [m26(f"B{a}", "barn", a) for a in ages]
+    result = oracle.expected_outcome(facts26(members, costs={"boende": 10500}))
+    # 8 persons: common(7) + 1 × (common(7) − common(6)), neither in the 2026 table → norm_gemensamma empty.
+    # personal: 7 100 + 3 × 3 820 (7, 8, 9 y) + 3 × 4 390 (11, 12, 13 y) = 7 100 + 11 460 + 13 170 = 31 730
+    # rent 10 500 ≤ 11 000 (5–6 children)
+    assert result.reasons == (oracle.NORM_FIGURE_MISSING,) and result.empty_fields == ("norm_gemensamma",)
+    assert result.fields["norm_personliga"] == 31730 and result.fields["boende"] == 10500
+
+
+def test_2026_every_reason_in_contract_order() -> None:
+    members = [m26("A", "sokande", 30), m26("B", "barn", 19)]
+    result = oracle.expected_outcome(facts26(
+        members, costs={"boende": 9999}, incomes=[("A", "inkomst_utland", 2000), ("A", "sjukpenning", 1000)],
+        application_type="Nyansökan", bistand_sedan=None,
+        registered=frozenset({"A", "B", "X"}), protected=frozenset({"B"}), gaps=frozenset({"A"})))
+    assert result.outcome == "manual" and result.fields == {} and result.empty_fields == oracle.FORM_FIELDS
+    assert result.reasons == (oracle.FIRST_APPLICATION, oracle.PROTECTED_IDENTITY, oracle.AGENCY_NO_ANSWER,
+                              oracle.HOUSEHOLD_MISMATCH, oracle.UNKNOWN_INCOME_TYPE, oracle.INCOME_DEVIATION,
+                              oracle.RENT_ABOVE_CAP, oracle.YOUNG_ADULT_SCHOOL, oracle.NORM_FIGURE_MISSING)
+
+
+# -- 12. 2025: no figure at all ------------------------------------------------------------------------------------
+
+def test_2025_household_gets_both_norm_fields_empty() -> None:
+    members = [m("A", "sokande", 45, period=P25), m("B", "barn", 9, period=P25)]
+    result = oracle.expected_outcome(facts(
+        members, costs={"boende": 6000, "hushallsel": 300}, incomes=[("A", "barnbidrag", 1250)],
+        reported={("A", "barnbidrag"): 1250}, period=P25, bistand_sedan="2025-01"))
+    # No 2025 amounts in any source: neither the single adult's + 9 y figure nor common(2) → both empty.
+    # Rent 6 000 ≤ 6 192 (Högsby, 1 adult + 1 child: the 2025 cap); costs and incomes are written as usual.
+    assert result.outcome == "partial" and result.reasons == (oracle.NORM_FIGURE_MISSING,)
+    assert result.empty_fields == ("norm_personliga", "norm_gemensamma")
+    assert result.fields == without(zeros(boende=6000, hushallsel=300, barnbidrag=1250),
+                                    "norm_personliga", "norm_gemensamma")
+
+
+def test_2025_a_manual_reason_still_makes_the_whole_case_manual() -> None:
+    result = oracle.expected_outcome(facts([m("A", "sokande", 30, period=P25)], costs={"boende": 4000},
+                                           application_type="Nyansökan", bistand_sedan=None, period=P25))
+    assert result.outcome == "manual" and result.reasons == (oracle.FIRST_APPLICATION, oracle.NORM_FIGURE_MISSING)
+    assert result.fields == {} and result.empty_fields == oracle.FORM_FIELDS
+
+
+# -- 13. rent caps by period: Högsby up to 2025-12, Sundsvall from 2026-01 --------------------------------------------
+
+def add_month(period: str, delta: int) -> str:
+    index = int(period[:4]) * 12 + int(period[5:7]) - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _rent_case(period: str, members: list[Member], rent: int) -> oracle.Expected:
+    return oracle.expected_outcome(facts(members, costs={"boende": rent}, period=period,
+                                         bistand_sedan=add_month(period, -1)))
+
+
+@pytest.mark.parametrize(("birth", "rent", "above"), [
+    (dt.date(1998, 1, 1), 5800, False),    # 28 on 2026-12-31: cap 5 800
+    (dt.date(1998, 1, 1), 5801, True),
+    (dt.date(1997, 12, 31), 5801, False),  # turns 29 on the period's last day: cap 6 800
+    (dt.date(1997, 12, 31), 6800, False),
+    (dt.date(1997, 12, 31), 6801, True),
+])
+def test_2026_rent_cap_without_children_goes_by_the_sokandes_age(birth: dt.date, rent: int, above: bool) -> None:
+    result = _rent_case(P26, [Member("A", "sokande", birth)], rent)
+    assert (oracle.RENT_ABOVE_CAP in result.reasons) is above and ("boende" in result.empty_fields) is above
+
+
+@pytest.mark.parametrize(("roles_ages", "rent", "above"), [
+    ([("sokande", 25), ("medsokande", 40)], 5801, True),    # two adults alike: the sokande's age decides
+    ([("sokande", 40), ("medsokande", 25)], 6800, False),
+    ([("sokande", 25), ("ovrig_vuxen", 50)], 5801, True),   # an ovrig_vuxen is neither adult nor child here
+    ([("sokande", 25), ("barn", 8)], 7900, False),          # 1–2 children: 7 900, whatever the age
+    ([("sokande", 40), ("barn", 8), ("barn", 9)], 7901, True),
+    ([("sokande", 40)] + [("barn", 8)] * 3, 9900, False),   # 3–4 children: 9 900
+    ([("sokande", 40)] + [("barn", 8)] * 4, 9901, True),
+    ([("sokande", 40)] + [("barn", 8)] * 5, 11000, False),  # 5–6 children: 11 000
+    ([("sokande", 40)] + [("barn", 8)] * 6, 11001, True),
+    ([("sokande", 40)] + [("barn", 8)] * 7, 14200, False),  # 7 or more: 14 200
+    ([("sokande", 40)] + [("barn", 8)] * 8, 14201, True),
+])
+def test_2026_sundsvall_rent_caps(roles_ages: list[tuple[str, int]], rent: int, above: bool) -> None:
+    members = [m26(f"P{i}", role, age) for i, (role, age) in enumerate(roles_ages)]
+    result = _rent_case(P26, members, rent)
+    assert (oracle.RENT_ABOVE_CAP in result.reasons) is above and ("boende" in result.empty_fields) is above
+    if not above:
+        assert result.fields["boende"] == rent
+
+
+@pytest.mark.parametrize(("period", "rent", "above"), [
+    ("2025-12", 4474, False),  # Högsby: 1 adult 4 474
+    ("2025-12", 4475, True),
+    ("2026-01", 4475, False),  # Sundsvall: no children, sokande 25 → 5 800
+    ("2026-01", 5801, True),
+])
+def test_hogsby_caps_until_2025_12_sundsvall_from_2026_01(period: str, rent: int, above: bool) -> None:
+    young = Member("A", "sokande", dt.date(2000, 3, 10))  # 25 at the end of both months
+    result = _rent_case(period, [young], rent)
+    assert (oracle.RENT_ABOVE_CAP in result.reasons) is above
+
+
+def test_hogsby_caps_with_children_until_2025_12() -> None:
+    family = [Member("A", "sokande", dt.date(1985, 3, 1)), Member("P", "medsokande", dt.date(1986, 3, 1)),
+              Member("B", "barn", dt.date(2016, 3, 1))]
+    # 1–2 adults + 1 child: Högsby 6 192 in 2025-12, Sundsvall 7 900 in 2026-01
+    assert oracle.RENT_ABOVE_CAP in _rent_case("2025-12", family, 6193).reasons
+    assert oracle.RENT_ABOVE_CAP not in _rent_case("2026-01", family, 6193).reasons
+    assert oracle.RENT_ABOVE_CAP in _rent_case("2026-01", family, 7901).reasons
+
+
+def test_the_2026_table_matches_the_governments_totals() -> None:
+    norms = oracle.NORMS[2026]
+    assert norms.single == 3940 and norms.common[0] == 1280  # 5 220
+    assert norms.pair == 7100 and norms.common[1] == 1410  # 8 510
+    assert all(figure is None for figure in (*oracle.NORMS[2025].children, oracle.NORMS[2025].single,
+                                             oracle.NORMS[2025].pair, *oracle.NORMS[2025].common))

@@ -38,7 +38,7 @@ def test_the_reference_case_leaves_the_cases_of_a_seed_as_they_were(n: int, seed
 
 
 def test_the_reference_household() -> None:
-    world = seed.generate_world(80, 3)
+    world = seed.generate_world(80, 3, "2024-12")
     ref = world.reference
     assert ref is not None and ref.case_id == "TEST-2024-0001" == seed.reference_case_id(world.period)
     assert seed.generate_world(5, 3, "2021-10").reference.case_id == "TEST-2021-0001"  # type: ignore[union-attr]

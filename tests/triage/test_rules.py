@@ -247,7 +247,7 @@ def test_cap_by_children(guidelines, norms) -> None:
 
 
 def test_no_cap_for_the_household_in_the_guidelines(tmp_path: Path, norms) -> None:
-    g = custom(tmp_path, "    - {adults: 1-2, children: 5+, amount: 9255}\n", "")
+    g = custom(tmp_path, "      - {adults: 1-2, children: 5+, amount: 9255}\n", "")
     kids = {f"K{i}": ("barn", "2012-01-01") for i in range(5)}
     facts = build("2024-12", {"A": A, **kids}, costs={"boende": 8000})
     [reason] = run(rules.rent_above_cap, facts, g, norms)
@@ -286,10 +286,13 @@ def test_young_adult_ages_come_from_the_guidelines(tmp_path: Path, norms) -> Non
 
 def test_no_lunch_figure_in_2024(guidelines, norms) -> None:
     facts = build("2024-12", {"A": A, "K": ("barn", "2020-03-03", True)})
-    [reason] = run(rules.norm_figure_missing, facts, guidelines, norms)
+    [reason] = run(rules.missing_figures, facts, guidelines, norms)
     assert (reason.code, reason.outcome, reason.empty_fields) == ("NORM_FIGURE_MISSING", "partial",
                                                                   ("norm_personliga",))
-    assert "Riksnorm 2024 saknar beloppet för barn 4–6 år utan lunch 5 dagar/vecka" in reason.text_sv
+    assert reason.text_sv.startswith("Uppgift saknas: barn 4–6 år utan lunch 5 dagar/vecka (Riksnorm 2024) "
+                                      "(barn 20200303-XXXX); personliga kostnader")
+    assert "förslag" not in reason.text_sv  # nothing to derive it from
+    assert "Finns i: Socialstyrelsens sida om riksnormen för året, eller förordningen om ändring i" in reason.text_sv
 
 
 @pytest.mark.parametrize(("period", "birth", "lunch"), [
@@ -299,7 +302,7 @@ def test_no_lunch_figure_in_2024(guidelines, norms) -> None:
 ])
 def test_no_missing_figure(guidelines, norms, period: str, birth: str, lunch: bool) -> None:
     facts = build(period, {"A": A, "K": ("barn", birth, lunch)})
-    assert run(rules.norm_figure_missing, facts, guidelines, norms) == []
+    assert run(rules.missing_figures, facts, guidelines, norms) == []
 
 
 def test_skv_could_not_answer_about_one_person(guidelines, norms) -> None:
