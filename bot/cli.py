@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.errors import CasebotError
 
 if TYPE_CHECKING:
+    from bot.calc.norms import NormTables
     from bot.config import Config
     from bot.store import Store
 from bot.paths import default_home
@@ -24,7 +25,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     """Seed and serve the sandbox portals in the foreground (what admins train on)."""
     data = Path(args.data or default_home() / "sandbox")
     argv = [sys.executable, "-m", "portals", "up", "--reseed", "--data", str(data), "--cases", str(args.cases),
-            "--seed", str(args.seed), "--period", args.period, "--port-base", str(args.port_base)]
+            "--seed", str(args.seed), "--port-base", str(args.port_base)]
+    if args.period:
+        argv += ["--period", args.period]
     try:
         return subprocess.call(argv, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     except KeyboardInterrupt:
@@ -83,7 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     try:
         return run_demo(Path(args.home or default_home() / "demo"), cases=args.cases, seed=args.seed,
-                        workers=args.workers, keep=args.keep)
+                        workers=args.workers, keep=args.keep, period=args.period)
     except CasebotError as exc:
         return _print_failure(exc)
 
@@ -319,6 +322,72 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(c.failed == 0 and c.oracle_differences == 0 for c in report.cells) else 1
 
 
+def _norm_tables(args: argparse.Namespace) -> NormTables:
+    """The packaged tables, and the admin's (the config's norms_dir) when a config is given."""
+    from bot.calc.norms import load_norms
+    from bot.config import load_config
+
+    extra = load_config(args.config).norms_dir if args.config else None
+    return load_norms(extra=extra) if extra else load_norms()
+
+
+def cmd_norms_list(args: argparse.Namespace) -> int:
+    """Every riksnorm year the robot can calculate: how sure its figures are, which are missing, the sources."""
+    from bot.calc.norms import status_of
+
+    try:
+        tables = _norm_tables(args)
+    except (CasebotError, ValueError) as exc:
+        print(f"casebot: {exc}", file=sys.stderr)
+        return 2
+    for table in tables.tables():
+        given = len(table.figures) - len(table.missing_keys)
+        print(f"{table.year}  {status_of(table):<14} {given:>2} of {len(table.figures)} figures  {table.path}")
+        if table.missing_keys:
+            print(f"      missing: {', '.join(table.missing_keys)}")
+        for source in table.sources:
+            print(f"      source: {source.title} <{source.url}>")
+    return 0
+
+
+def cmd_norms_check(args: argparse.Namespace) -> int:
+    """Validate a new year's table before the robot uses it; exit 1 on any error."""
+    from bot.calc.norm_check import check_norm_file
+
+    try:
+        tables = _norm_tables(args)
+    except (CasebotError, ValueError) as exc:
+        print(f"casebot: {exc}", file=sys.stderr)
+        return 2
+    result = check_norm_file(Path(args.file), tables)
+    for line in result.errors:
+        print(f"error: {line}")
+    for line in result.warnings:
+        print(f"warning: {line}")
+    print(result.summary())
+    return 0 if result.ok else 1
+
+
+def cmd_guidelines_check(args: argparse.Namespace) -> int:
+    """Validate a municipality's guidelines file and show which rent caps apply to which months."""
+    from bot.calc.errors import GuidelinesError
+    from bot.calc.guidelines import load_guidelines
+
+    try:
+        guidelines = load_guidelines(Path(args.file))
+    except GuidelinesError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}")
+        print(f"{args.file}: NOT USABLE")
+        return 1
+    print(f"{args.file}: OK: {guidelines.municipality}")
+    for caps in guidelines.rent_caps:
+        print(f"  rent caps {caps.validity}: {caps.name} ({len(caps.rows)} rows)")
+    years = sorted(guidelines.prisbasbelopp.amounts)
+    print(f"  prisbasbelopp for {', '.join(str(y) for y in years)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casebot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -326,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sandbox", help="start the sandbox portals on 127.0.0.1 with synthetic cases")
     p.add_argument("--cases", type=int, default=50)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--period", default="2024-12", help="application month, YYYY-MM")
+    p.add_argument("--period", help="application month, YYYY-MM (default: the current month)")
     p.add_argument("--port-base", type=int, default=8100)
     p.add_argument("--data", help="sandbox data folder (default: $CASEBOT_HOME/sandbox)")
     p.set_defaults(func=cmd_sandbox)
@@ -337,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--home", help="where the demo keeps its files (default: $CASEBOT_HOME/demo, i.e. ./var/demo)")
     p.add_argument("--keep", action="store_true", help="keep the sandbox running afterwards (Ctrl-C stops it)")
+    p.add_argument("--period", help="the applications' month, YYYY-MM (default: the current month)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("run", help="one nightly run (continues an unfinished one) and its morning report")
@@ -407,6 +477,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also time the Selenium peer (needs `pip install selenium` and Debian's chromium-driver)")
     p.add_argument("--out", help="results folder (default: the repo's bench/results/)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("norms", help="the riksnorm tables: list them, check a new year's table")
+    norms = p.add_subparsers(dest="norms_command", required=True)
+    q = norms.add_parser("list", help="years, how sure each is (official / municipal copy / partial), missing "
+                                      "figures, sources")
+    q.add_argument("--config", help="also the tables in the config's norms_dir")
+    q.set_defaults(func=cmd_norms_list)
+    q = norms.add_parser("check", help="validate a new year's table (structure, sources, published totals and "
+                                       "uplift) before it is used")
+    q.add_argument("file", help="the table, e.g. 2027.yaml")
+    q.add_argument("--config", help="compare with the tables in the config's norms_dir too")
+    q.set_defaults(func=cmd_norms_check)
+
+    p = sub.add_parser("guidelines", help="the municipality's local guidelines")
+    guide = p.add_subparsers(dest="guidelines_command", required=True)
+    q = guide.add_parser("check", help="validate a guidelines file and show the rent caps in force by month")
+    q.add_argument("file")
+    q.set_defaults(func=cmd_guidelines_check)
 
     p = sub.add_parser("report", help="rebuild a run's morning report (.xlsx)")
     p.add_argument("--config", required=True, help="the robot's YAML config file")

@@ -8,6 +8,7 @@ retries: {max_attempts: 3, backoff_base_s: 2, backoff_max_s: 300}
 timeouts: {page_s: 30, element_s: 10, case_s: 900}
 retention: {traces_days: 14, screenshots_days: 14, logs_days: 90}
 guidelines: guidelines.yaml     # optional: without it, the built-in defaults
+norms_dir: norms                # optional: next year's riksnorm table (<year>.yaml) before a release has it
 store: {url: "sqlite:///data/casebot.db", lease_s: 120}   # or postgresql://host/db for several robot hosts
 preflight: {reference_case: TEST-2024-0001, reference_pnr: "19800101-1234"}   # read-only screen check
 desktop: {display: ":0"}        # with channel: desktop, the X display the client is on
@@ -93,6 +94,9 @@ class Settings(BaseModel):
 
 class RetrySettings(Settings):
     max_attempts: int = Field(3, ge=1, le=20)
+    # Attempts cut off by a crash (the process died or hung holding the case) are given back and counted apart;
+    # after this many crashes the case is quarantined (CASE_QUARANTINED) instead of being tried again.
+    max_crashes: int = Field(3, ge=1, le=20)
     # Portals lock an account after 5 failed logins (the sandbox and most IdPs): the robot stops well before.
     login_attempts: int = Field(2, ge=1, le=3)
     backoff_base_s: float = Field(2.0, ge=0)
@@ -266,6 +270,7 @@ class Config(Settings):
     timeouts: TimeoutSettings = TimeoutSettings()
     retention: RetentionSettings = RetentionSettings()
     guidelines: ResolvedPath | None = None  # None: the built-in defaults (the sandbox municipality's)
+    norms_dir: ResolvedPath | None = None  # an admin's riksnorm tables (<year>.yaml), over the packaged ones
     selectors_dir: ResolvedPath | None = None  # None: the repo's selectors/ folder
     store: StoreSettings = StoreSettings()
     preflight: PreflightSettings = PreflightSettings()
@@ -300,6 +305,7 @@ class Config(Settings):
             "retries": self.retries.model_dump(),
             "timeouts": self.timeouts.model_dump(),
             "guidelines": str(self.guidelines) if self.guidelines else None,
+            "norms_dir": str(self.norms_dir) if self.norms_dir else None,
             "store": without_userinfo(self.store_url),
             "portals": {name: {"url": p.url, "username": p.username, "layout": p.layout}
                         for name, p in self.portals.items()},

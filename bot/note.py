@@ -40,8 +40,39 @@ def _kr(amount: int) -> str:
     return f"{amount:,}".replace(",", " ") + " kr"
 
 
+# The legacy case system refuses a journal note over 4 000 characters (the sandbox mimics it): a note that does
+# not fit would stop the case at its last step, so a long one is shortened, the reasons kept whole.
+NOTE_MAX_CHARS = 4000
+SHORT_RULE_CHARS = 160
+
+
 def compose_note(case_id: str, period: str, outcome: str, lines: Sequence[NoteLine],
-                 reasons: Sequence[NoteReason], totals: dict[str, int] | None, run_label: str) -> str:
+                 reasons: Sequence[NoteReason], totals: dict[str, int] | None, run_label: str,
+                 max_chars: int = NOTE_MAX_CHARS) -> str:
+    """The note; when it is longer than the case system takes, first the sources lose their titles and addresses
+    (the morning report and the run log keep them), then each line's rule is cut short."""
+    note = _compose(case_id, period, outcome, lines, reasons, totals, run_label)
+    if len(note) <= max_chars:
+        return note
+    lines = [NoteLine(ln.label, ln.amount, ln.rule, tuple(dict.fromkeys(s.split(":")[0] for s in ln.sources)))
+             for ln in lines]
+    note = _compose(case_id, period, outcome, lines, reasons, totals, run_label)
+    if len(note) <= max_chars:
+        return note
+    lines = [NoteLine(ln.label, ln.amount, _cut(ln.rule, SHORT_RULE_CHARS), ln.sources) for ln in lines]
+    note = _compose(case_id, period, outcome, lines, reasons, totals, run_label)
+    if len(note) <= max_chars:
+        return note
+    marker = note_marker(case_id, period)
+    return note[: max_chars - len(marker) - 2] + "…\n" + marker
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _compose(case_id: str, period: str, outcome: str, lines: Sequence[NoteLine],
+             reasons: Sequence[NoteReason], totals: dict[str, int] | None, run_label: str) -> str:
     parts = [f"Förberett av casebot ({run_label}) för period {period}.",
              f"Utfall: {OUTCOME_TEXT[outcome]}."]
     if reasons:

@@ -13,6 +13,7 @@ from bot.calc import money
 from bot.calc.errors import AgencyAnswerMissing, CalcInputError, NormFigureMissing, UnknownIncomeType
 from bot.calc.fields import ALL_FIELDS, COST_FIELDS, INCOME_FIELDS, label
 from bot.calc.guidelines import Guidelines, RentCapRow, RentCaps, describe_household, load_guidelines
+from bot.calc.law import cite
 from bot.calc.norms import OLDEST_CHILD_AGE, NormFigure, NormTable, NormTables, common_amount, load_norms
 from bot.facts import (
     AGENCY_NAMES,
@@ -46,11 +47,12 @@ class MissingFigure:
 
     field: str  # the form field that needs it: norm_personliga, norm_gemensamma, lon, boende
     figure: str  # where it would be: norms.2026.children.age_4_6, prisbasbelopp.amounts.2018, rent_caps
-    text_sv: str  # e.g. "barn 4–6 år" (Riksnorm 2026)
+    text_sv: str  # e.g. "barn 4–6 år"
     where: str  # where the caseworker finds it
     member: Member | None = None
     proposal: int | None = None
     proposal_text: str = ""  # the working of a derived proposal
+    within: str = "riktlinjerna"  # what lacks it: "Riksnorm 2026", "riktlinjerna"
 
     @property
     def is_norm(self) -> bool:
@@ -121,8 +123,9 @@ def check_children(facts: CaseFacts) -> None:
 
 
 def _missing_norm(table: NormTable, fig: NormFigure, field: str, member: Member | None = None) -> MissingFigure:
-    return MissingFigure(field, f"norms.{table.year}.{fig.key}", f"{fig.label} (Riksnorm {table.year})", table.where,
-                         member, fig.derived.amount if fig.derived else None, fig.derived.text if fig.derived else "")
+    return MissingFigure(field, f"norms.{table.year}.{fig.key}", fig.label, table.where, member,
+                         fig.derived.amount if fig.derived else None, fig.derived.text if fig.derived else "",
+                         f"Riksnorm {table.year}")
 
 
 def personal_norm(facts: CaseFacts, table: NormTable) -> tuple[list[NormFigure], list[MissingFigure]]:
@@ -151,21 +154,14 @@ def _shown(fig: NormFigure) -> str:
     if not fig.missing:
         return f"{fig.label} {n(fig.amount or 0)}"
     if fig.derived is None:
-        return f"{fig.label} saknas i tabellen (inget förslag)"
-    return f"{fig.label} saknas i tabellen, härlett förslag {n(fig.derived.amount)} (ej verifierat)"
+        return f"{fig.label} saknas (inget förslag)"
+    return f"{fig.label} saknas (förslag {n(fig.derived.amount)})"
 
 
-def _missing_text(figures: list[NormFigure], year: int) -> str:
-    lacking = [f for f in figures if f.missing]
-    if not lacking:
-        return ""
-    derived = [f"{f.label}: {f.derived.text}" for f in lacking if f.derived]
-    text = (f". OBS: Riksnorm {year} saknar {', '.join(f.label for f in lacking)}; fältet lämnas till "
-            "handläggaren")
-    if derived:
-        text += (". Härlett förslag (föregående års belopp + årets uppräkning, avrundat uppåt till tiotal; ej "
-                 "verifierat mot källan): " + "; ".join(derived))
-    return text
+def _shown_common(figures: list[NormFigure], size_text: str, common: int) -> str:
+    if any(f.missing for f in figures):
+        return f"{size_text} saknas (förslag {n(common)})"
+    return f"{size_text} {n(common)}"
 
 
 def _proposal_sum(figures: list[NormFigure]) -> int | None:
@@ -177,7 +173,9 @@ def _norm_lines(facts: CaseFacts, table: NormTable) -> tuple[list[Line], list[Mi
     parts, missing = personal_norm(facts, table)
     personal = _proposal_sum(parts)
     head = f"Riksnorm {table.year} ({table.origin})"
-    rule = f"{head}: " + _sum_text([_shown(f) for f in parts], personal) + _missing_text(parts, table.year)
+    law = cite(facts.period, "forsorjningsstod")
+    rule = (f"Riksnorm {table.year}" + (f" enligt {law}" if law else "") + f", {table.origin}: "
+            + _sum_text([_shown(f) for f in parts], personal))
     first = table.sources[0]
     norm_source = Source("riksnorm", f"{table.year} ({table.origin}): {first.title} {first.url}")
     member_sources = [m.source for m in facts.family]
@@ -195,21 +193,21 @@ def _norm_lines(facts: CaseFacts, table: NormTable) -> tuple[list[Line], list[Mi
     if size > 7 and common is not None:
         six, seven = (p or 0 for p in proposals)
         size_text += f" ({n(seven)} för 7 + {size - 7} × {n(seven - six)})"
-    lacking = _missing_text(figures, table.year)
     if common is None:
         amount = None
         rule = f"{head}: gemensamma hushållskostnader, {size_text}: " + "; ".join(_shown(f) for f in figures)
     elif others == 0:
         amount = common
-        rule = f"{head}: gemensamma hushållskostnader, {size_text} {n(common)}"
+        rule = f"{head}: gemensamma hushållskostnader, " + _shown_common(figures, size_text, common)
     else:
         amount = money.share(common, family, size)
         exact = common * family % size == 0
         grown = "övrig vuxen" if others == 1 else "övriga vuxna"
-        rule = (f"{head}: gemensamma hushållskostnader, {size_text} {n(common)} × {family} ÷ {size} "
+        shown = _shown_common(figures, size_text, common)
+        rule = (f"{head}: gemensamma hushållskostnader, {shown} × {family} ÷ {size} "
                 f"(familjen {family} av {size} i hushållet; {others} {grown}) = {n(amount)}"
                 + ("" if exact else " (avrundat till hela kronor)"))
-    lines.append(Line("norm_gemensamma", label("norm_gemensamma"), amount, rule + lacking,
+    lines.append(Line("norm_gemensamma", label("norm_gemensamma"), amount, rule,
                       _unique([*[m.source for m in facts.members], norm_source])))
     return lines, missing
 
@@ -323,6 +321,11 @@ def reported_amount(facts: CaseFacts, guidelines: Guidelines, key: str, member: 
     return total, answer.source
 
 
+def _per(citation: str) -> str:
+    """' (12 kap. 9 § socialtjänstlagen (2025:400))', or nothing where no act is on file for the period."""
+    return f" ({citation})" if citation else ""
+
+
 class _IncomePart:
     __slots__ = ("counted", "text", "sources")
 
@@ -336,22 +339,24 @@ def _exempt(facts: CaseFacts, guidelines: Guidelines, member: Member, amount: in
     """The part of `member`'s earned income that does not count (None: a figure for it is missing), the part's
     text and a note for the line."""
     if member.role == "barn":
+        child_law = cite(facts.period, "child_work_income")
         pbb = guidelines.prisbasbelopp_or_none(facts.year)
         if pbb is None:
             return None, " − undantaget okänt", (
-                f"barns eget arbete undantas upp till ett prisbasbelopp per år, men riktlinjerna saknar "
-                f"prisbasbeloppet för {facts.year}: fältet lämnas till handläggaren")
+                f"barns eget arbete undantas upp till ett prisbasbelopp per år{_per(child_law)}, men riktlinjerna "
+                f"saknar prisbasbeloppet för {facts.year}: fältet lämnas till handläggaren")
         exempt = min(amount, pbb)
         return exempt, f" − undantaget {n(exempt)}", (
-            f"barns eget arbete undantas upp till ett prisbasbelopp ({n(pbb)} kr för {facts.year}) per år; "
-            "tidigare månader under året är inte kontrollerade")
+            f"barns eget arbete undantas upp till ett prisbasbelopp ({n(pbb)} kr för {facts.year}) per år"
+            f"{_per(child_law)}; tidigare månader under året är inte kontrollerade")
     since = facts.application.bistand_sedan
     js = guidelines.jobbstimulans
     last = js.qualifying_months + js.months - 1
     if since is None:
         return 0, "", "ingen jobbstimulans: bistånd sedan saknas i ärendet"
     month = months_between(since, facts.period)
-    window = f"bistånd sedan {since}, månad {month}; jobbstimulans gäller månad {js.qualifying_months}–{last}"
+    window = (f"bistånd sedan {since}, månad {month}; jobbstimulans{_per(cite(facts.period, 'jobbstimulans'))} "
+              f"gäller månad {js.qualifying_months}–{last}")
     if not js.applies(month):
         return 0, "", f"ingen jobbstimulans: {window}"
     exempt = money.percent_of(amount, js.percent)

@@ -11,6 +11,7 @@ import asyncio
 import os
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 
 from bot.config import write_config
@@ -18,14 +19,16 @@ from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_env
 from bot.run.entry import progress_bar, run_once, summary_lines
 
 
-def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, keep: bool = False) -> int:
+def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, keep: bool = False,
+             period: str | None = None) -> int:
     home = home.resolve()
     robot_home = home / "robot"
     # A demo is a fresh world: a store left from an earlier demo would resume a run against other cases.
     shutil.rmtree(robot_home / "data", ignore_errors=True)
-    print(f"casebot demo: starting the sandbox with {cases} synthetic cases (seed {seed}) in {home / 'sandbox'}",
-          flush=True)
-    sandbox = start_sandbox(home / "sandbox", cases=cases, seed=seed)
+    month = period or date.today().strftime("%Y-%m")
+    print(f"casebot demo: starting the sandbox with {cases} synthetic applications for {month} (seed {seed}) in "
+          f"{home / 'sandbox'}", flush=True)
+    sandbox = start_sandbox(home / "sandbox", cases=cases, seed=seed, period=period)
     try:
         for name, url in sandbox.urls.items():
             print(f"  {name:<11} {url}", flush=True)

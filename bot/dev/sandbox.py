@@ -94,15 +94,16 @@ class Sandbox:
                 self.process.wait()
 
 
-def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str = "2024-12",
+def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | None = None,
                   timeout_s: float = 60.0, port_base: int | None = None, *, _attempt: int = 1) -> Sandbox:
-    """Seed `data_dir` afresh and serve it; returns once every portal answers its health check."""
+    """Seed `data_dir` afresh and serve it; returns once every portal answers its health check. `period`: the
+    application month (default: the current month, as a municipality would see it today)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     base = port_base if port_base is not None else free_port_base()
     log = open(data_dir / "sandbox.log", "wb")  # noqa: SIM115 - lives as long as the process
     process = subprocess.Popen(
         [sys.executable, "-m", "portals", "up", "--reseed", "--data", str(data_dir), "--cases", str(cases),
-         "--seed", str(seed), "--period", period, "--port-base", str(base), "--quiet"],
+         "--seed", str(seed), *(["--period", period] if period else []), "--port-base", str(base), "--quiet"],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     sandbox = Sandbox(data_dir, base, process,

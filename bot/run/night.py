@@ -28,7 +28,7 @@ from bot.config import Config
 from bot.desktop.channel import DesktopChannel
 from bot.drivers.casesystem import IN_PROGRESS, NEW
 from bot.drivers.portal_drivers import Drivers
-from bot.errors import CasebotError
+from bot.errors import CasebotError, ErrorCode, SystemException
 from bot.paths import SELECTORS_DIR
 from bot.run.refusals import known_refusal, remember_refusal
 from bot.run.settle import system_error_from
@@ -50,7 +50,8 @@ class Night:
         self.shift = Shift(
             config, store, passwords,
             selectors=selectors if selectors is not None else load_all(config.selectors_dir or SELECTORS_DIR),
-            guidelines=guidelines or load_guidelines(config.guidelines), norms=norms or load_norms(),
+            guidelines=guidelines or load_guidelines(config.guidelines),
+            norms=norms or load_norms(extra=config.norms_dir),
             options=options or RunOptions())
 
     async def run(self) -> RunResult:
@@ -148,6 +149,12 @@ class Night:
                 rows.append(row)
         if shift.options.limit is not None:
             rows = rows[: shift.options.limit]
+        no_table = shift.norms.missing_for(r.period for r in rows)
+        if no_table is not None:
+            # Every case of that month would fail the same way: the admin adds the year's table first.
+            shift.stop_night(SystemException(ErrorCode.NORM_TABLE_MISSING, str(no_table)), step="preflight",
+                             what="stopping before the first case")
+            return
         added = shift.store.add_work_items(shift.run_id, [NewWorkItem(r.case_id, r.period, r.pnr) for r in rows])
         logger.info("inbox: {} case(s) to prepare, {} new to this run", len(rows), added)
 

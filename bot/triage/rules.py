@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from bot.calc.calculate import calculate, rent_cap_for, reported_amount
+from bot.calc.calculate import MissingFigure, calculate, rent_cap_for, reported_amount
 from bot.calc.errors import CalcInputError
 from bot.calc.fields import label
 from bot.calc.guidelines import Guidelines
@@ -213,23 +213,34 @@ def young_adult_school(facts: CaseFacts, guidelines: Guidelines, norms: NormTabl
 
 def missing_figures(facts: CaseFacts, guidelines: Guidelines, norms: NormTables) -> list[Reason]:
     """A figure the case needs that the data lacks: a riksnorm figure (NORM_FIGURE_MISSING) or a guideline figure
-    (GUIDELINE_FIGURE_MISSING). The field that needs it is left empty; the reason says where the figure is found
-    and shows the robot's proposal only as such."""
+    (GUIDELINE_FIGURE_MISSING). The field that needs it is left empty; one reason per field names each missing
+    figure once (with whom it concerns), shows the robot's proposal only as such, and says where it is found."""
     try:
         calc = calculate(facts, guidelines, norms, allow_missing_figures=True)
     except CalcInputError:
         return []  # the facts cannot be calculated at all: the rules above, or the run, send it to a human
     reasons = []
-    for m in calc.missing_figures:
-        whose = f" ({who(facts, m.member)})" if m.member is not None else ""
-        text = f"Uppgift saknas: {m.text_sv}{whose}; {label(m.field).lower()} lämnas till handläggaren"
-        if m.proposal is not None and m.is_norm:
-            text += (f". Robotens härledda förslag, ej verifierat: {format_kr(m.proposal)} "
-                     f"({m.proposal_text})")
-        elif m.proposal is not None:
-            text += f". Enligt ansökan {format_kr(m.proposal)}"
-        text += f". Finns i: {m.where}"
-        reasons.append(partial(NORM_FIGURE_MISSING if m.is_norm else GUIDELINE_FIGURE_MISSING, text, m.field))
+    for key in dict.fromkeys(m.field for m in calc.missing_figures):
+        figures: dict[str, list[MissingFigure]] = {}
+        for m in calc.missing_for(key):
+            figures.setdefault(m.figure, []).append(m)
+        named, proposals = [], []
+        for same in figures.values():
+            first = same[0]
+            whom = [who(facts, m.member) for m in same if m.member is not None]
+            named.append(first.text_sv + (f" ({', '.join(whom)})" if whom else ""))
+            if first.proposal is not None and first.is_norm:
+                proposals.append(f"{first.text_sv} {format_kr(first.proposal)} ({first.proposal_text})")
+            elif first.proposal is not None:
+                proposals.append(f"enligt ansökan {format_kr(first.proposal)}")
+        within = calc.missing_for(key)[0].within
+        text = f"Uppgift saknas i {within}: {'; '.join(named)}. {label(key)} lämnas till handläggaren"
+        if proposals:
+            derived = " härlett, ej verifierat" if calc.missing_for(key)[0].is_norm else ""
+            text += f". Robotens förslag{derived}: {'; '.join(proposals)}"
+        text += f". Finns i: {calc.missing_for(key)[0].where}"
+        code = NORM_FIGURE_MISSING if calc.missing_for(key)[0].is_norm else GUIDELINE_FIGURE_MISSING
+        reasons.append(partial(code, text, key))
     return reasons
 
 

@@ -78,7 +78,7 @@ CASES = [
          # left empty; proposal 2024 1 720 × 1,028 = 1 768,16 → 1 770; × 1,007 = 1 782,39 → 1 790
          outcome="partial", codes=("NORM_FIGURE_MISSING",),
          filled={"norm_personliga": 12150, "boende": 7500}, empty=("norm_gemensamma",),
-         reason_has=("gemensamma hushållskostnader, 3 personer (Riksnorm 2026)", "1 790 kr",
+         reason_has=("Uppgift saknas i Riksnorm 2026: gemensamma hushållskostnader, 3 personer", "1 790 kr",
                      "2024 1 720 × 1,028 → 1 770 × 1,007 → 1 790", "ej verifierat", "Finns i:",
                      "normkatalog")),
 
@@ -89,7 +89,7 @@ CASES = [
          # common 2 persons 1 410 is known and filled.
          outcome="partial", codes=("NORM_FIGURE_MISSING",),
          filled={"norm_gemensamma": 1410, "boende": 7000}, empty=("norm_personliga",),
-         reason_has=("barn 4–6 år (Riksnorm 2026)", "3 060 kr", "2024 2 940 × 1,028 → 3 030 × 1,007 → 3 060")),
+         reason_has=("Riksnorm 2026: barn 4–6 år (barn 20220501-XXXX)", "barn 4–6 år 3 060 kr", "2024 2 940 × 1,028 → 3 030 × 1,007 → 3 060")),
 
     Case("k06_single_2025_no_amounts_at_all", "2025-06", {"A": ("sokande", ADULT)},
          costs={"boende": 4000},
@@ -97,7 +97,7 @@ CASES = [
          # (1 230 × 1,028 = 1 264,44 → 1 270). Rent: Högsby 2023 still in force, 4 000 ≤ 4 474.
          outcome="partial", codes=("NORM_FIGURE_MISSING",),
          filled={"boende": 4000}, empty=("norm_personliga", "norm_gemensamma"),
-         reason_has=("ensamstående vuxen (Riksnorm 2025)", "3 910 kr", "2024 3 800 × 1,028 → 3 910",
+         reason_has=("Uppgift saknas i Riksnorm 2025: ensamstående vuxen", "ensamstående vuxen 3 910 kr", "2024 3 800 × 1,028 → 3 910",
                      "1 270 kr")),
 
     Case("k07_couple_five_school_children_2026_common_7_missing", "2026-12",
@@ -176,7 +176,9 @@ def test_a_derived_proposal_is_never_filled_in(guidelines, norms) -> None:
     assert "norm_personliga" not in prep.to_fill
     line = prep.calculation.line("norm_personliga")
     assert line.amount == 3940 + 3060  # the proposal, kept on the line for the note
-    assert "härlett förslag 3 060 (ej verifierat)" in line.rule
+    assert "barn 4–6 år saknas (förslag 3 060)" in line.rule
+    [reason] = prep.triage.reasons
+    assert "Robotens förslag härlett, ej verifierat: barn 4–6 år 3 060 kr" in reason.text_sv
 
 
 def test_a_year_without_a_prisbasbelopp_leaves_the_childs_wage(tmp_path: Path, norms) -> None:
@@ -206,3 +208,23 @@ def test_a_period_no_rent_caps_cover_leaves_the_rent(tmp_path: Path, norms) -> N
     assert (prep.outcome, prep.triage.codes, prep.left_empty) == ("partial", ("GUIDELINE_FIGURE_MISSING",),
                                                                   ("boende",))
     assert "högsta godtagbara boendekostnad för 2026-12" in prep.triage.reasons[0].text_sv
+
+
+@pytest.mark.parametrize(("period", "norm", "stimulans", "child"), [
+    # SFS 2025:400 replaced SFS 2001:453 on 2025-07-01 (its transitional provisions); the paragraph numbers are
+    # read in each act: old 4 kap. 3 §, 1 b §, 1 a §; new 12 kap. 7 §, 8 §, 9 §.
+    ("2025-06", "4 kap. 3 § socialtjänstlagen (2001:453)", "4 kap. 1 b § socialtjänstlagen (2001:453)",
+     "4 kap. 1 a § socialtjänstlagen (2001:453)"),
+    ("2025-07", "12 kap. 7 § socialtjänstlagen (2025:400)", "12 kap. 8 § socialtjänstlagen (2025:400)",
+     "12 kap. 9 § socialtjänstlagen (2025:400)"),
+    ("2024-12", "4 kap. 3 § socialtjänstlagen (2001:453)", "4 kap. 1 b § socialtjänstlagen (2001:453)",
+     "4 kap. 1 a § socialtjänstlagen (2001:453)"),
+])
+def test_the_law_cited_is_the_one_in_force_for_the_period(guidelines, norms, period, norm, stimulans, child) -> None:
+    facts = build(period, {"A": ("sokande", ADULT), "K1": ("barn", "2012-06-01")},
+                  incomes=(("A", "lon", 4000), ("K1", "lon", 1000)), bistand_sedan="2024-01")
+    calc = prepare(facts, guidelines, norms).calculation
+    assert f"enligt {norm}" in calc.line("norm_personliga").rule
+    lon = calc.line("lon").rule
+    assert f"jobbstimulans ({stimulans}) gäller månad 6–29" in lon
+    assert f"per år ({child})" in lon

@@ -289,8 +289,8 @@ def test_no_lunch_figure_in_2024(guidelines, norms) -> None:
     [reason] = run(rules.missing_figures, facts, guidelines, norms)
     assert (reason.code, reason.outcome, reason.empty_fields) == ("NORM_FIGURE_MISSING", "partial",
                                                                   ("norm_personliga",))
-    assert reason.text_sv.startswith("Uppgift saknas: barn 4–6 år utan lunch 5 dagar/vecka (Riksnorm 2024) "
-                                      "(barn 20200303-XXXX); personliga kostnader")
+    assert reason.text_sv.startswith("Uppgift saknas i Riksnorm 2024: barn 4–6 år utan lunch 5 dagar/vecka "
+                                      "(barn 20200303-XXXX). Personliga kostnader (riksnorm) lämnas till handläggaren")
     assert "förslag" not in reason.text_sv  # nothing to derive it from
     assert "Finns i: Socialstyrelsens sida om riksnormen för året, eller förordningen om ändring i" in reason.text_sv
 
