@@ -89,7 +89,8 @@ CASES = [
          # common 2 persons 1 410 is known and filled.
          outcome="partial", codes=("NORM_FIGURE_MISSING",),
          filled={"norm_gemensamma": 1410, "boende": 7000}, empty=("norm_personliga",),
-         reason_has=("Riksnorm 2026: barn 4–6 år (barn 20220501-XXXX)", "barn 4–6 år 3 060 kr", "2024 2 940 × 1,028 → 3 030 × 1,007 → 3 060")),
+         reason_has=("Riksnorm 2026: barn 4–6 år (barn 20220501-XXXX)", "barn 4–6 år 3 060 kr",
+                     "2024 2 940 × 1,028 → 3 030 × 1,007 → 3 060")),
 
     Case("k06_single_2025_no_amounts_at_all", "2025-06", {"A": ("sokande", ADULT)},
          costs={"boende": 4000},
@@ -97,7 +98,8 @@ CASES = [
          # (1 230 × 1,028 = 1 264,44 → 1 270). Rent: Högsby 2023 still in force, 4 000 ≤ 4 474.
          outcome="partial", codes=("NORM_FIGURE_MISSING",),
          filled={"boende": 4000}, empty=("norm_personliga", "norm_gemensamma"),
-         reason_has=("Uppgift saknas i Riksnorm 2025: ensamstående vuxen", "ensamstående vuxen 3 910 kr", "2024 3 800 × 1,028 → 3 910",
+         reason_has=("Uppgift saknas i Riksnorm 2025: ensamstående vuxen", "ensamstående vuxen 3 910 kr",
+                     "2024 3 800 × 1,028 → 3 910",
                      "1 270 kr")),
 
     Case("k07_couple_five_school_children_2026_common_7_missing", "2026-12",

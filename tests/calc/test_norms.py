@@ -125,3 +125,29 @@ def test_not_yaml(tmp_path: Path) -> None:
 def test_an_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(NormFileError, match="no norm tables"):
         load_norms(tmp_path)
+
+
+def test_rounding_each_uplift_up_reproduces_every_sourced_2026_figure(norms) -> None:
+    # shared/domain-research.md § 7: 2024 × 1,028 rounded up to ten, then × 1,007 rounded up again, gives all eight
+    # 2026 figures the sources give, e.g. single 3 800 → 3 906,40 → 3 910 → 3 937,37 → 3 940. Blank 2026 and derive.
+    from dataclasses import replace
+
+    from bot.calc.norms import NormTables
+
+    real = norms.for_year(2026)
+    blank = replace(real, figures=dict.fromkeys(real.figures), derived={})
+    tables = NormTables({2024: norms.for_year(2024), 2025: norms.for_year(2025), 2026: blank})
+    derived = tables.for_year(2026).derived
+    sourced = {k: v for k, v in real.figures.items() if v is not None}
+    assert sourced == {"adults.single": 3940, "adults.cohabiting_pair": 7100, "children.age_7_10": 3820,
+                       "children.age_11_14": 4390, "common.1": 1280, "common.2": 1410, "common.4": 2030,
+                       "common.5": 2330}
+    assert {k: derived[k].amount for k in sourced} == sourced
+    # rounding to the NEAREST ten would miss: 7–10 år 3 680 × 1,028 = 3 783,04 → 3 780; × 1,007 = 3 806,46 → 3 810
+
+
+def test_a_missing_2026_figure_carries_the_derived_proposal_and_its_working(norms) -> None:
+    fig = norms.for_year(2026).child(4)
+    assert fig.missing and fig.proposal == 3060
+    assert fig.derived.text == "2024 2 940 × 1,028 → 3 030 × 1,007 → 3 060"
+    assert norms.for_year(2026).common_for(3)[0].proposal == 1790
