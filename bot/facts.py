@@ -325,6 +325,86 @@ class Register:
                 raise FactsError(f"register.unanswered[{i}]", "expected NoAnswer('skv', pnr)")
 
 
+DECISION_OUTCOMES = ("Beviljat", "Avslag")
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One row of a decided calculation: the form field, the amount applied for and the amount approved."""
+
+    field: str
+    applied: int
+    approved: int
+
+    def __post_init__(self) -> None:
+        _text(self.field, "decision_row.field")
+        _kronor(self.applied, "decision_row.applied")
+        _kronor(self.approved, "decision_row.approved")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An earlier month's decision as the case system's history shows it. Only `Beviljat` is a month with
+    försörjningsstöd."""
+
+    month: str
+    outcome: str
+    decided_by: str = ""
+    decided_on: date | None = None
+    address: str = ""
+    household: tuple[str, ...] = ()  # the persons' personnummer at that decision
+    rows: tuple[DecisionRow, ...] = ()
+
+    def __post_init__(self) -> None:
+        parse_month(self.month, "decision.month")
+        _one_of(self.outcome, DECISION_OUTCOMES, "decision.outcome")
+        _tuple(self, "household")
+        _tuple(self, "rows")
+
+    @property
+    def granted(self) -> bool:
+        return self.outcome == "Beviljat"
+
+    def approved(self, field_key: str) -> int:
+        return sum(r.approved for r in self.rows if r.field == field_key)
+
+    def applied(self, field_key: str) -> int:
+        return sum(r.applied for r in self.rows if r.field == field_key)
+
+
+@dataclass(frozen=True)
+class History:
+    """The household's earlier decisions (months before the period). `complete`: the case system says there were
+    no older decisions; otherwise older ones were thinned out and the months before `kept_from` are unknown."""
+
+    decisions: tuple[Decision, ...] = ()
+    complete: bool = True
+    kept_from: str | None = None
+    source: Source | None = None
+
+    def __post_init__(self) -> None:
+        _tuple(self, "decisions")
+        months = [d.month for d in self.decisions]
+        if len(set(months)) != len(months):
+            raise FactsError("history.decisions", "two decisions for the same month")
+        if self.kept_from is not None:
+            parse_month(self.kept_from, "history.kept_from")
+
+    @property
+    def last(self) -> Decision | None:
+        """The newest decision: what this month is compared with."""
+        return max(self.decisions, key=lambda d: d.month, default=None)
+
+    @property
+    def oldest_month(self) -> str | None:
+        if self.kept_from is not None:
+            return self.kept_from
+        return min((d.month for d in self.decisions), default=None)
+
+    def granted_months(self) -> frozenset[str]:
+        return frozenset(d.month for d in self.decisions if d.granted)
+
+
 FkEntry = FkAnswer | NoAnswer
 CsnEntry = CsnAnswer | NoAnswer
 AfEntry = AfAnswer | NoAnswer
@@ -342,6 +422,8 @@ class CaseFacts:
     fk: tuple[FkEntry, ...] = ()
     csn: tuple[CsnEntry, ...] = ()
     af: tuple[AfEntry, ...] = ()
+    history: History | None = None  # None: the case system's history was not read
+    address: str | None = None  # the case's address as the case system shows it
     collected_at: datetime | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -361,6 +443,11 @@ class CaseFacts:
             raise FactsError("register.agency", f"a NoAnswer from {self.register.agency!r} filed as the register")
         if self.register is not None and not isinstance(self.register, Register | NoAnswer):
             raise FactsError("register", f"expected a Register or NoAnswer, got {type(self.register).__name__}")
+        if self.history is not None:
+            for i, d in enumerate(self.history.decisions):
+                if months_between(d.month, self.period) <= 0:
+                    raise FactsError(f"history.decisions[{i}].month",
+                                     f"{d.month} is not before the period {self.period}")
 
     def _check_members(self) -> None:
         if not self.members:

@@ -94,6 +94,14 @@ def _compose(case_id: str, period: str, outcome: str, lines: Sequence[NoteLine],
     return "\n".join(parts)
 
 
+def _beside_last_month(previous: Any, field: str, amount: int | None) -> str:
+    """'; förra beslutet (2026-11): 5 000 kr' where this month's row differs from last month's decided one."""
+    if previous is None or amount is None:
+        return ""
+    before = previous.amounts.get(field, 0)
+    return "" if before == amount else f"; förra beslutet ({previous.month}): {_kr(before)}"
+
+
 def note_from_preparation(case_id: str, period: str, preparation: Any, run_label: str) -> str:
     """The note for a prepared case: every calculation line (left-empty ones marked), the triage reasons and,
     for a fully prepared case, the totals. `preparation` is a `bot.triage.prepare.Preparation`."""
@@ -109,6 +117,7 @@ def note_from_preparation(case_id: str, period: str, preparation: Any, run_label
                 rule = f"Robotens förslag {_kr(line.amount)} (ej ifyllt, ej verifierat): {line.rule}"
             else:
                 rule = f"Robotens förslag {_kr(line.amount)}: {line.rule}"
+            rule += _beside_last_month(preparation.previous, line.field, line.amount)
             lines.append(NoteLine(line.label, shown, rule, tuple(str(s) for s in line.sources)))
     reasons = [NoteReason(r.code, r.text_sv) for r in preparation.triage.reasons]
     totals = calc.totals if calc is not None and preparation.outcome == "auto" else None

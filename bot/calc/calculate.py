@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bot.calc import money
 from bot.calc.errors import AgencyAnswerMissing, CalcInputError, NormFigureMissing, UnknownIncomeType
 from bot.calc.fields import ALL_FIELDS, COST_FIELDS, INCOME_FIELDS, label
 from bot.calc.guidelines import Guidelines, RentCapRow, RentCaps, describe_household, load_guidelines
+from bot.calc.jobbstimulans import jobbstimulans_status
 from bot.calc.law import cite
 from bot.calc.norms import OLDEST_CHILD_AGE, NormFigure, NormTable, NormTables, common_amount, load_norms
 from bot.facts import (
@@ -24,7 +26,6 @@ from bot.facts import (
     FkPayment,
     Member,
     Source,
-    months_between,
 )
 
 n = money.format_num
@@ -52,11 +53,12 @@ class MissingFigure:
     member: Member | None = None
     proposal: int | None = None
     proposal_text: str = ""  # the working of a derived proposal
-    within: str = "riktlinjerna"  # what lacks it: "Riksnorm 2026", "riktlinjerna"
+    within: str = "riktlinjerna"  # what lacks it: "Riksnorm 2026", "riktlinjerna", "beslutshistoriken"
+    kind: Literal["norm", "guideline", "history"] = "guideline"
 
     @property
     def is_norm(self) -> bool:
-        return self.figure.startswith("norms.")
+        return self.kind == "norm"
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def check_children(facts: CaseFacts) -> None:
 def _missing_norm(table: NormTable, fig: NormFigure, field: str, member: Member | None = None) -> MissingFigure:
     return MissingFigure(field, f"norms.{table.year}.{fig.key}", fig.label, table.where, member,
                          fig.derived.amount if fig.derived else None, fig.derived.text if fig.derived else "",
-                         f"Riksnorm {table.year}")
+                         f"Riksnorm {table.year}", "norm")
 
 
 def personal_norm(facts: CaseFacts, table: NormTable) -> tuple[list[NormFigure], list[MissingFigure]]:
@@ -239,6 +241,9 @@ def _cost_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line], l
         elif key == "boende":
             cap = rent_cap_for(facts, guidelines)
             amount, rule = _rent(cap, declared, applied)
+            capped = rent_rise_capped(facts, guidelines, declared)
+            if capped is not None and amount == declared:
+                amount, rule = capped.approved, capped.text
             if cap.caps is None:
                 missing.append(MissingFigure(
                     "boende", "rent_caps", f"högsta godtagbara boendekostnad för {facts.period}",
@@ -276,6 +281,35 @@ def rent_cap_for(facts: CaseFacts, guidelines: Guidelines) -> RentCap:
     if row is not None and row.applicant_age != "0+":
         household += f" (sökande {age} år)"
     return RentCap(caps, row, household)
+
+
+@dataclass(frozen=True)
+class RentRise:
+    """A rent rise over last month's approved rent above the municipality's limit: last month's figure counts."""
+
+    applied: int
+    approved: int
+    month: str
+    limit: int
+
+    @property
+    def text(self) -> str:
+        return (f"Kapad kostnad: ansökt {n(self.applied)} kr, beviljat {n(self.approved)} kr (höjningen "
+                f"{n(self.applied - self.approved)} kr mot beslutet för {self.month} är över riktlinjernas gräns "
+                f"{n(self.limit)} kr: förra månadens godkända hyra räknas)")
+
+
+def rent_rise_capped(facts: CaseFacts, guidelines: Guidelines, declared: int) -> RentRise | None:
+    """The capped rent when the guidelines cap a rise over last month's approved rent and this one is above it;
+    None otherwise (no such rule, no earlier approved rent, or a rise within the limit)."""
+    limit = guidelines.changes.rent_rise_limit_kr
+    last = facts.history.last if facts.history is not None else None
+    if limit is None or last is None:
+        return None
+    approved = last.approved("boende")
+    if approved <= 0 or declared - approved <= limit:
+        return None
+    return RentRise(declared, approved, last.month, limit)
 
 
 def _rent(cap: RentCap, declared: int, applied: str) -> tuple[int, str]:
@@ -335,32 +369,37 @@ class _IncomePart:
         self.sources = sources
 
 
-def _exempt(facts: CaseFacts, guidelines: Guidelines, member: Member, amount: int) -> tuple[int | None, str, str]:
-    """The part of `member`'s earned income that does not count (None: a figure for it is missing), the part's
-    text and a note for the line."""
+def _exempt(facts: CaseFacts, guidelines: Guidelines, member: Member, amount: int
+            ) -> tuple[int | None, str, str, MissingFigure | None]:
+    """The part of `member`'s earned income that does not count (None: what decides it is missing, and which),
+    the part's text and a note for the line."""
     if member.role == "barn":
         child_law = cite(facts.period, "child_work_income")
         pbb = guidelines.prisbasbelopp_or_none(facts.year)
         if pbb is None:
+            missing = MissingFigure("lon", f"prisbasbelopp.amounts.{facts.year}", f"prisbasbeloppet för {facts.year}",
+                                    "förordningen om prisbasbeloppet för året (SFS) eller SCB:s sida om "
+                                    "prisbasbeloppet", member)
             return None, " − undantaget okänt", (
                 f"barns eget arbete undantas upp till ett prisbasbelopp per år{_per(child_law)}, men riktlinjerna "
-                f"saknar prisbasbeloppet för {facts.year}: fältet lämnas till handläggaren")
+                f"saknar prisbasbeloppet för {facts.year}: fältet lämnas till handläggaren"), missing
         exempt = min(amount, pbb)
         return exempt, f" − undantaget {n(exempt)}", (
             f"barns eget arbete undantas upp till ett prisbasbelopp ({n(pbb)} kr för {facts.year}) per år"
-            f"{_per(child_law)}; tidigare månader under året är inte kontrollerade")
-    since = facts.application.bistand_sedan
+            f"{_per(child_law)}; tidigare månader under året är inte kontrollerade"), None
     js = guidelines.jobbstimulans
-    last = js.qualifying_months + js.months - 1
-    if since is None:
-        return 0, "", "ingen jobbstimulans: bistånd sedan saknas i ärendet"
-    month = months_between(since, facts.period)
-    window = (f"bistånd sedan {since}, månad {month}; jobbstimulans{_per(cite(facts.period, 'jobbstimulans'))} "
-              f"gäller månad {js.qualifying_months}–{last}")
-    if not js.applies(month):
-        return 0, "", f"ingen jobbstimulans: {window}"
+    status = jobbstimulans_status(facts.history, facts.period, qualifying_months=js.qualifying_months,
+                                  months=js.months)
+    note = status.text(facts.period) + _per(cite(facts.period, "jobbstimulans"))
+    if status.applies is None:
+        missing = MissingFigure("lon", "history.jobbstimulans", "om jobbstimulans gäller",
+                                "ärendets äldre beslut (arkivet) eller handläggarens egen kännedom", member,
+                                within="beslutshistoriken", kind="history")
+        return None, " − jobbstimulans okänd", note, missing
+    if not status.applies:
+        return 0, "", note, None
     exempt = money.percent_of(amount, js.percent)
-    return exempt, f" − jobbstimulans {js.percent} % {n(exempt)}", window
+    return exempt, f" − jobbstimulans {js.percent} % {n(exempt)}", note, None
 
 
 def _income_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line], list[str], list[MissingFigure]]:
@@ -399,15 +438,10 @@ def _income_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line],
                 phrase[target].add("Enligt ansökan")
             counted: int | None = amount
             if rule.earned and amount > 0:
-                exempt, why, note = _exempt(facts, guidelines, member, amount)
-                if exempt is None:
-                    counted = None
-                    missing.append(MissingFigure(
-                        target, f"prisbasbelopp.amounts.{facts.year}", f"prisbasbeloppet för {facts.year}",
-                        "förordningen om prisbasbeloppet för året (SFS) eller SCB:s sida om prisbasbeloppet",
-                        member))
-                else:
-                    counted = amount - exempt
+                exempt, why, note, lacking = _exempt(facts, guidelines, member, amount)
+                if lacking is not None:
+                    missing.append(lacking)
+                counted = None if exempt is None else amount - exempt
                 text += why + (f" = {n(counted)}" if exempt and counted is not None else "")
                 if note not in line_notes[target]:
                     line_notes[target].append(note)

@@ -164,6 +164,17 @@ class Prisbasbelopp(_Strict):
     sources: list[SourceRef] = Field(min_length=1)
 
 
+class ChangeRules(_Strict):
+    """This month against last month's decision (docs/contract.md, "Changes against last month's decision")."""
+
+    # An income that moved by more than this share of last month's is INCOME_CHANGED (Lifecare warns at 12 %).
+    income_change_percent: Annotated[Decimal, Field(ge=0, le=100)] = Decimal(12)
+    # A rent rise over last month's approved rent above this is capped at last month's figure (RENT_RISE_CAPPED);
+    # None: the municipality has no such rule.
+    rent_rise_limit_kr: Annotated[int, Field(strict=True, ge=0)] | None = 500
+    sources: list[SourceRef] = Field(default_factory=list)
+
+
 class Thresholds(_Strict):
     income_deviation_kr: Count
     income_deviation_percent: Annotated[Decimal, Field(ge=0, le=100)]
@@ -185,6 +196,7 @@ class Guidelines(_Strict):
     jobbstimulans: Jobbstimulans
     prisbasbelopp: Prisbasbelopp
     triage: Thresholds
+    changes: ChangeRules = ChangeRules()
 
     @field_validator("costs")
     @classmethod

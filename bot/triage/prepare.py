@@ -11,6 +11,7 @@ from bot.calc.fields import ALL_FIELDS
 from bot.calc.guidelines import Guidelines, load_guidelines
 from bot.calc.norms import NormTables, load_norms
 from bot.facts import CaseFacts
+from bot.triage.changes import Previous, previous_figures
 from bot.triage.engine import triage
 from bot.triage.model import Outcome, TriageResult
 
@@ -27,6 +28,7 @@ class Preparation:
     triage: TriageResult
     to_fill: dict[str, int]
     left_empty: tuple[str, ...]
+    previous: Previous | None = None  # last month's decided figures, for the note
 
     @property
     def outcome(self) -> Outcome:
@@ -49,4 +51,4 @@ def prepare(facts: CaseFacts, guidelines: Guidelines | None = None, norms: NormT
     else:
         values = calc.values
         to_fill = {f: values.get(f, 0) for f in ALL_FIELDS if f not in result.empty_fields}
-    return Preparation(calc, result, to_fill, result.empty_fields)
+    return Preparation(calc, result, to_fill, result.empty_fields, previous_figures(facts))

@@ -34,6 +34,7 @@ from bot.triage.model import (
     GUIDELINE_FIGURE_MISSING,
     HOUSEHOLD_MISMATCH,
     INCOME_DEVIATION,
+    JOBBSTIMULANS_UNKNOWN,
     NORM_FIGURE_MISSING,
     PROTECTED_IDENTITY,
     RENT_ABOVE_CAP,
@@ -211,18 +212,25 @@ def young_adult_school(facts: CaseFacts, guidelines: Guidelines, norms: NormTabl
     return reasons
 
 
+MISSING_CODES = {"norm": NORM_FIGURE_MISSING, "guideline": GUIDELINE_FIGURE_MISSING, "history": JOBBSTIMULANS_UNKNOWN}
+
+
 def missing_figures(facts: CaseFacts, guidelines: Guidelines, norms: NormTables) -> list[Reason]:
-    """A figure the case needs that the data lacks: a riksnorm figure (NORM_FIGURE_MISSING) or a guideline figure
-    (GUIDELINE_FIGURE_MISSING). The field that needs it is left empty; one reason per field names each missing
+    """A figure the case needs that the data lacks: a riksnorm figure (NORM_FIGURE_MISSING), a guideline figure
+    (GUIDELINE_FIGURE_MISSING), or whether jobbstimulans applies when the decision history is too short to tell
+    (JOBBSTIMULANS_UNKNOWN). The field that needs it is left empty; one reason per field and kind names each missing
     figure once (with whom it concerns), shows the robot's proposal only as such, and says where it is found."""
     try:
         calc = calculate(facts, guidelines, norms, allow_missing_figures=True)
     except CalcInputError:
         return []  # the facts cannot be calculated at all: the rules above, or the run, send it to a human
     reasons = []
-    for key in dict.fromkeys(m.field for m in calc.missing_figures):
+    groups: dict[tuple[str, str], list[MissingFigure]] = {}
+    for m in calc.missing_figures:
+        groups.setdefault((m.kind, m.field), []).append(m)
+    for (kind, key), found in sorted(groups.items(), key=lambda g: list(MISSING_CODES).index(g[0][0])):
         figures: dict[str, list[MissingFigure]] = {}
-        for m in calc.missing_for(key):
+        for m in found:
             figures.setdefault(m.figure, []).append(m)
         named, proposals = [], []
         for same in figures.values():
@@ -233,14 +241,12 @@ def missing_figures(facts: CaseFacts, guidelines: Guidelines, norms: NormTables)
                 proposals.append(f"{first.text_sv} {format_kr(first.proposal)} ({first.proposal_text})")
             elif first.proposal is not None:
                 proposals.append(f"enligt ansökan {format_kr(first.proposal)}")
-        within = calc.missing_for(key)[0].within
-        text = f"Uppgift saknas i {within}: {'; '.join(named)}. {label(key)} lämnas till handläggaren"
+        text = f"Uppgift saknas i {found[0].within}: {'; '.join(named)}. {label(key)} lämnas till handläggaren"
         if proposals:
-            derived = " härlett, ej verifierat" if calc.missing_for(key)[0].is_norm else ""
+            derived = " härlett, ej verifierat" if kind == "norm" else ""
             text += f". Robotens förslag{derived}: {'; '.join(proposals)}"
-        text += f". Finns i: {calc.missing_for(key)[0].where}"
-        code = NORM_FIGURE_MISSING if calc.missing_for(key)[0].is_norm else GUIDELINE_FIGURE_MISSING
-        reasons.append(partial(code, text, key))
+        text += f". Finns i: {found[0].where}"
+        reasons.append(partial(MISSING_CODES[kind], text, key))
     return reasons
 
 

@@ -12,10 +12,12 @@ from bot.facts import (
     CaseFacts,
     CsnAnswer,
     CsnPayment,
+    Decision,
     DeclaredCost,
     DeclaredIncome,
     FkAnswer,
     FkPayment,
+    History,
     Member,
     NoAnswer,
     Register,
@@ -57,10 +59,14 @@ def build(period: str, members: Mapping[str, tuple], *,
           protected: Iterable[str] = (),
           protected_at_address: Iterable[str] = (),
           no_answer: Iterable[tuple[str, str]] = (),
-          unasked: Iterable[tuple[str, str]] = ()) -> CaseFacts:
+          unasked: Iterable[tuple[str, str]] = (),
+          history: History | None | str = "spell",
+          address: str | None = None) -> CaseFacts:
     """members: label → (role, birth 'YYYY-MM-DD'[, lunch_i_forskola]).
     incomes: (label, type, amount). fk: (label, benefit, amount[, month]). csn: (label, kind, amount[, month]).
-    Payments default to the period month; bistand_sedan defaults to the period itself (month 0)."""
+    Payments default to the period month; bistand_sedan defaults to the period itself (month 0).
+    history: "spell" (default) = a complete history of granted months from bistand_sedan to the month before the
+    period (what the case system shows for an unbroken spell), or a History, or None (not read)."""
     pnr: dict[str, str] = {}
     people = []
     for i, (lbl, spec) in enumerate(members.items()):
@@ -106,4 +112,24 @@ def build(period: str, members: Mapping[str, tuple], *,
         reg = None
     app = Application("EB-2024-00001", application_type, period,
                       period if bistand_sedan == "same" else bistand_sedan, APP)
-    return CaseFacts(app, tuple(people), declared_costs, declared_incomes, reg, fk_answers, csn_answers, af_answers)
+    if history == "spell":
+        history = spell(app.bistand_sedan, period)
+    assert not isinstance(history, str), history
+    return CaseFacts(app, tuple(people), declared_costs, declared_incomes, reg, fk_answers, csn_answers, af_answers,
+                     history=history, address=address)
+
+
+def add_months(month: str, n: int) -> str:
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + n
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+def spell(first: str | None, period: str) -> History:
+    """A complete history: every month from `first` up to the month before `period` granted, nothing before."""
+    months = []
+    if first is not None:
+        month = first
+        while month < period:
+            months.append(Decision(month, "Beviljat"))
+            month = add_months(month, 1)
+    return History(tuple(months), complete=True)

@@ -83,11 +83,18 @@ def test_child_work_income_without_a_prisbasbelopp_for_the_year(tmp_path: Path, 
     assert calc.summa_inkomster == 0  # nothing counted that is not known
 
 
-def test_no_jobbstimulans_without_bistand_sedan(guidelines, norms) -> None:
-    facts = build("2024-12", {"A": A}, incomes=[("A", "lon", 8000)], bistand_sedan=None)
+def test_no_jobbstimulans_without_any_earlier_decision(guidelines, norms) -> None:
+    facts = build("2024-12", {"A": A}, incomes=[("A", "lon", 8000)], bistand_sedan=None)  # a complete, empty history
     calc = calculate(facts, guidelines, norms)
     assert calc.amount("lon") == 8000
-    assert "bistånd sedan saknas" in calc.line("lon").rule
+    assert "ingen jobbstimulans: inget fönster enligt beslutshistoriken omfattar 2024-12" in calc.line("lon").rule
+
+
+def test_a_history_not_read_leaves_the_wage_unknown(guidelines, norms) -> None:
+    facts = build("2024-12", {"A": A}, incomes=[("A", "lon", 8000)], history=None)
+    calc = calculate(facts, guidelines, norms, allow_missing_figures=True)
+    assert calc.amount("lon") is None
+    assert [(m.field, m.kind) for m in calc.missing_figures] == [("lon", "history")]
 
 
 def test_ovrig_vuxen_income_is_noted_not_counted(guidelines, norms) -> None:

@@ -228,5 +228,6 @@ def test_the_law_cited_is_the_one_in_force_for_the_period(guidelines, norms, per
     calc = prepare(facts, guidelines, norms).calculation
     assert f"enligt {norm}" in calc.line("norm_personliga").rule
     lon = calc.line("lon").rule
-    assert f"jobbstimulans ({stimulans}) gäller månad 6–29" in lon
+    # granted from 2024-01: six in a row by 2024-06, so the window is 2024-07 … 2026-06
+    assert "jobbstimulans gäller 2024-07–2026-06" in lon and f"av 24 ({stimulans})" in lon
     assert f"per år ({child})" in lon
