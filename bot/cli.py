@@ -278,8 +278,33 @@ def cmd_status(args: argparse.Namespace) -> int:
         skipped = [e for e in store.events() if e.run_id is None and (e.code or "").startswith("SCHEDULE_")]
         for event in skipped[-5:]:
             print(f"schedule: {event.at.astimezone():%Y-%m-%d %H:%M} {event.message}")
+        held = store.held_items()
+        if held:
+            print(f"\nheld for an operator (not taken until released with `casebot retry CASE`): {len(held)}")
+            for item in held:
+                print(f"  {item.case_id} {item.period}  {item.last_error_code}  run {item.run_id}  "
+                      f"crashes {item.crashes}  {runbook_for(item.last_error_code or '') or ''}")
         in_progress = [i for r in runs if r.status == "running" for i in store.items(r.id, "in_progress")]
         print("\n".join(worker_lines(store.workers(), in_progress, datetime.now(UTC), config.store.lease_s)))
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    """Release a case held for an operator (INTERNAL_ERROR, CASE_QUARANTINED) once its cause is dealt with: the
+    open run takes it again, or the next night does."""
+    import getpass
+
+    try:
+        _, store = _config_and_store(args)
+    except CasebotError as exc:
+        return _print_failure(exc)
+    with store:
+        item = store.release_held(args.case, period=args.period, by=args.by or getpass.getuser())
+    if item is None:
+        print(f"casebot: {args.case} is not held (see `casebot status`)", file=sys.stderr)
+        return 1
+    when = "in the open run " + item.run_id if item.state == "new" else "by the next night"
+    print(f"{item.case_id} {item.period}: released ({item.last_error_code}); it will be taken {when}")
     return 0
 
 
@@ -477,6 +502,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also time the Selenium peer (needs `pip install selenium` and Debian's chromium-driver)")
     p.add_argument("--out", help="results folder (default: the repo's bench/results/)")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("retry", help="release a case held for an operator (INTERNAL_ERROR, CASE_QUARANTINED)")
+    p.add_argument("case", help="the case id, e.g. EB-2026-00017")
+    p.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.add_argument("--period", help="the application month, when the case has several")
+    p.add_argument("--by", help="who releases it (default: the login name), kept in the store")
+    p.set_defaults(func=cmd_retry)
 
     p = sub.add_parser("norms", help="the riksnorm tables: list them, check a new year's table")
     norms = p.add_subparsers(dest="norms_command", required=True)

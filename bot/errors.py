@@ -3,6 +3,10 @@
 A `BusinessException` means the data says a human is needed: it is an outcome for the case and is never
 retried. A `SystemException` means the robot or a portal got in the way (portal down, element missing): it is
 retried with back-off and reported with its code, case, step and the runbook an operator should read.
+
+Two system codes *hold* their case (`CodeInfo.holds`): INTERNAL_ERROR (an exception no code covers, a bug: it
+would repeat) and CASE_QUARANTINED (the case's attempts kept ending in a crash of the robot). Later runs do not
+take a held case again until an operator releases it (`Store.release_held`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ class CodeInfo:
     # True when carrying on with the next case is pointless or harmful (all cases would fail the same way, or
     # retries would lock the shared service account): the run loop stops and alerts instead.
     stops_run: bool = False
+    # True when later runs must not take the case again by themselves (it would fail or crash the same way): it
+    # waits for an operator to release it after a fix or an investigation.
+    holds: bool = False
 
 
 class ErrorCode(StrEnum):
@@ -46,6 +53,8 @@ class ErrorCode(StrEnum):
     AGENCY_NO_ANSWER = "AGENCY_NO_ANSWER"
     UNPARSEABLE_AMOUNT = "UNPARSEABLE_AMOUNT"
     PREFLIGHT_FAILED = "PREFLIGHT_FAILED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    CASE_QUARANTINED = "CASE_QUARANTINED"
 
     @property
     def info(self) -> CodeInfo:
@@ -66,6 +75,10 @@ class ErrorCode(StrEnum):
     @property
     def stops_run(self) -> bool:
         return CATALOGUE[self].stops_run
+
+    @property
+    def holds(self) -> bool:
+        return CATALOGUE[self].holds
 
 
 _S: Kind = "system"
@@ -110,7 +123,17 @@ CATALOGUE: dict[ErrorCode, CodeInfo] = {
         "Beloppet går inte att tolka / an amount on screen could not be read as kronor", _B),
     ErrorCode.PREFLIGHT_FAILED: CodeInfo(
         "Förkontrollen misslyckades / preflight found a portal or selector not ready", _S, stops_run=True),
+    ErrorCode.INTERNAL_ERROR: CodeInfo(
+        "Internt fel i roboten / an unexpected error (a bug) ended this case; the night went on", _S, holds=True),
+    ErrorCode.CASE_QUARANTINED: CodeInfo(
+        "Ärendet i karantän / the case stopped the robot again and again and is not taken any more", _S,
+        holds=True),
 }
+
+
+def held_codes() -> tuple[str, ...]:
+    """The codes that hold their case for an operator (see `CodeInfo.holds`)."""
+    return tuple(code.value for code, info in CATALOGUE.items() if info.holds)
 
 
 def _where(case_id: str | None, step: str | None) -> str:

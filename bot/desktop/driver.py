@@ -183,7 +183,7 @@ class DesktopCaseSystem:
         for key in FIELD_KEYS:
             if key in values:
                 self.type_into(("calc", key), amount_text(values[key]), self.find(("calc", key), shot))
-        chaos.point("fill")
+        chaos.point("fill", case_id)
         self.click(("calc", "save"))
         self._answer("dialog_saved", f"save calculation {case_id}")
 

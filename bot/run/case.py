@@ -63,6 +63,9 @@ class CaseJob:
     norms: NormTables
     run_label: str
     steps_done: list[str] = field(default_factory=list)
+    # The step the case is in: the one entered last, or checkpointed last (what an error outside a step's block,
+    # such as a bug between two steps, is reported with).
+    current_step: str = "start"
     # A protected identity in the household (known from collect on): no trace, screenshot or personnummer of the
     # case is kept anywhere but the case system.
     protected: bool = False
@@ -77,6 +80,7 @@ class CaseJob:
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
         """Name the step in every error raised inside it, so the operator reads which case and which step."""
+        self.current_step = name
         self.drivers.set_context(self.case_id, name)
         try:
             yield
@@ -87,6 +91,7 @@ class CaseJob:
     def checkpoint(self, step: str, data: Any = None) -> None:
         self.store.checkpoint(self.item, step, data)
         self.steps_done.append(step)
+        self.current_step = step
         if self.stop is not None and self.stop.is_set() and step != "park":
             raise StopRequested(step)
 
@@ -139,7 +144,7 @@ async def process_case(job: CaseJob) -> CaseResult:
             return await _hand_over_unreadable(job, exc)
     job.protected = bool(protected_keys(facts))
     job.checkpoint("collect", {"members": len(facts.members), "status": record.status, "protected": job.protected})
-    chaos.point("collect")
+    chaos.point("collect", job.case_id)
     # From here on the household's names are known; every log sink masks them.
     with masked_names(record.names):
         return await _prepare_and_hand_over(job, facts)
@@ -164,13 +169,13 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
     empty = list(preparation.left_empty)
     amount = preparation.calculation.att_betala if outcome == "auto" and preparation.calculation else None
     job.checkpoint("triage", {"outcome": outcome, "reasons": reasons, "empty_fields": empty, "amount": amount})
-    chaos.point("triage")
+    chaos.point("triage", job.case_id)
     logger.info("{}: {} ({})", case_id, outcome, ", ".join(r["code"] for r in reasons) or "no reasons")
 
     if outcome != "manual":
         with job.step("fill"):
             await cs.fill_calculation(case_id, intended_form(preparation))
-        chaos.point("save")
+        chaos.point("save", job.case_id)
         job.checkpoint("save")
         with job.step("verify"):
             shown = await cs.read_calculation(case_id)
@@ -178,7 +183,7 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
             if differences:
                 raise SystemException(ErrorCode.READBACK_MISMATCH, "; ".join(differences))
         job.checkpoint("verify")
-        chaos.point("verify")
+        chaos.point("verify", job.case_id)
 
     note = note_from_preparation(case_id, facts.application.period, preparation, job.run_label)
     await _note_and_hand_over(job, note_marker(case_id, facts.application.period), note, outcome,
@@ -216,7 +221,7 @@ async def _note_and_hand_over(job: CaseJob, marker: str, note: str, outcome: str
             logger.info("{}: the note is already in the journal (an earlier attempt wrote it)", job.case_id)
         else:
             await cs.add_journal_note(job.case_id, note)
-            chaos.point("note")
+            chaos.point("note", job.case_id)
     job.checkpoint("note")
 
     with job.step("park"):
@@ -229,7 +234,7 @@ async def _note_and_hand_over(job: CaseJob, marker: str, note: str, outcome: str
         if final != expected:
             raise SystemException(ErrorCode.DATA_MISMATCH, f"after parking the case shows status {final!r}, "
                                                            f"expected {expected!r}", retryable=False)
-        chaos.point("park")
+        chaos.point("park", job.case_id)
     job.checkpoint("park", {"status": final})
 
 

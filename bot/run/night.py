@@ -30,6 +30,7 @@ from bot.drivers.casesystem import IN_PROGRESS, NEW
 from bot.drivers.portal_drivers import Drivers
 from bot.errors import CasebotError, ErrorCode, SystemException
 from bot.paths import SELECTORS_DIR
+from bot.run.held import without_held
 from bot.run.refusals import known_refusal, remember_refusal
 from bot.run.settle import system_error_from
 from bot.run.shift import RunOptions, RunResult, Shift
@@ -80,7 +81,9 @@ class Night:
         shift.run_id = run.id
         if run.resumed:
             # Only the leases of workers that are gone: workers of other robot processes may be at their cases.
-            released = shift.store.release_leases(run.id, alive_within_s=shift.config.store.lease_s)
+            # Each is an attempt cut off by a crash: given back, and counted towards the case's quarantine.
+            released = shift.store.release_leases(run.id, alive_within_s=shift.config.store.lease_s,
+                                                  max_crashes=shift.config.retries.max_crashes)
             logger.info("continuing run {} ({} case(s) were in progress when it stopped)", run.id, released)
         else:
             logger.info("run {} started", run.id)
@@ -147,6 +150,7 @@ class Night:
             earlier = shift.store.latest_item_for_case(row.case_id, row.period, exclude_run=shift.run_id)
             if earlier is not None and earlier.state != "done":
                 rows.append(row)
+        rows = without_held(shift, rows)  # a bug or a case that kept killing the robot waits for an operator
         if shift.options.limit is not None:
             rows = rows[: shift.options.limit]
         no_table = shift.norms.missing_for(r.period for r in rows)

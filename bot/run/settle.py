@@ -9,9 +9,16 @@
 | a CasebotError                            | failed, retried with back-off if its code is retryable           |
 | the case's time limit (TimeoutError)      | failed as PORTAL_SLOW, retried                                   |
 | a Playwright error no driver named        | failed as BROWSER_CRASHED or PORTAL_SLOW, retried                |
+| any other exception (a bug)               | failed as INTERNAL_ERROR naming type and step, not retried, held |
 
 A failure whose code makes every further case fail the same way (wrong password, missing norm table) stops the
-night. Anything else is a bug, and is not caught here.
+night. A bug ends its case only: the traceback goes to the log, the case waits for an operator (later runs do
+not take it until released, `Store.release_held`), and the night goes on with the next case. What is not an
+`Exception` (KeyboardInterrupt, SystemExit, asyncio.CancelledError) is never caught here: it ends the worker.
+
+An attempt cut off by a crash (the process died or hung holding the case) never reaches settle(): the store
+finds it (`release_leases` at resume, the lease takeover in `claim_next`), gives the attempt back, counts a crash
+and, after `retries.max_crashes`, quarantines the case (CASE_QUARANTINED).
 """
 
 from __future__ import annotations
@@ -21,14 +28,18 @@ from playwright.async_api import Error as PlaywrightError
 
 from bot.drivers.base import browser_gone
 from bot.errors import CasebotError, ErrorCode, SystemException
+from bot.masking import exception_names, mask_text
 from bot.run.case import CaseJob, CaseResult, StopRequested
 from bot.run.shift import Shift
 from bot.store.base import LeaseExpired
 from bot.store.models import WorkItem
 
-# What an attempt can end with, besides a result, that settle() knows what to do with.
-SETTLED_EXCEPTIONS = (CasebotError, StopRequested, TimeoutError, PlaywrightError)
-Outcome = CaseResult | CasebotError | StopRequested | TimeoutError | PlaywrightError
+# What an attempt can end with, besides a result: every Exception (a bug too, as INTERNAL_ERROR), never a
+# BaseException that is not one (KeyboardInterrupt, SystemExit, asyncio.CancelledError end the worker).
+SETTLED_EXCEPTIONS = (Exception,)
+Outcome = CaseResult | Exception
+# How much of an unexpected exception's text the stored message and the event keep (the log has it all).
+INTERNAL_TEXT_MAX = 300
 
 
 def settle(shift: Shift, job: CaseJob, outcome: Outcome) -> bool:
@@ -38,13 +49,21 @@ def settle(shift: Shift, job: CaseJob, outcome: Outcome) -> bool:
         if isinstance(outcome, LeaseExpired):
             raise outcome
         if isinstance(outcome, CaseResult):
-            _finish(shift, item, outcome)
+            try:
+                _finish(shift, item, outcome)
+            except CasebotError:  # the store's own (LeaseExpired, STORE_UNAVAILABLE): as before
+                raise
+            except Exception as exc:  # a result the store refuses (a bug in the case's code): this case only
+                _fail(shift, item, internal_error(exc, step=job.current_step, case_id=item.case_id), cause=exc)
+                return True
             return False
         if isinstance(outcome, StopRequested):
             shift.store.release(item)
             logger.warning("{}: stopped after step {} on request; the next run continues it", item.case_id, outcome)
             return False
-        _fail(shift, item, as_system_error(outcome, job, case_limit_s=shift.config.timeouts.case_s))
+        error = as_system_error(outcome, job, case_limit_s=shift.config.timeouts.case_s)
+        # A bug's traceback goes to the log (masked there, as every record is), never to the case system.
+        _fail(shift, item, error, cause=outcome if error.code is ErrorCode.INTERNAL_ERROR else None)
         return True
     except LeaseExpired as exc:
         # Not this worker's case any more (it stalled past its lease): the one that took it over finishes it from
@@ -53,14 +72,34 @@ def settle(shift: Shift, job: CaseJob, outcome: Outcome) -> bool:
         return False
 
 
-def as_system_error(exc: CasebotError | TimeoutError | PlaywrightError, job: CaseJob, *,
-                    case_limit_s: float) -> CasebotError:
+def as_system_error(exc: Exception, job: CaseJob, *, case_limit_s: float) -> CasebotError:
     if isinstance(exc, CasebotError):
         return exc
     if isinstance(exc, TimeoutError):
         return SystemException(ErrorCode.PORTAL_SLOW, f"the case took longer than {case_limit_s:.0f} s",
                                case_id=job.case_id)
-    return system_error_from(exc, step=job.steps_done[-1] if job.steps_done else "collect", case_id=job.case_id)
+    if isinstance(exc, PlaywrightError):
+        return system_error_from(exc, step=job.steps_done[-1] if job.steps_done else "collect",
+                                 case_id=job.case_id)
+    return internal_error(exc, step=job.current_step, case_id=job.case_id)
+
+
+def internal_error(exc: BaseException, *, step: str, case_id: str | None = None) -> SystemException:
+    """An exception no code covers: a bug. Named by its type and the step it broke, its text masked (personnummer,
+    and the case's names it carries) and cut short; not retried, since a bug repeats."""
+    kind = type(exc)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    try:
+        text = str(exc).strip()
+    except Exception:  # noqa: BLE001 - a broken __str__ must not hide the bug it reports
+        text = "<unprintable>"
+    text = mask_text(" ".join(text.split()), exception_names(exc))
+    if len(text) > INTERNAL_TEXT_MAX:
+        text = text[: INTERNAL_TEXT_MAX - 1] + "…"
+    where = f"step {step}" + (f" of case {case_id}" if case_id else "")
+    message = f"{name} in {where}" + (f": {text}" if text else "") + \
+        " (a bug: the case is left for a person; the night goes on)"
+    return SystemException(ErrorCode.INTERNAL_ERROR, message, case_id=case_id, step=step, retryable=False)
 
 
 def system_error_from(exc: PlaywrightError, *, step: str, case_id: str | None = None) -> SystemException:
@@ -80,14 +119,17 @@ def _finish(shift: Shift, item: WorkItem, result: CaseResult) -> None:
     logger.info("{}: done, outcome {}", item.case_id, result.outcome)
 
 
-def _fail(shift: Shift, item: WorkItem, exc: CasebotError) -> None:
+def _fail(shift: Shift, item: WorkItem, exc: CasebotError, *, cause: BaseException | None = None) -> None:
     exc.with_context(item.case_id)
     retries = shift.config.retries
     delay = retries.delay_s(item.attempts)
     updated = shift.store.fail(item, exc.code, exc.message, retryable=getattr(exc, "retryable", False),
                                max_attempts=retries.max_attempts, retry_in_s=delay, step=exc.step)
     again = updated.state == "new"
-    logger.error("{}{}", exc, f" (attempt {item.attempts}, retrying in {delay:.0f} s)" if again else "")
+    log = logger.bind(code=exc.code.value, **({"step": exc.step} if exc.step else {}))
+    if cause is not None:
+        log = log.opt(exception=cause)
+    log.error("{}{}", exc, f" (attempt {item.attempts}, retrying in {delay:.0f} s)" if again else "")
     shift.store.record_event(shift.run_id, "ERROR", str(exc), case_id=item.case_id, code=exc.code.value,
                              data={"step": exc.step, "runbook": exc.runbook, "will_retry": again})
     if exc.code.stops_run:

@@ -59,7 +59,7 @@ class Worker:
         try:
             while self.shift.taking_cases():
                 item = store.claim_next(self.shift.run_id, self.id, config.store.lease_s,
-                                        max_attempts=config.retries.max_attempts)
+                                        max_crashes=config.retries.max_crashes)
                 if item is None:
                     if not store.has_open_items(self.shift.run_id):
                         return
@@ -93,10 +93,11 @@ class Worker:
             outcome: Outcome
             try:
                 # Only a retry is traced: tracing every case would cost it several times its own time.
-                async with self.browser.case_trace(item.case_id, trace=item.attempts > 1 and not job.protected,
+                retry = item.attempts + item.crashes > 1
+                async with self.browser.case_trace(item.case_id, trace=retry and not job.protected,
                                                    keep_artifacts=lambda: not job.protected):
                     outcome = await asyncio.wait_for(process_case(job), timeout=shift.config.timeouts.case_s)
-            except SETTLED_EXCEPTIONS as exc:
+            except SETTLED_EXCEPTIONS as exc:  # every Exception, a bug too: it ends this case, not the worker
                 outcome = exc
             finally:
                 lease.cancel()

@@ -5,9 +5,18 @@ Work-item life: `new` → claim_next → `in_progress` (leased to one worker) �
                                                           ↘ business_exception → `business_exception`
                                                           ↘ fail → back to `new` (retryable, attempts left)
                                                                    or `failed`
-A lease that expires (the worker died or hung) makes the item claimable again. Every write about an item in
-progress names the item as claimed (`WorkItem.lease_owner`); if another worker has since taken it over, the
-write is refused with LEASE_EXPIRED, so a stale worker can never overwrite the new one's work.
+                                                          ↘ crash → back to `new` (behind the others)
+                                                                    or `failed` as CASE_QUARANTINED
+A crash is an attempt cut off while the item was held: the process died or hung. It is found by
+`release_leases` when a run is continued, or by `claim_next` when the holder's lease has run out. The attempt is
+given back (`attempts` is not used up, so killing the whole robot costs no case its retries) and counted in
+`crashes` instead; crashed items are claimed after the others, and after `max_crashes` crashes the item is
+failed as CASE_QUARANTINED: a case that keeps killing the robot stops being tried.
+
+Every write about an item in progress names the item as claimed (`WorkItem.lease_owner`); if another worker has
+since taken it over, the write is refused with LEASE_EXPIRED, so a stale worker can never overwrite the new one's
+work. Items failed with a code that holds its case (INTERNAL_ERROR, CASE_QUARANTINED) are not taken by later
+runs (`held_items`) until an operator releases them (`release_held`).
 """
 
 from __future__ import annotations
@@ -59,9 +68,10 @@ class Store(ABC):
 
     @abstractmethod
     def claim_next(self, run_id: str, worker_id: str, lease_seconds: float = 300.0, *,
-                   max_attempts: int | None = None) -> WorkItem | None:
-        """Atomically lease the next claimable item (new and past its back-off, or in progress with an expired
-        lease) to `worker_id`. An expired item that already had `max_attempts` is failed instead of retried."""
+                   max_crashes: int | None = None) -> WorkItem | None:
+        """Atomically lease the next claimable item (new and past its back-off) to `worker_id`, fewest crashes
+        first, then in order. An item in progress whose lease ran out is a crash: given back, or quarantined at
+        its `max_crashes`-th crash (None: never), before the next item is chosen."""
 
     @abstractmethod
     def heartbeat(self, item: WorkItem, lease_seconds: float = 300.0) -> WorkItem:
@@ -102,10 +112,24 @@ class Store(ABC):
         """Give the item back untouched (a graceful stop): `new` again, the attempt not counted."""
 
     @abstractmethod
-    def release_leases(self, run_id: str, *, alive_within_s: float | None = None) -> int:
+    def release_leases(self, run_id: str, *, alive_within_s: float | None = None,
+                       max_crashes: int | None = None) -> int:
         """Make in-progress items of the run claimable now: every one (`alive_within_s` None: no other process
         works on the run), or those whose lease owner is not a live worker (not heard from within `alive_within_s`,
-        or its process gone on this host): the process that held them died."""
+        or its process gone on this host): the process that held them died. Each is a crash, counted as in
+        `claim_next` (the attempt given back; quarantined at its `max_crashes`-th). Returns how many."""
+
+    @abstractmethod
+    def held_items(self) -> list[WorkItem]:
+        """The latest item of every case that is held for an operator: failed with a code that holds its case
+        (INTERNAL_ERROR, CASE_QUARANTINED), not released since, and no later item for the case. Later runs leave
+        these cases alone."""
+
+    @abstractmethod
+    def release_held(self, case_id: str, *, period: str | None = None, by: str = "operator") -> WorkItem | None:
+        """An operator's retry of a held case (after a fix, or an investigation): its run takes it again when it
+        continues (the item back to `new`, attempts and crashes from zero), or, when that run is over, the next
+        run takes it from the inbox. None when the case is not held."""
 
     @abstractmethod
     def get_item(self, item_id: int) -> WorkItem | None: ...

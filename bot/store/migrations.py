@@ -107,6 +107,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         # Which worker ended the item's latest attempt: with several robots, where to look for its log.
         "ALTER TABLE work_items ADD COLUMN worked_by TEXT",
     )),
+    Migration(5, "attempts cut off by a crash counted apart (quarantine); an operator's release of a held case", (
+        # Existing rows get 0: an older casebot counted its crashes as attempts, which stay as they are.
+        "ALTER TABLE work_items ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE work_items ADD COLUMN released TEXT",
+    )),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -63,6 +63,11 @@ class WorkItem:
     masked_pnr: str | None = None
     not_before: datetime | None = None  # a retried item waits for its back-off until then
     worked_by: str | None = None  # the worker (host:pid:wN) that ended the latest attempt
+    # Attempts cut off by a crash (the process died or hung holding the item): given back, not counted in
+    # `attempts`; after `retries.max_crashes` of them the item is quarantined.
+    crashes: int = 0
+    # When an operator released the item from a hold (INTERNAL_ERROR, CASE_QUARANTINED) for another try.
+    released: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.errors import ErrorCode
+from loguru import logger
+
+from bot.errors import ErrorCode, held_codes
 from bot.log import new_run_id  # the run's log file is named after its id: one format for both
 from bot.masking import mask_pnr, mask_text, mask_value
 from bot.store.base import LeaseExpired, Store
@@ -119,7 +121,8 @@ class SqlStore(Store):
             lease_until=_dt(row["lease_until"]), started=_dt(row["started"]), ended=_dt(row["ended"]),
             duration_ms=row["duration_ms"], amount=row["amount"], reasons=json.loads(row["reasons_json"]),
             empty_fields=json.loads(row["empty_fields_json"]), masked_pnr=row["masked_pnr"],
-            not_before=_dt(row["not_before"]), worked_by=row["worked_by"])
+            not_before=_dt(row["not_before"]), worked_by=row["worked_by"], crashes=int(row["crashes"] or 0),
+            released=_dt(row["released"]))
 
     @staticmethod
     def _checkpoint(row: Row) -> Checkpoint:
@@ -210,37 +213,58 @@ class SqlStore(Store):
                        for row in rows)
 
     def claim_next(self, run_id: str, worker_id: str, lease_seconds: float = 300.0, *,
-                   max_attempts: int | None = None) -> WorkItem | None:
+                   max_crashes: int | None = None) -> WorkItem | None:
         now = self.now()
         with self._write() as conn:
             while True:
+                # Fewest crashes first: a case that crashed waits behind the cases that did not.
                 row = conn.execute(
                     "SELECT * FROM work_items WHERE run_id = ? AND ("
                     " (state = 'new' AND (not_before IS NULL OR not_before <= ?))"
-                    " OR (state = 'in_progress' AND lease_until < ?)) ORDER BY id LIMIT 1" + self.claim_lock,
+                    " OR (state = 'in_progress' AND lease_until < ?)) ORDER BY crashes, id LIMIT 1" + self.claim_lock,
                     (run_id, _ts(now), _ts(now))).fetchone()
                 if row is None:
                     return None
                 if row["state"] != "in_progress":
                     break
-                # A worker died or hung holding this item. Say so, and stop a case that keeps killing workers.
-                previous = row["lease_owner"]
-                if max_attempts is not None and row["attempts"] >= max_attempts:
-                    message = (f"lease of {previous} expired after {row['attempts']} attempt(s); "
-                               "not retried: the case keeps stopping its worker")
-                    conn.execute("UPDATE work_items SET state = 'failed', last_error_code = ?, "
-                                 "last_error_message = ?, lease_owner = NULL, lease_until = NULL, ended = ? "
-                                 "WHERE id = ?", (ErrorCode.LEASE_EXPIRED.value, message, _ts(now), row["id"]))
-                    self._insert_event(conn, run_id, "ERROR", message, row["case_id"], ErrorCode.LEASE_EXPIRED)
-                    continue
-                self._insert_event(conn, run_id, "WARNING", f"lease of {previous} expired; taken over by {worker_id}",
-                                   row["case_id"], ErrorCode.LEASE_EXPIRED)
-                break
+                # A worker died or hung holding this item: its attempt was cut off. Back to the queue (or to
+                # quarantine), then choose again: the item now stands behind the cases that did not crash.
+                self._count_crash(conn, row, f"lease of {row['lease_owner']} expired (found by {worker_id})",
+                                  max_crashes)
             conn.execute("UPDATE work_items SET state = 'in_progress', attempts = attempts + 1, lease_owner = ?, "
                          "lease_until = ?, started = ?, ended = NULL, duration_ms = NULL, not_before = NULL "
                          "WHERE id = ?",
                          (worker_id, _ts(now + timedelta(seconds=lease_seconds)), _ts(now), row["id"]))
             return self._item_row(conn, row["id"])
+
+    def _count_crash(self, conn: Tx, row: Row, why: str, max_crashes: int | None) -> bool:
+        """An attempt of this in-progress item was cut off by a crash: give the attempt back and count the crash;
+        at the `max_crashes`-th, quarantine the item. True when it was quarantined."""
+        crashes = int(row["crashes"] or 0) + 1
+        of = f" of {max_crashes}" if max_crashes is not None else ""
+        last = row["step"] or "none"
+        data = {"crashes": crashes, "max_crashes": max_crashes, "step": row["step"], "worker": row["lease_owner"]}
+        # worked_by: the worker that held the item when it crashed, whose log tells what it was doing.
+        common = ("crashes = ?, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
+                  "worked_by = lease_owner, lease_owner = NULL, lease_until = NULL, not_before = NULL")
+        if max_crashes is not None and crashes >= max_crashes:
+            code = ErrorCode.CASE_QUARANTINED
+            message = (f"{why}: crash {crashes}{of} with the case in hand (last checkpoint: {last}); quarantined: "
+                       "not taken again until an operator releases it")
+            conn.execute(f"UPDATE work_items SET state = 'failed', {common}, last_error_code = ?, "
+                         "last_error_message = ?, ended = ? WHERE id = ?",
+                         (crashes, code.value, mask_text(message), _ts(self.now()), row["id"]))
+            self._insert_event(conn, row["run_id"], "ERROR", message, row["case_id"], code,
+                               {**data, "runbook": code.runbook})
+            logger.bind(case_id=row["case_id"], code=code.value).error("{} — runbook: {}", message, code.runbook)
+            return True
+        code = ErrorCode.LEASE_EXPIRED
+        message = f"{why}: crash {crashes}{of}; the attempt is given back and the case waits behind the others"
+        conn.execute(f"UPDATE work_items SET state = 'new', {common} WHERE id = ?", (crashes, row["id"]))
+        self._insert_event(conn, row["run_id"], "WARNING", message, row["case_id"], code,
+                           {**data, "runbook": code.runbook})
+        logger.bind(case_id=row["case_id"], code=code.value).warning("{}", message)
+        return False
 
     def _owned_update(self, conn: Tx, item: WorkItem, sql_set: str, params: Sequence[Any]) -> None:
         """Update an item this worker holds; refuse if the lease passed to someone else."""
@@ -323,7 +347,8 @@ class SqlStore(Store):
                                "ELSE 0 END, lease_owner = NULL, lease_until = NULL", ())
             return self._item_row(conn, item.id)
 
-    def release_leases(self, run_id: str, *, alive_within_s: float | None = None) -> int:
+    def release_leases(self, run_id: str, *, alive_within_s: float | None = None,
+                       max_crashes: int | None = None) -> int:
         if alive_within_s is None:
             gone: list[str | None] | None = None
         else:
@@ -334,18 +359,50 @@ class SqlStore(Store):
             if not gone:
                 return 0
         with self._write() as conn:
-            sql = ("UPDATE work_items SET state = 'new', lease_owner = NULL, lease_until = NULL, not_before = NULL "
-                   "WHERE run_id = ? AND state = 'in_progress'")
+            sql = "SELECT * FROM work_items WHERE run_id = ? AND state = 'in_progress'"
             params: list[Any] = [run_id]
             if gone is not None:
                 sql += f" AND lease_owner IN ({', '.join('?' * len(gone))})"
                 params.extend(gone)
-            released = conn.execute(sql, params).rowcount
-            if released:
-                self._insert_event(conn, run_id, "WARNING",
-                                   f"{released} item(s) left in progress by a stopped process made claimable",
-                                   None, None)
-            return released
+            rows = conn.execute(sql + " ORDER BY id" + self.claim_lock, params).fetchall()
+            for row in rows:
+                self._count_crash(conn, row, f"left in progress by {row['lease_owner']}, which stopped", max_crashes)
+            return len(rows)
+
+    def held_items(self) -> list[WorkItem]:
+        return [self._item(r) for r in self._read(self._held_sql() + " ORDER BY w.id", held_codes())]
+
+    @staticmethod
+    def _held_sql() -> str:
+        # Released counts only if it came after the item's last failure (a released item that fails so again is
+        # held again).
+        codes = ", ".join("?" * len(held_codes()))
+        return ("SELECT w.* FROM work_items w WHERE w.state = 'failed' "
+                f"AND w.last_error_code IN ({codes}) AND (w.released IS NULL OR w.released < w.ended) "
+                "AND NOT EXISTS (SELECT 1 FROM work_items later WHERE later.case_id = w.case_id "
+                "AND later.period = w.period AND later.id > w.id)")
+
+    def release_held(self, case_id: str, *, period: str | None = None, by: str = "operator") -> WorkItem | None:
+        sql, params = self._held_sql() + " AND w.case_id = ?", [*held_codes(), case_id]
+        if period is not None:
+            sql, params = sql + " AND w.period = ?", [*params, period]
+        now = _ts(self.now())
+        with self._write() as conn:
+            row = conn.execute(sql + " ORDER BY w.id DESC LIMIT 1", params).fetchone()
+            if row is None:
+                return None
+            run = conn.execute("SELECT status FROM runs WHERE id = ?", (row["run_id"],)).fetchone()
+            if run is not None and run["status"] == "running":
+                conn.execute("UPDATE work_items SET state = 'new', attempts = 0, crashes = 0, not_before = NULL, "
+                             "released = ? WHERE id = ?", (now, row["id"]))
+                then = f"run {row['run_id']} takes it again when it continues"
+            else:
+                conn.execute("UPDATE work_items SET released = ? WHERE id = ?", (now, row["id"]))
+                then = "the next run takes it from the inbox"
+            self._insert_event(conn, row["run_id"], "INFO",
+                               f"released by {by} after {row['last_error_code']}: {then}", case_id, "CASE_RELEASED",
+                               {"released_from": row["last_error_code"], "by": by})
+            return self._item_row(conn, row["id"])
 
     def get_item(self, item_id: int) -> WorkItem | None:
         rows = self._read("SELECT * FROM work_items WHERE id = ?", (item_id,))

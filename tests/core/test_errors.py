@@ -79,3 +79,12 @@ def test_config_error_lists_its_problems() -> None:
 def test_an_unknown_code_is_refused() -> None:
     with pytest.raises(ValueError):
         SystemException("NOT_A_CODE")
+
+
+def test_a_bug_and_a_case_that_keeps_crashing_hold_their_case_and_nothing_else_does() -> None:
+    from bot.errors import held_codes
+
+    assert held_codes() == ("INTERNAL_ERROR", "CASE_QUARANTINED")
+    for code in (ErrorCode.INTERNAL_ERROR, ErrorCode.CASE_QUARANTINED):
+        # A bug repeats, a crashing case would crash again: never retried, and the night goes on without them.
+        assert code.holds and code.info.kind == "system" and not code.retryable and not code.stops_run

@@ -3,6 +3,10 @@
 One night, killed again and again: each run is SIGKILLed at the next point (bot/chaos.py) on whichever case is in
 hand, the next run continues the same run from there, and a last clean run finishes it. Then every case is as
 the sandbox's oracle expects, with exactly one note and one park each, and no form counted done unparked.
+
+And one case that kills the robot every time it is worked: each restart gives its cut-off attempt back and counts
+a crash, the other cases are done first, and at `retries.max_crashes` the case is quarantined, so the robot,
+still armed to die on it, finishes the night.
 """
 
 from __future__ import annotations
@@ -16,9 +20,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.chaos import KILL_AT_ENV, POINTS
+from bot.chaos import CASE_ENV, KILL_AT_ENV, POINTS
 from bot.config import write_config
-from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import (
+    STATUS_FOR_OUTCOME,
+    Sandbox,
+    differences_from_oracle,
+    sandbox_config,
+    sandbox_environ,
+    start_sandbox,
+)
 from bot.note import NOTE_MARKER_PREFIX
 from bot.store import open_store
 
@@ -61,3 +72,63 @@ def test_kill_9_at_every_step_loses_nothing_and_does_nothing_twice(tmp_path: Pat
         assert len(handed) == CASES and set(handed.values()) == {1} and notes == handed
     finally:
         box.stop()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(600)
+def test_a_case_that_kills_the_robot_every_time_is_quarantined_and_the_others_are_done(tmp_path: Path) -> None:
+    box = start_sandbox(tmp_path / "sandbox", cases=3, seed=31)
+    try:
+        cases = sorted(e["case_id"] for e in box.admin_get("casesystem", "/_admin/expected"))  # type: ignore[union-attr]
+        doomed, others = cases[0], cases[1:]
+        config = sandbox_config(tmp_path / "robot", box, workers=1, preflight={"enabled": False})
+        limit = config.retries.max_crashes
+        assert limit == 3  # the default
+        config_file = write_config(config, tmp_path / "config.yaml")
+        # Every start is armed to die as soon as the doomed case has been collected, however often it is tried.
+        env = {**os.environ, **sandbox_environ(), KILL_AT_ENV: "collect", CASE_ENV: doomed}
+        command = [sys.executable, "-m", "bot.cli", "run", "--config", str(config_file)]
+        for start in range(1, limit + 1):
+            killed = subprocess.run(command, env=env, capture_output=True, timeout=300)
+            stderr = killed.stderr.decode(errors="replace")
+            assert killed.returncode == -signal.SIGKILL, (start, killed.returncode, stderr[-3000:])
+            assert f"chaos: SIGKILL at collect ({doomed})" in stderr
+            if start == 2:  # after its first crash it waited behind the others, which were done before it
+                with open_store(config.store_url) as store:
+                    (run,) = store.list_runs()
+                    states = {i.case_id: i.state for i in store.items(run.id)}
+                assert {states[c] for c in others} <= {"done", "business_exception"}, states
+        final = subprocess.run(command, env=env, capture_output=True, timeout=300)
+        assert final.returncode == 1, final.stderr.decode(errors="replace")[-3000:]  # a failed case, not a crash
+
+        with open_store(config.store_url) as store:
+            (run,) = store.list_runs()  # every start continued the one unfinished run
+            items = {i.case_id: i for i in store.items(run.id)}
+            events = store.events(run.id, case_id=doomed)
+        assert run.status == "finished"
+        assert {items[c].state for c in others} <= {"done", "business_exception"}
+        item = items[doomed]
+        assert (item.state, item.last_error_code, item.step) == ("failed", "CASE_QUARANTINED", "collect")
+        assert (item.crashes, item.attempts) == (limit, 0)  # the crashes used up none of its retries
+        crashes = [e for e in events if e.code == "LEASE_EXPIRED"]
+        assert [e.data["crashes"] for e in crashes] == list(range(1, limit))
+        [quarantine] = [e for e in events if e.code == "CASE_QUARANTINED"]
+        assert quarantine.level == "ERROR" and f"crash {limit} of {limit}" in quarantine.message
+        assert _handed_over_as_expected(box, others) == {}
+        audit = box.admin_get("casesystem", f"/_admin/audit?case_id={doomed}")
+        assert isinstance(audit, list) and not [a for a in audit if a["username"] == "robot"]  # killed before writing
+    finally:
+        box.stop()
+
+
+def _handed_over_as_expected(box: Sandbox, case_ids: list[str]) -> dict[str, str]:
+    """Cases whose status in the case system is not the one the oracle's outcome means (parked for signing, or
+    manual handling); the figures themselves are the oracle tests' business (tests/run/test_night.py)."""
+    expected = {e["case_id"]: e for e in box.admin_get("casesystem", "/_admin/expected")}  # type: ignore[union-attr]
+    wrong = {}
+    for case_id in case_ids:
+        case = box.admin_get("casesystem", f"/_admin/cases/{case_id}")
+        assert isinstance(case, dict)
+        if case["status"] != STATUS_FOR_OUTCOME[expected[case_id]["outcome"]]:
+            wrong[case_id] = case["status"]
+    return wrong

@@ -86,3 +86,26 @@ def test_status_shows_the_workers_their_heartbeats_and_leases(tmp_path: Path,
     assert rows["hosta:5:w2"][1] == "idle" and rows["hosta:5:w2"][-1] == "-"
     assert rows["hostb:7:w1"][1] == "LOST" and rows["hostb:7:w1"][5] == lost.case_id
     assert rows["ghost:9:w1"][1:3] == ["?", "never"]
+
+
+def test_a_held_case_is_listed_and_released_by_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = sandbox_config(tmp_path / "robot")
+    with open_store(config.store_url) as store:
+        run = store.open_run({})
+        store.add_work_items(run.id, [NewWorkItem("EB-2026-00003", "2026-12", None)])
+        item = store.claim_next(run.id, "w1", 60)
+        assert item is not None
+        store.fail(item, ErrorCode.INTERNAL_ERROR, "KeyError in step triage of case EB-2026-00003", retryable=False,
+                   max_attempts=3, step="triage")
+        store.finish_run(run.id, "finished")
+    path = write_config(config, tmp_path / "config.yaml")
+    assert main(["status", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "held for an operator" in out and "EB-2026-00003 2026-12  INTERNAL_ERROR" in out
+    assert main(["retry", "EB-2026-00003", "--config", str(path), "--by", "drift1"]) == 0
+    assert "released (INTERNAL_ERROR); it will be taken by the next night" in capsys.readouterr().out
+    assert main(["retry", "EB-2026-00003", "--config", str(path)]) == 1  # nothing held any more
+    assert "is not held" in capsys.readouterr().err
+    with open_store(config.store_url) as store:
+        assert store.held_items() == []
+        assert any(e.code == "CASE_RELEASED" and "drift1" in e.message for e in store.events(run.id))

@@ -9,6 +9,7 @@ from bot.errors import ErrorCode, SystemException
 from bot.store import SqliteStore
 from bot.store import migrations as mig
 from bot.store.migrations import MIGRATIONS, Migration, current_version, migrate
+from tests.clock import FakeClock
 
 LATEST = MIGRATIONS[-1].version
 
@@ -65,6 +66,34 @@ def test_an_old_database_is_upgraded_without_losing_history(tmp_path: Path) -> N
     assert backup.execute("SELECT COUNT(*) FROM work_items").fetchone()[0] == 2
     assert backup.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
     backup.close()
+
+
+def test_a_v4_database_gains_the_crash_count_in_place(tmp_path: Path, clock: FakeClock) -> None:
+    """The release before crashes were counted apart: its items get `crashes` 0 (their attempts stay as they
+    were), and a run it left in progress is continued with the new rule."""
+    db = tmp_path / "casebot.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    assert migrate(conn, db, target=4) == 4
+    conn.execute("INSERT INTO runs (id, started, status, owner) VALUES "
+                 "('20241201-020000-bbbb', '2024-12-01T02:00:00.000000+00:00', 'running', 'host:2')")
+    conn.execute("INSERT INTO work_items (run_id, case_id, period, state, attempts, lease_owner, lease_until, "
+                 "created) VALUES ('20241201-020000-bbbb', 'EB-2024-00001', '2024-12', 'in_progress', 2, "
+                 "'host:2:w1', '2024-12-01T02:05:00.000000+00:00', '2024-12-01T02:00:00.000000+00:00')")
+    assert "crashes" not in [r[1] for r in conn.execute("PRAGMA table_info(work_items)")]
+    conn.close()
+    with SqliteStore(db, clock=clock) as store:
+        run = store.open_run()
+        (item,) = store.items(run.id)
+        assert (item.attempts, item.crashes, item.released) == (2, 0, None)
+        assert store.release_leases(run.id, max_crashes=3) == 1
+        (item,) = store.items(run.id)
+        assert (item.state, item.attempts, item.crashes) == ("new", 1, 1)
+    conn = sqlite3.connect(db)
+    columns = {r[1]: r for r in conn.execute("PRAGMA table_info(work_items)")}
+    assert {"crashes", "released"} <= set(columns) and columns["crashes"][3] == 1  # NOT NULL
+    assert current_version(conn) == LATEST
+    conn.close()
+    assert (tmp_path / "casebot.db.v4.bak").exists()
 
 
 def test_opening_an_up_to_date_database_changes_nothing(tmp_path: Path) -> None:
@@ -129,6 +158,7 @@ def test_an_old_postgresql_database_is_upgraded_without_losing_history(pg_url: s
         (run,) = store.list_runs()
         (item,) = store.items(run.id)
         assert (item.case_id, item.amount, item.not_before, item.worked_by) == ("EB-2024-00001", 8123, None, None)
+        assert (item.crashes, item.released) == (0, None)  # migration 5's columns, 0 for the old rows
         store.worker_seen("h:1:w1", run_id=run.id, state="idle")  # migration 4's table is there
     with psycopg.connect(pg_url, row_factory=psycopg.rows.dict_row) as conn:
         assert pg.current_version(conn) == LATEST
