@@ -29,6 +29,7 @@ class NoteLine:
 class NoteReason:
     code: str
     text: str
+    warning: bool = False  # a change to see that does not stop the case from being Klar för signering
 
 
 def note_marker(case_id: str, period: str) -> str:
@@ -75,9 +76,14 @@ def _compose(case_id: str, period: str, outcome: str, lines: Sequence[NoteLine],
              reasons: Sequence[NoteReason], totals: dict[str, int] | None, run_label: str) -> str:
     parts = [f"Förberett av casebot ({run_label}) för period {period}.",
              f"Utfall: {OUTCOME_TEXT[outcome]}."]
-    if reasons:
+    needs = [r for r in reasons if not r.warning]
+    warnings = [r for r in reasons if r.warning]
+    if needs:
         parts.append("Skäl till att en handläggare behöver titta:")
-        parts.extend(f"  - {r.text} [{r.code}]" for r in reasons)
+        parts.extend(f"  - {r.text} [{r.code}]" for r in needs)
+    if warnings:
+        parts.append("Att observera (ändringar mot förra beslutet):")
+        parts.extend(f"  - {r.text} [{r.code}]" for r in warnings)
     if lines:
         parts.append("Belopp och källor:")
         for line in lines:
@@ -119,6 +125,6 @@ def note_from_preparation(case_id: str, period: str, preparation: Any, run_label
                 rule = f"Robotens förslag {_kr(line.amount)}: {line.rule}"
             rule += _beside_last_month(preparation.previous, line.field, line.amount)
             lines.append(NoteLine(line.label, shown, rule, tuple(str(s) for s in line.sources)))
-    reasons = [NoteReason(r.code, r.text_sv) for r in preparation.triage.reasons]
+    reasons = [NoteReason(r.code, r.text_sv, r.outcome == "auto") for r in preparation.triage.reasons]
     totals = calc.totals if calc is not None and preparation.outcome == "auto" else None
     return compose_note(case_id, period, preparation.outcome, lines, reasons, totals, run_label)

@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS sb_expected (
     case_id TEXT PRIMARY KEY, kind TEXT, outcome TEXT NOT NULL,
     fields_json TEXT NOT NULL,        -- {field: amount} the robot must write
     empty_fields_json TEXT NOT NULL,  -- [field, ...] the robot must leave empty
-    reasons_json TEXT NOT NULL);      -- [triage code, ...]
+    reasons_json TEXT NOT NULL);      -- [reason code, ...]: triage codes, then change reasons (warnings too)
 CREATE TABLE IF NOT EXISTS agency_gaps (portal TEXT NOT NULL, pnr TEXT NOT NULL, PRIMARY KEY (portal, pnr));
 
 -- case system --------------------------------------------------------------------------------
@@ -54,6 +54,21 @@ CREATE TABLE IF NOT EXISTS cs_calc (
 CREATE TABLE IF NOT EXISTS cs_journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT, case_id TEXT NOT NULL, ts TEXT NOT NULL,
     author TEXT NOT NULL, text TEXT NOT NULL);
+-- the decision history (tab "Historik"): the household's earlier monthly decisions, at most 36 months back
+CREATE TABLE IF NOT EXISTS cs_history (
+    case_id TEXT PRIMARY KEY,
+    older TEXT NOT NULL DEFAULT 'finns_inte'  -- finns_inte (complete) | gallrade (older decisions thinned out)
+        CHECK (older IN ('finns_inte', 'gallrade')));
+CREATE TABLE IF NOT EXISTS cs_decisions (
+    case_id TEXT NOT NULL, month TEXT NOT NULL,  -- YYYY-MM
+    outcome TEXT NOT NULL CHECK (outcome IN ('Beviljat', 'Avslag')),
+    decided_by TEXT NOT NULL, decided_on TEXT NOT NULL, address TEXT NOT NULL, PRIMARY KEY (case_id, month));
+CREATE TABLE IF NOT EXISTS cs_decision_household (  -- the household's persons at that decision
+    case_id TEXT NOT NULL, month TEXT NOT NULL, position INTEGER NOT NULL, pnr TEXT NOT NULL,
+    PRIMARY KEY (case_id, month, position));
+CREATE TABLE IF NOT EXISTS cs_decision_rows (  -- the decided calculation: a row per non-zero form field
+    case_id TEXT NOT NULL, month TEXT NOT NULL, field TEXT NOT NULL,
+    applied INTEGER NOT NULL, approved INTEGER NOT NULL, PRIMARY KEY (case_id, month, field));
 CREATE TABLE IF NOT EXISTS cs_audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, username TEXT NOT NULL,
     case_id TEXT, field TEXT NOT NULL, old TEXT, new TEXT);

@@ -75,6 +75,9 @@ def _markup_names(conn: sqlite3.Connection, case_id: str) -> None:
         hostile = address + HOSTILE_ADDRESS_SUFFIX
         conn.execute("UPDATE cs_cases SET address = ? WHERE address = ?", (hostile, address))
         conn.execute("UPDATE skv_registrations SET address = ? WHERE address = ?", (hostile, address))
+        # The case's earlier decisions at this address show it as the case system holds it now.
+        conn.execute("UPDATE cs_decisions SET address = ? WHERE case_id = ? AND address = ?",
+                     (hostile, case_id, address))
     _recompute(conn, case_id)
 
 

@@ -7,6 +7,16 @@ so that a reader can check it against the contract line by line.
 What the robot must write (decided here, binding for the tests): on an `auto` or `partial` case, **every**
 form field that triage does not leave empty, with 0 where nothing applies (so a stale value from an earlier
 run can never survive); on a `manual` case nothing at all, every field stays empty.
+
+The decision history (contract "The case history", "Jobbstimulans from the decision history", "Changes against
+last month's decision") decides jobbstimulans and gives the change reasons. Where the contract leaves a choice,
+this file takes it as follows (the same reading is written in docs/sandbox-casesystem.md):
+- an income's "this month" is the counted amount of the calculation whether or not triage leaves the field empty
+  (an agency-reported type: the agency's figure even with INCOME_DEVIATION); only `lon` under
+  JOBBSTIMULANS_UNKNOWN has no counted amount, and is then not compared at all;
+- "last month's decision" is the newest decision in the history whatever its outcome (an Avslag too) and however
+  far back; change reasons are listed on manual cases too;
+- RENT_RISE_CAPPED compares with last month's approved `boende`, 0 when it has no row (the seed always has one).
 """
 
 from __future__ import annotations
@@ -43,14 +53,34 @@ INCOME_DEVIATION = "INCOME_DEVIATION"
 RENT_ABOVE_CAP = "RENT_ABOVE_CAP"
 YOUNG_ADULT_SCHOOL = "YOUNG_ADULT_SCHOOL"
 NORM_FIGURE_MISSING = "NORM_FIGURE_MISSING"
+JOBBSTIMULANS_UNKNOWN = "JOBBSTIMULANS_UNKNOWN"
 MANUAL_CODES = frozenset({FIRST_APPLICATION, PROTECTED_IDENTITY, AGENCY_NO_ANSWER, HOUSEHOLD_MISMATCH,
                           UNKNOWN_INCOME_TYPE})
+# Change reasons against last month's decision, in the contract's table order (after the triage codes). The
+# first five are warnings: the case stays automatic; the last two make it partial.
+INCOME_NEW = "INCOME_NEW"
+INCOME_GONE = "INCOME_GONE"
+INCOME_CHANGED = "INCOME_CHANGED"
+COST_CHANGED = "COST_CHANGED"
+RENT_RISE_CAPPED = "RENT_RISE_CAPPED"
+HOUSEHOLD_CHANGED = "HOUSEHOLD_CHANGED"
+ADDRESS_CHANGED = "ADDRESS_CHANGED"
+CHANGE_CODES: tuple[str, ...] = (INCOME_NEW, INCOME_GONE, INCOME_CHANGED, COST_CHANGED, RENT_RISE_CAPPED,
+                                 HOUSEHOLD_CHANGED, ADDRESS_CHANGED)
+WARNING_CODES = frozenset({INCOME_NEW, INCOME_GONE, INCOME_CHANGED, COST_CHANGED, RENT_RISE_CAPPED})
+
+# Decision outcomes in the history; only Beviljat is a month with försörjningsstöd.
+BEVILJAT = "Beviljat"
+AVSLAG = "Avslag"
 
 # Local guidelines: the defaults the contract names.
 DEVIATION_KR = 100
 DEVIATION_PERCENT = 5
-JOBBSTIMULANS_MONTHS = range(6, 30)  # n = 6..29 months after bistand_sedan
+JOBBSTIMULANS_STREAK = 6  # Beviljat months in a row that open a window …
+JOBBSTIMULANS_WINDOW = 24  # … of this many calendar months
 JOBBSTIMULANS_PERCENT = 25
+INCOME_CHANGE_PERCENT = 12  # `income_change_percent`
+RENT_RISE_LIMIT_KR = 500  # `rent_rise_limit_kr`
 YOUNG_ADULT_AGES = range(18, 21)
 
 # Rent caps: the set in force for the period (contract "Rent caps").
@@ -115,6 +145,18 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """One decided month of the case history, as the case system keeps it."""
+
+    month: str  # YYYY-MM
+    outcome: str  # Beviljat | Avslag
+    address: str = ""
+    household: frozenset[str] = frozenset()  # the persons (pnr) at that decision
+    applied: Mapping[str, int] = field(default_factory=dict)  # form field → applied amount (no row: 0)
+    approved: Mapping[str, int] = field(default_factory=dict)  # form field → approved amount (no row: 0)
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     """Everything the rules look at, as the portals hold it for the case's period month."""
 
@@ -129,6 +171,9 @@ class CaseFacts:
     registered: frozenset[str] | None = None  # registered at the address at period end; None: as declared
     protected: frozenset[str] = frozenset()
     gaps: frozenset[str] = frozenset()  # persons some agency could not answer for
+    address: str = ""  # the case's address
+    decisions: tuple[Decision, ...] = ()  # the kept history (any order; the newest counts as last month's)
+    history_complete: bool = True  # "Äldre beslut: Finns inte"; False: "Gallrade"
 
 
 @dataclass(frozen=True)
@@ -171,6 +216,61 @@ def age_at(birth: dt.date, day: dt.date) -> int:
 
 def months_between(start: str, end: str) -> int:
     return (int(end[:4]) - int(start[:4])) * 12 + int(end[5:7]) - int(start[5:7])
+
+
+def month_index(month: str) -> int:
+    """YYYY-MM as a count of months, so that consecutive months are consecutive integers."""
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+# -- jobbstimulans from the decision history ------------------------------------------------------------------------
+
+Window = tuple[int, int]  # (first month, last month) as month indexes
+
+
+def _walk(outcomes: Mapping[int, str], start: int, period: int, window: Window | None, streak: int) -> int:
+    """Walk the calendar months start … period − 1 from the state (window, streak); then which month of its window
+    `period` is (1 … 24), or 0 when it is in none. Outside a window a Beviljat month adds 1 to the streak and any
+    other month (Avslag, no decision) sets it to 0; at 6 a window opens for the next 24 months, and the streak
+    starts again from 0 after the window's last month (months inside a window never count)."""
+    for month in range(start, period):
+        if window is not None and month <= window[1]:
+            if month == window[1]:
+                window, streak = None, 0
+            continue
+        streak = streak + 1 if outcomes.get(month) == BEVILJAT else 0
+        if streak == JOBBSTIMULANS_STREAK:
+            window, streak = (month + 1, month + JOBBSTIMULANS_WINDOW), 0
+    if window is not None and window[0] <= period <= window[1]:
+        return period - window[0] + 1
+    return 0
+
+
+def jobbstimulans_month(decisions: tuple[Decision, ...], period: str, complete: bool) -> int | None:
+    """Which month of a jobbstimulans window the period is (1 … 24), 0 when none, None when the history cannot
+    tell (contract "Jobbstimulans from the decision history").
+
+    A complete history is walked from its oldest month with no window and streak 0. An incomplete one ("Gallrade")
+    is walked from every state the thinned-out months could have left: no window and streak 0 … 5, or a window
+    ending at any month from the oldest kept month to 23 months later; only if every walk gives the same month
+    (or none) is that the answer."""
+    p = month_index(period)
+    outcomes = {month_index(d.month): d.outcome for d in decisions if month_index(d.month) < p}
+    if not outcomes:
+        # No decision in the kept months at all: nothing can have opened a window that is still running.
+        return 0
+    oldest = min(outcomes)
+    states: list[tuple[Window | None, int]] = [(None, 0)]
+    if not complete:
+        states = [(None, streak) for streak in range(JOBBSTIMULANS_STREAK)] + [
+            ((end - JOBBSTIMULANS_WINDOW + 1, end), 0) for end in range(oldest, oldest + JOBBSTIMULANS_WINDOW)]
+    answers = {_walk(outcomes, oldest, p, window, streak) for window, streak in states}
+    return answers.pop() if len(answers) == 1 else None
+
+
+def income_changed(now: int, before: int) -> bool:
+    """Both > 0 and |now − before| × 100 > 12 × before (exactly 12 % is no change), in integers."""
+    return now > 0 and before > 0 and 100 * abs(now - before) > INCOME_CHANGE_PERCENT * before
 
 
 def _band(age: int) -> int:
@@ -275,7 +375,9 @@ def expected_outcome(facts: CaseFacts) -> Expected:
 
     adults = sum(1 for m in family if m.role in ("sokande", "medsokande"))
     sokande = next(m for m in family if m.role == "sokande")
-    if facts.costs.get("boende", 0) > rent_cap(facts.period, adults, len(children), ages[sokande.pnr]):
+    rent = facts.costs.get("boende", 0)
+    above_cap = rent > rent_cap(facts.period, adults, len(children), ages[sokande.pnr])
+    if above_cap:
         flag(RENT_ABOVE_CAP, "boende")
     if any(ages[m.pnr] in YOUNG_ADULT_AGES for m in children):
         flag(YOUNG_ADULT_SCHOOL, "norm_personliga")
@@ -286,15 +388,16 @@ def expected_outcome(facts: CaseFacts) -> Expected:
     if missing:
         flag(NORM_FIGURE_MISSING, *missing)
 
-    if MANUAL_CODES & set(reasons):
-        return Expected(facts.case_id, "manual", tuple(reasons), {}, FORM_FIELDS)
+    # Jobbstimulans from the decision history; unknown matters only when the sokande or medsokande earns.
+    stimulans = jobbstimulans_month(facts.decisions, facts.period, facts.history_complete)
+    lon_unknown = stimulans is None and any(
+        declared_by.get((m.pnr, "lon"), 0) > 0 for m in family if m.role in ("sokande", "medsokande"))
+    if lon_unknown:
+        flag(JOBBSTIMULANS_UNKNOWN, "lon")
 
-    values = {key: value for key, value in norm.items() if value is not None}
+    values: dict[str, int] = {key: value for key, value in norm.items() if value is not None}
     for cost in COST_FIELDS:
         values[cost] = facts.costs.get(cost, 0)
-
-    stimulans = (facts.bistand_sedan is not None
-                 and months_between(facts.bistand_sedan, facts.period) in JOBBSTIMULANS_MONTHS)
     for kind in INCOME_FIELDS:
         total = 0
         for member in family:
@@ -309,9 +412,49 @@ def expected_outcome(facts: CaseFacts) -> Expected:
             total += amount
         values[kind] = total
 
-    outcome = "partial" if reasons else "auto"
+    last = max(facts.decisions, key=lambda d: d.month, default=None)
+    if last is not None:
+        for code, left_empty, fill in _changes(facts, last, values, lon_unknown, above_cap):
+            flag(code, *left_empty)
+            values.update(fill)
+
+    if MANUAL_CODES & set(reasons):
+        return Expected(facts.case_id, "manual", tuple(reasons), {}, FORM_FIELDS)
+    outcome = "partial" if set(reasons) - WARNING_CODES else "auto"
     fields = {k: v for k, v in values.items() if k not in empty}
     return Expected(facts.case_id, outcome, tuple(reasons), fields, tuple(f for f in FORM_FIELDS if f in empty))
+
+
+def _changes(facts: CaseFacts, last: Decision, counted: Mapping[str, int], lon_unknown: bool,
+             above_cap: bool) -> list[tuple[str, tuple[str, ...], dict[str, int]]]:
+    """The change reasons against the newest decision, in the contract's order: (code, fields left empty, fields
+    filled otherwise). "This month" is the counted income (not for `lon` when jobbstimulans cannot be told) and the
+    declared cost; "last month" the approved income and the applied cost, 0 where the decision has no row."""
+    found: dict[str, tuple[tuple[str, ...], dict[str, int]]] = {}
+    for kind in INCOME_FIELDS:
+        if kind == "lon" and lon_unknown:
+            continue
+        now, before = counted[kind], last.approved.get(kind, 0)
+        if now > 0 and before == 0:
+            found[INCOME_NEW] = ((), {})
+        elif now == 0 and before > 0:
+            found[INCOME_GONE] = ((), {})
+        elif income_changed(now, before):
+            found[INCOME_CHANGED] = ((), {})
+    last_rent = last.approved.get("boende", 0)
+    rent_capped = not above_cap and facts.costs.get("boende", 0) - last_rent > RENT_RISE_LIMIT_KR
+    for cost in COST_FIELDS:
+        if cost == "boende" and rent_capped:
+            continue
+        if facts.costs.get(cost, 0) != last.applied.get(cost, 0):
+            found[COST_CHANGED] = ((), {})
+    if rent_capped:
+        found[RENT_RISE_CAPPED] = ((), {"boende": last_rent})
+    if frozenset(m.pnr for m in facts.members) != last.household:
+        found[HOUSEHOLD_CHANGED] = ((), {})
+    if facts.address != last.address:
+        found[ADDRESS_CHANGED] = (("boende",), {})
+    return [(code, *found[code]) for code in CHANGE_CODES if code in found]
 
 
 # -- reading the facts from the sandbox database ---------------------------------------------------------
@@ -368,8 +511,31 @@ def load_case_facts(conn: sqlite3.Connection, case_id: str) -> CaseFacts:
         conn, f"SELECT pnr FROM skv_persons WHERE protected = 1 AND pnr IN ({_marks(involved)})", involved))
     gaps = frozenset(r["pnr"] for r in _rows(
         conn, f"SELECT DISTINCT pnr FROM agency_gaps WHERE pnr IN ({_marks(pnrs)})", pnrs))
+    decisions, complete = load_history(conn, case_id)
     return CaseFacts(case_id, period, case["application_type"], case["bistand_sedan"], members, costs, incomes,
-                     reported, registered, protected, gaps)
+                     reported, registered, protected, gaps, case["address"], decisions, complete)
+
+
+def load_history(conn: sqlite3.Connection, case_id: str) -> tuple[tuple[Decision, ...], bool]:
+    """The case system's decision history of the case (newest first) and whether it is complete (no history row:
+    complete and empty)."""
+    kept = _rows(conn, "SELECT older FROM cs_history WHERE case_id = ?", (case_id,))
+    complete = not kept or kept[0]["older"] == "finns_inte"
+    household: dict[str, set[str]] = {}
+    for r in _rows(conn, "SELECT month, pnr FROM cs_decision_household WHERE case_id = ?", (case_id,)):
+        household.setdefault(r["month"], set()).add(r["pnr"])
+    applied: dict[str, dict[str, int]] = {}
+    approved: dict[str, dict[str, int]] = {}
+    for r in _rows(conn, "SELECT month, field, applied, approved FROM cs_decision_rows WHERE case_id = ?",
+                   (case_id,)):
+        applied.setdefault(r["month"], {})[r["field"]] = r["applied"]
+        approved.setdefault(r["month"], {})[r["field"]] = r["approved"]
+    decisions = tuple(
+        Decision(r["month"], r["outcome"], r["address"], frozenset(household.get(r["month"], ())),
+                 applied.get(r["month"], {}), approved.get(r["month"], {}))
+        for r in _rows(conn, "SELECT month, outcome, address FROM cs_decisions WHERE case_id = ? "
+                             "ORDER BY month DESC", (case_id,)))
+    return decisions, complete
 
 
 def expected_for_all(conn: sqlite3.Connection) -> list[Expected]:

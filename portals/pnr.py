@@ -105,10 +105,12 @@ class PnrAllocator:
         self._rng = rng
         self._used: set[str] = set()
 
-    def allocate(self, birth: dt.date, female: bool) -> str:
+    def allocate(self, birth: dt.date, female: bool, rng: random.Random | None = None) -> str:
+        """A number not handed out before; `rng` (default: the allocator's own) shuffles the serials, so a second
+        random stream can take numbers from the same allocator without drawing from the first."""
         parity = 0 if female else 1
         serials = [s for s in SERIAL_BAND if s % 2 == parity]  # the gender digit is the serial's last
-        self._rng.shuffle(serials)
+        (rng or self._rng).shuffle(serials)
         # Twenty serials per birth date are ample for a sandbox; the full range is the fallback, never the norm.
         fallback = [s for s in range(1000) if s % 2 == parity and s not in SERIAL_BAND]
         for serial in serials + fallback:

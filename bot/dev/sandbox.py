@@ -5,7 +5,9 @@ The robot never imports the sandbox: it only starts it, like any other program, 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -162,9 +164,29 @@ def sandbox_environ() -> dict[str, str]:
 STATUS_FOR_OUTCOME = {"auto": "klar_for_signering", "partial": "klar_for_signering", "manual": "manuell"}
 
 
+NOTE_MARKER = "casebot-ref:"
+NOTE_CODE = re.compile(r"\[([A-Z][A-Z_]+)\]")
+
+
+def _reason_differences(case: dict[str, Any], exp: dict[str, Any]) -> list[str]:
+    """The reasons (warnings included) in the robot's journal note against the oracle's, as sets of codes, for the
+    cases the robot prepares (auto, partial). A manual case is judged by its status: once one reason hands it to a
+    person, what else could be worked out is not the robot's to finish (an unknown income type stops the
+    calculation, and with it the comparison with last month)."""
+    notes = [e.get("text", "") for e in case.get("journal", []) if NOTE_MARKER in e.get("text", "")]
+    if not notes or exp["outcome"] == "manual":
+        return []
+    written = set(NOTE_CODE.findall(notes[-1]))
+    expected = set(json.loads(exp["reasons"]) if isinstance(exp["reasons"], str) else exp["reasons"])
+    if written == expected:
+        return []
+    return [f"reasons {sorted(written)}, expected {sorted(expected)}"]
+
+
 def differences_from_oracle(sandbox: Sandbox, case_ids: list[str] | None = None) -> dict[str, list[str]]:
     """Per case, how the case system's state differs from the sandbox oracle's expectation (computed with no
-    code of the robot's): status, needs-completion flag, every expected field value, every field to leave empty.
+    code of the robot's): status, needs-completion flag, every expected field value, every field to leave empty,
+    and the reason codes (warnings included) the robot's journal note gives.
     An empty dict means the robot did exactly what an independent hand calculation says."""
     expected = {row["case_id"]: row for row in sandbox.admin_get("casesystem", "/_admin/expected")}
     wanted = case_ids if case_ids is not None else sorted(expected)
@@ -185,6 +207,7 @@ def differences_from_oracle(sandbox: Sandbox, case_ids: list[str] | None = None)
             for key in exp["empty_fields"]:
                 if case["calc"].get(key) is not None:
                     problems.append(f"{key} = {case['calc'][key]!r}, expected empty")
+            problems += _reason_differences(case, exp)
             if problems:
                 found[case_id] = problems
     return found

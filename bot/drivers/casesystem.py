@@ -19,7 +19,18 @@ from bot.calc.fields import ALL_FIELDS as FIELD_KEYS
 from bot.calc.money import format_num, parse_kr, shown
 from bot.drivers.base import Driver, Reference
 from bot.errors import ErrorCode
-from bot.facts import Application, DeclaredCost, DeclaredIncome, Member, Role, Source
+from bot.facts import (
+    Application,
+    Decision,
+    DecisionRow,
+    DeclaredCost,
+    DeclaredIncome,
+    FactsError,
+    History,
+    Member,
+    Role,
+    Source,
+)
 
 TOTAL_KEYS = ("summa_norm", "summa_kostnader", "summa_inkomster", "att_betala")
 SYSTEM_MESSAGE_PATH = "/driftmeddelande"
@@ -34,7 +45,9 @@ HANDLED_STATUSES = (PARKED, MANUAL, DECIDED)
 
 # The case's tabs by their deep links, and the selector screens each one shows (the header is on every tab).
 CASE_TABS = (("sokande", ("case", "household")), ("ansokan", ("application",)), ("berakning", ("calc_form",)),
-             ("journal", ("journal",)), ("beslut", ("decision",)))
+             ("historik", ("history",)), ("journal", ("journal",)), ("beslut", ("decision",)))
+# What the history tab says about decisions before its oldest kept month.
+HISTORY_COMPLETE, HISTORY_THINNED = "Finns inte", "Gallrade"
 
 LOCK_CONFLICT_TEXT = "ändrats av en annan användare"
 ALREADY_PARKED_TEXT = "redan parkerat"
@@ -60,6 +73,8 @@ class CaseRecord:
     incomes: tuple[DeclaredIncome, ...]
     status: str
     names: tuple[str, ...] = ()  # only to mask them in logs; never stored
+    history: History | None = None
+    address: str | None = None
 
 
 def birth_date_from_pnr(pnr: str) -> date:
@@ -146,6 +161,7 @@ class CaseSystem(Driver):
                 await self.goto(f"/arende/{case_id}/sokande")
             status = await self._status_here()
             household = Source("casesystem", "Sökande och hushåll", seen)
+            address = await self.text("household", "address")
             sedan = await self.text("household", "bistand_sedan")
             app_type = await self.text("household", "application_type")
             rows = await self.read_records("household", "members")
@@ -164,8 +180,36 @@ class CaseSystem(Driver):
                             for row in await self.read_records("application", "incomes"))
             application = Application(case_id, app_type, period,  # type: ignore[arg-type]
                                       bistand_sedan=None if sedan in ("", "–") else sedan, source=source)
-            return CaseRecord(application, members, costs, incomes, status, names)
+            history = await self._read_history(case_id, seen)
+            return CaseRecord(application, members, costs, incomes, status, names, history, address or None)
         return await self.with_session(action)
+
+    async def _read_history(self, case_id: str, seen: datetime) -> History:
+        """The earlier monthly decisions and their calculations, from the history tab."""
+        await self.goto(f"/arende/{case_id}/historik")
+        source = Source("casesystem", "Historik", seen)
+        kept_from = await self.text("history", "kept_from")
+        older = await self.text("history", "older")
+        if older not in (HISTORY_COMPLETE, HISTORY_THINNED):
+            raise self.fail(ErrorCode.DATA_MISMATCH, f"the history says {shown(older)} about older decisions, "
+                                                     f"not {HISTORY_COMPLETE!r} or {HISTORY_THINNED!r}")
+        rows: dict[str, list[DecisionRow]] = {}
+        for row in await self.read_records("history", "rows"):
+            rows.setdefault(row["month"], []).append(DecisionRow(
+                row["code"], self.amount(row["applied"], f"history {row['month']} {shown(row['code'])} applied"),
+                self.amount(row["approved"], f"history {row['month']} {shown(row['code'])} approved")))
+        decisions = []
+        for row in await self.read_records("history", "decisions"):
+            try:
+                decided_on = date.fromisoformat(row["decided_on"]) if row["decided_on"] else None
+                decisions.append(Decision(
+                    row["month"], row["outcome"], row["decided_by"], decided_on, row["address"],
+                    tuple(p.strip() for p in row["household"].split(",") if p.strip()),
+                    tuple(rows.get(row["month"], ()))))
+            except (ValueError, FactsError) as exc:
+                raise self.fail(ErrorCode.DATA_MISMATCH, f"a decision in the history cannot be read: {exc}") from None
+        return History(tuple(decisions), complete=older == HISTORY_COMPLETE,
+                       kept_from=None if kept_from in ("", "–") else kept_from, source=source)
 
     def _role(self, text: str) -> Role:
         try:
@@ -212,7 +256,7 @@ class CaseSystem(Driver):
             for key in FIELD_KEYS:
                 if key in values:
                     await (await self.el("calc_form", key)).fill(amount_text(values[key]))
-            chaos.point("fill")
+            chaos.point("fill", case_id)
             response = await self.submit("calc_form", "save", f"save calculation {case_id}")
             await self._check_saved(response, "the calculation")
         await self.with_session(action)

@@ -52,6 +52,6 @@ async def collect(drivers: Drivers, case_id: str) -> tuple[CaseRecord, CaseFacts
     facts = CaseFacts(
         application=record.application, members=members, costs=record.costs, incomes=record.incomes,
         register=register, fk=fk, csn=csn, af=af,  # type: ignore[arg-type]
-        collected_at=datetime.now())
+        history=record.history, address=record.address, collected_at=datetime.now())
     return record, facts
 

@@ -3,7 +3,7 @@
 Screens (all but `/` are shown inside the `innehall` iframe of `/`, and also work on their own):
   /                         header + menu + <iframe name="innehall">
   /inkorg                   incoming e-applications, paged, with status/type filters and a search box
-  /arende/{id}/{tab}        a case: sokande | ansokan | berakning | journal | beslut
+  /arende/{id}/{tab}        a case: sokande | ansokan | berakning | historik (read-only) | journal | beslut
 Actions (POST, each with the CSRF token and the case's version): berakning (save), journal (note),
 parkera (park for signature; `attest` is the v2 form's address for the same action), manuell, signera.
 See docs/sandbox-casesystem.md for the screens, labels per layout and the stable hooks.
@@ -32,6 +32,7 @@ from portals.casesystem.fields import (
     EDITABLE_STATUSES,
     FIELD_KEYS,
     MAX_AMOUNT,
+    OLDER_DECISIONS,
     ROLE_TEXT,
     SECTIONS,
     STATUS_TEXT,
@@ -187,6 +188,9 @@ class CaseSystem:
             calc = store.load_calc(conn, case_id)
             data["calc"] = calc
             data["shown"] = {k: fmt_kr(calc[k]) for k in FIELD_KEYS}
+        elif tab == "historik":
+            data["history"] = store.load_history(conn, case_id)
+            data["older_text"] = OLDER_DECISIONS
         elif tab == "journal":
             data["journal"] = store.load_journal(conn, case_id)
         elif tab == "beslut":
@@ -292,6 +296,7 @@ def admin_case_routes(ctx: PortalContext) -> list[Route]:
             "needs_completion": bool(row["needs_completion"]),
             "calc": store.load_calc(ctx.conn, case_id),
             "journal": [dict(r) for r in store.load_journal(ctx.conn, case_id)],
+            "history": store.load_history(ctx.conn, case_id).as_json(),
         })
 
     async def case_list(request: Request) -> Response:

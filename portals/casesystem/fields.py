@@ -86,6 +86,8 @@ STATUS_TEXT: dict[str, str] = {
 }
 EDITABLE_STATUSES = frozenset({"inkommen", "under_behandling"})
 APPLICATION_TYPES: tuple[str, ...] = ("Återansökan", "Nyansökan")
+# The decision history: what "Äldre beslut" says (complete history / older decisions thinned out), per layout.
+OLDER_DECISIONS: dict[str, str] = {"finns_inte": "Finns inte", "gallrade": "Gallrade"}
 
 ROLE_TEXT: dict[str, str] = {
     "sokande": "Sökande",
@@ -99,6 +101,7 @@ TABS: tuple[tuple[str, str, str], ...] = (
     ("sokande", "Sökande och hushåll", "Hushåll"),
     ("ansokan", "Ansökan", "Ansökan/underlag"),
     ("berakning", "Beräkning", "Ekonomisk beräkning"),
+    ("historik", "Historik", "Tidigare beslut"),
     ("journal", "Journal", "Anteckningar"),
     ("beslut", "Beslut", "Beslut och attest"),
 )

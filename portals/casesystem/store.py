@@ -88,6 +88,56 @@ def load_journal(conn: sqlite3.Connection, case_id: str) -> list[sqlite3.Row]:
 
 
 @dataclass
+class Decision:
+    """One decided month of the case history: the decision, the household's persons and the decided calculation."""
+
+    month: str
+    outcome: str  # Beviljat | Avslag
+    decided_by: str
+    decided_on: str
+    address: str
+    household: list[str]  # personnummer (12 digits), in the order of the decision
+    rows: list[tuple[str, int, int]]  # (form field, applied, approved), in the form's order
+
+
+@dataclass
+class History:
+    older: str  # finns_inte | gallrade
+    decisions: list[Decision]  # newest first
+
+    @property
+    def kept_from(self) -> str | None:
+        """The oldest month kept ("Historik från"), None when there is no decision at all."""
+        return self.decisions[-1].month if self.decisions else None
+
+    def as_json(self) -> dict[str, object]:
+        return {"kept_from": self.kept_from, "older": self.older, "decisions": [
+            {"month": d.month, "outcome": d.outcome, "decided_by": d.decided_by, "decided_on": d.decided_on,
+             "address": d.address, "household": d.household,
+             "rows": [{"field": f, "applied": a, "approved": b} for f, a, b in d.rows]} for d in self.decisions]}
+
+
+def load_history(conn: sqlite3.Connection, case_id: str) -> History:
+    """The household's earlier monthly decisions, newest first (no history row: complete and empty)."""
+    row = conn.execute("SELECT older FROM cs_history WHERE case_id = ?", (case_id,)).fetchone()
+    persons: dict[str, list[str]] = {}
+    for r in conn.execute("SELECT month, pnr FROM cs_decision_household WHERE case_id = ? ORDER BY month, position",
+                          (case_id,)):
+        persons.setdefault(r["month"], []).append(r["pnr"])
+    order = {key: i for i, key in enumerate(FIELD_KEYS)}
+    rows: dict[str, list[tuple[str, int, int]]] = {}
+    for r in conn.execute("SELECT month, field, applied, approved FROM cs_decision_rows WHERE case_id = ?",
+                          (case_id,)):
+        rows.setdefault(r["month"], []).append((r["field"], r["applied"], r["approved"]))
+    decisions = [
+        Decision(r["month"], r["outcome"], r["decided_by"], r["decided_on"], r["address"],
+                 persons.get(r["month"], []),
+                 sorted(rows.get(r["month"], []), key=lambda x: (order.get(x[0], len(order)), x[0])))
+        for r in conn.execute("SELECT * FROM cs_decisions WHERE case_id = ? ORDER BY month DESC", (case_id,))]
+    return History(row["older"] if row else "finns_inte", decisions)
+
+
+@dataclass
 class InboxPage:
     rows: list[sqlite3.Row]
     total: int

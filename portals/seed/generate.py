@@ -6,6 +6,16 @@ defaults to the current month). About a fifth of the cases are deliberately comp
 ordinary reasons (a child of 18–20 at home, a child eating lunch at preschool in a year without the lower norm
 figure, and from 2025 any household that needs a norm figure no source gives). The reference case is built last,
 from its own random stream, so that it never changes the cases of a seed.
+
+Every re-application also gets the case system's decision history (`_history`), drawn from a second random stream
+(seed + HISTORY_SEED_OFFSET): a spell kind for each and a change kind for about a third of the simple ones
+(`model.SPELL_KINDS`, `model.CHANGE_KINDS`). Everything else in a decision follows the world: the household is
+the declared persons living with the applicant at the decision date (SKV's registrations), the address the
+applicant's registered one then (an earlier home in another town is turned into one in town: the decisions are
+this municipality's), the decided calculation this month's figures (norms of that month's year and household,
+costs as declared with the rent capped by the cap then in force, incomes as counted with the jobbstimulans of
+that month), so last month's decision differs from this month only where a kind (or the world: a birth, a
+benefit that ended, the end of a window) makes it differ; the tags name those (see `_history_tags`).
 """
 
 from __future__ import annotations
@@ -17,15 +27,22 @@ from dataclasses import dataclass, field, replace
 
 from portals import names, oracle
 from portals.pnr import PnrAllocator, is_female
+from portals.seed import history
 from portals.seed.model import (
+    CHANGE_KINDS,
+    COMPLETE,
     COMPLEX_KINDS,
+    HISTORY_MONTHS,
     REFERENCE,
     REFERENCE_CASEWORKER,
     REFERENCE_NOTE,
     SIMPLE,
+    SPELL_WEIGHTS,
+    THINNED,
     AfStatus,
     Case,
     CsnPayment,
+    Decision,
     FkPayment,
     Gap,
     Income,
@@ -45,6 +62,17 @@ from portals.seed.model import (
 
 AGENCIES: tuple[str, ...] = ("skv", "fk", "af", "csn")
 COMPLEX_SHARE = 0.20
+# The decision history: its own random stream; the share of simple re-applications with a change kind; the share of
+# simple re-applications where nobody earns that get a part-time wage for the applicant (so that jobbstimulans
+# matters in enough cases); the share of decisions taken by a colleague of the case's caseworker.
+HISTORY_SEED_OFFSET = 2_000_003
+CHANGE_SHARE = 0.35
+LON_SHARE = 0.4
+# … higher where the window is the question: a thinned-out or broken history.
+LON_SHARE_HARD = 0.8
+LON_SHARE_UNKNOWN = 1.0  # a long unbroken spell: JOBBSTIMULANS_UNKNOWN shows only where an adult earns
+HARD_SPELLS = frozenset({"long_unknown", "long_decidable", "gap_return", "return_after_window", "avslag_in_spell"})
+COLLEAGUE_SHARE = 0.15
 
 # Household shapes, by share of cases (single adults and single parents dominate försörjningsstöd).
 SHAPES: dict[str, int] = {"single": 37, "single_parent": 25, "couple": 10, "couple_children": 24, "large_family": 4}
@@ -101,6 +129,8 @@ class _Plan:
     shape: str
     ovrig_vuxen: bool
     odd_name: str | None
+    spell: str | None = None  # a SPELL_KINDS for every re-application
+    change: str | None = None  # a CHANGE_KINDS for some simple ones
 
 
 @dataclass
@@ -120,6 +150,11 @@ class _Draft:
     tags: list[str] = field(default_factory=list)
     application_type: str = "Återansökan"
     bistand_sedan: str | None = None
+    decisions: list[Decision] = field(default_factory=list)  # kept, newest first
+    older: str = COMPLETE
+    spell: str | None = None
+    change: str | None = None
+    decision_note: JournalEntry | None = None  # the journal's entry about the newest decision
 
     def role_of(self, role: str) -> list[Member]:
         return [m for m in self.members if m.role == role]
@@ -131,6 +166,7 @@ class _Draft:
 class _Generator:
     def __init__(self, seed: int, period: str) -> None:
         self.rng = random.Random(seed)
+        self.hrng = random.Random(seed + HISTORY_SEED_OFFSET)  # the decision histories' own stream
         self.period = period
         self.end = oracle.period_end(period)
         self.start = self.end.replace(day=1)
@@ -156,7 +192,23 @@ class _Generator:
         simple = [i for i, k in enumerate(kinds) if k == SIMPLE]
         n_odd = min(len(names.ODD_NAMES), max(1, n // 8), len(simple))
         odd = dict(zip(rng.sample(simple, n_odd), names.ODD_NAMES, strict=False))
-        return [_Plan(kinds[i], shapes[i], i in with_ovrig, odd.get(i)) for i in range(n)]
+        # The decision histories, from their own stream: a spell kind for every re-application in proportion to
+        # SPELL_WEIGHTS (among the simple ones and among the complex ones alike, so that the simple ones, whose
+        # figures are written, get their share of every spell), a change kind (each in turn) for CHANGE_SHARE of
+        # the simple ones.
+        hrng = self.hrng
+        spell_of: dict[int, str] = {}
+        for group in (simple, [i for i, k in enumerate(kinds) if k not in (SIMPLE, "first_application")]):
+            spells = _quota(len(group), SPELL_WEIGHTS)
+            hrng.shuffle(spells)
+            spell_of.update(zip(group, spells, strict=True))
+        n_change = round(len(simple) * CHANGE_SHARE)
+        order = list(CHANGE_KINDS)
+        hrng.shuffle(order)
+        change_of = dict(zip(hrng.sample(simple, n_change), (order[j % len(order)] for j in range(n_change)),
+                             strict=True))
+        return [_Plan(kinds[i], shapes[i], i in with_ovrig, odd.get(i), spell_of.get(i), change_of.get(i))
+                for i in range(n)]
 
     # -- people ---------------------------------------------------------------------------------------
 
@@ -282,9 +334,13 @@ class _Generator:
         if plan.kind == SIMPLE:
             self._ordinary_variations(draft)
         self._costs(draft)
-        self._bistand_sedan(draft)
         if plan.kind != SIMPLE:
             getattr(self, f"_complex_{plan.kind}")(draft)
+        lon_share = 0.0
+        if plan.kind == SIMPLE:
+            lon_share = (LON_SHARE_UNKNOWN if plan.spell == "long_unknown"
+                         else LON_SHARE_HARD if plan.spell in HARD_SPELLS else LON_SHARE)
+        self._history(draft, plan.spell, plan.change, self.hrng, self._caseworker(index), lon_share)
         self._commit(index, plan, draft)
 
     def _add_ovrig_vuxen(self, draft: _Draft, applicant: Person, applicant_age: int, moved_in: dt.date) -> None:
@@ -502,21 +558,10 @@ class _Generator:
             if rng.random() < chance:
                 draft.costs[key] = rng.randint(low, high)
 
-    def _bistand_sedan(self, draft: _Draft) -> None:
-        """Months on assistance: a spread around jobbstimulans (6..29), with its edges picked on purpose."""
-        rng = self.rng
-        if rng.random() < 0.12:
-            months = rng.choice([5, 6, 29, 30])
-        else:
-            band = rng.choices([(1, 5), (6, 29), (30, 84)], weights=[22, 53, 25])[0]
-            months = rng.randint(*band)
-        draft.bistand_sedan = add_months(self.period, -months)
-
     # -- complex kinds -----------------------------------------------------------------------------------
 
     def _complex_first_application(self, draft: _Draft) -> None:
-        draft.application_type = "Nyansökan"
-        draft.bistand_sedan = None  # no current spell of assistance yet
+        draft.application_type = "Nyansökan"  # no decision yet: no history, no current spell (bistand_sedan)
 
     def _complex_household_changed(self, draft: _Draft) -> None:
         rng = self.rng
@@ -588,6 +633,364 @@ class _Generator:
         amount = self.rng.randint(1500, 6500) if kind == "inkomst_utland" else self.rng.randint(300, 3000)
         draft.incomes.append(Income(draft.members[0].pnr, kind, amount))
 
+    # -- the decision history ------------------------------------------------------------------------------
+
+    def _history(self, draft: _Draft, spell: str | None, change: str | None, rng: random.Random,
+                 caseworker: str, lon_share: float = 0.0, shape: history.Shape | None = None) -> None:
+        """The case system's earlier decisions of a re-application (none for a Nyansökan: `spell` None), its
+        `bistand_sedan` and the journal's note on the newest decision. `shape` fixes the decided months (the
+        reference case); `change` (model.CHANGE_KINDS) makes last month's decision differ on purpose."""
+        if spell is None:
+            return
+        if shape is None:
+            shape, spell = self._spell_shape(draft, spell, rng)
+        draft.spell = spell
+        if lon_share and rng.random() < lon_share:
+            self._add_lon(draft, rng)
+        offsets = sorted(shape)  # newest first: 1 = P − 1
+        newest = offsets[0]
+        months = {o: add_months(self.period, -o) for o in offsets}
+        decided_on = {o: dt.date.fromisoformat(months[o] + "-01") + dt.timedelta(days=rng.randint(1, 5))
+                      for o in offsets}
+        colleagues = [f"handlaggare{i}" for i in (1, 2, 3) if f"handlaggare{i}" != caseworker]
+        decided_by = {o: rng.choice(colleagues) if rng.random() < COLLEAGUE_SHARE else caseworker for o in offsets}
+        rents = {draft.address: draft.costs.get("boende", 0)}
+        # Who left the household since (pnr, joined, left): in the decisions while they lived there.
+        gone: list[tuple[str, dt.date, dt.date]] = []
+        if change in ("member_added", "member_gone", "address_changed"):
+            change = self._household_change(draft, change, rng, decided_on[newest], gone, rents)
+
+        sokande = draft.members[0]
+        addresses = {o: self._address_on(draft, sokande.pnr, decided_on[o]) for o in offsets}
+        for o in offsets:  # the decisions are this municipality's: an earlier home elsewhere becomes one in town
+            if not addresses[o].endswith(" " + names.TOWN):
+                self._move_home_to_town(draft, addresses, addresses[o], rng)
+        joined = self._joined(draft)
+        births = {pnr: person.birth_date for pnr, person in draft.persons.items()}
+
+        def present(o: int) -> list[Member]:  # this month (0): everyone declared
+            return [m for m in draft.members if not o or joined[m.pnr] <= decided_on[o]]
+
+        def lodgers(o: int) -> list[str]:
+            return [pnr for pnr, came, left in gone if o and came <= decided_on[o] < left]
+
+        status = history.windows(shape)
+        paid = self._paid(draft)
+        calcs: dict[int, dict[str, list[int]]] = {}
+        caps: dict[int, int] = {}
+        for o in [0, *offsets]:
+            month = months.get(o, self.period)
+            home = addresses[o] if o else draft.address
+            if home not in rents:  # an earlier home: its own rent
+                rents[home] = int(rents[draft.address] * rng.uniform(0.8, 1.02))
+            calcs[o], caps[o] = self._decided_calc(draft, month, present(o), len(lodgers(o)), rents[home],
+                                                   status[o] > 0, paid, births)
+            if shape.get(o) == history.AVSLAG:  # refused: the month's incomes (a tax refund) exceeded the need
+                extra = rng.randint(9000, 20000)
+                applied, approved = calcs[o].get("ovriga_inkomster", [0, 0])
+                calcs[o]["ovriga_inkomster"] = [applied + extra, approved + extra]
+        now = calcs.pop(0)
+        lon_told = spell != "long_unknown"  # the oracle cannot tell the window of a long unbroken spell
+        if change is not None and change not in ("member_added", "member_gone", "address_changed"):
+            window_same = bool(status[newest]) == bool(status[0])  # the same share of the wage counted
+            change = self._decision_change(draft, change, rng, calcs, caps, now, offsets, addresses,
+                                           lon_told and window_same)
+        draft.change = change
+
+        households = {o: tuple([m.pnr for m in present(o)] + lodgers(o)) for o in offsets}
+        draft.decisions = [
+            Decision(months[o], shape[o], decided_by[o], decided_on[o], addresses[o], households[o],
+                     tuple((key, calcs[o][key][0], calcs[o][key][1]) for key in oracle.FORM_FIELDS
+                           if key in calcs[o] and any(calcs[o][key])))
+            for o in offsets if o <= HISTORY_MONTHS]
+        draft.older = THINNED if offsets[-1] > HISTORY_MONTHS else COMPLETE
+        run = history.spell_start(shape)
+        draft.bistand_sedan = add_months(self.period, -run) if run else None
+        self._history_tags(draft, change, calcs[newest], now, households[newest], addresses[newest],
+                           lon_told and bool(status[newest]) != bool(status[0]))
+        last = draft.decisions[0]
+        text = "Bifall enligt norm." if last.outcome == history.BEVILJAT else "Avslag: inkomsterna överstiger normen."
+        draft.decision_note = JournalEntry(
+            f"{last.decided_on.isoformat()} {rng.randint(9, 16):02d}:{rng.randint(0, 59):02d}:00", last.decided_by,
+            f"Beslut om försörjningsstöd för {last.month} fattat. {text}")
+
+    def _spell_shape(self, draft: _Draft, spell: str, rng: random.Random) -> tuple[history.Shape, str]:
+        """The decided months of `spell`, or of a shorter kind when the applicant was not 18 that far back."""
+        birth = draft.persons[draft.members[0].pnr].birth_date
+        adult = years_before(birth, -18)  # the 18th birthday
+        room = oracle.months_between(adult.strftime("%Y-%m"), self.period) - 1
+        for kind in (spell, "window", "short"):
+            drawn = history.spell_shape(kind, rng, room)
+            if drawn is not None:
+                shape, tags = drawn
+                draft.tags.extend(tags)
+                if kind != spell:
+                    draft.tags.append(f"spell_too_young:{spell}")
+                return shape, kind
+        raise AssertionError("a short spell always fits an adult applicant")
+
+    def _add_lon(self, draft: _Draft, rng: random.Random) -> None:
+        """A part-time wage in a household where no adult works: the applicant's, or the partner's when the applicant
+        has a benefit that rules it out (sickness, parental, activity benefit, study aid), so that jobbstimulans
+        matters in enough cases."""
+        adults = draft.role_of("sokande") + draft.role_of("medsokande")
+        if any(i.income_type == "lon" and i.pnr in {a.pnr for a in adults} for i in draft.incomes):
+            return
+        busy = {"sjukpenning", "foraldrapenning", "aktivitetsstod"}
+        free = [a.pnr for a in adults if not any(p.pnr == a.pnr and p.benefit in busy for p in draft.fk)
+                and not any(c.pnr == a.pnr for c in draft.csn)]
+        if not free:
+            return
+        earner = free[0]
+        draft.incomes.append(Income(earner, "lon", rng.randint(2500, 11000)))
+        since = self.end - dt.timedelta(days=rng.randint(30, 600))
+        draft.af = [AfStatus(a.pnr, True, "deltid", a.from_date or since) if a.pnr == earner else a for a in draft.af]
+        draft.tags.append("part_time_wage")
+
+    @staticmethod
+    def _address_on(draft: _Draft, pnr: str, day: dt.date) -> str:
+        """The person's registered address on `day` (before their first registration: that one's)."""
+        regs = sorted((r for r in draft.registrations if r.pnr == pnr), key=lambda r: r.from_date)
+        address = regs[0].address
+        for r in regs:
+            if r.from_date <= day:
+                address = r.address
+        return address
+
+    def _move_home_to_town(self, draft: _Draft, addresses: dict[int, str], elsewhere: str,
+                           rng: random.Random) -> None:
+        """The household's earlier home `elsewhere` becomes an address in town, in the register and the decisions."""
+        town = self._new_address(rng)
+        draft.registrations = [replace(r, address=town) if r.address == elsewhere else r for r in draft.registrations]
+        for o, address in addresses.items():
+            if address == elsewhere:
+                addresses[o] = town
+
+    @staticmethod
+    def _joined(draft: _Draft) -> dict[str, dt.date]:
+        """When each declared person joined the applicant's household: the first registration at an address where
+        the applicant has lived (a child born there: from birth; a partner: when they moved in)."""
+        applicant = draft.members[0].pnr
+        homes = {r.address for r in draft.registrations if r.pnr == applicant}
+        joined = {applicant: dt.date.min}
+        for m in draft.members[1:]:
+            joined[m.pnr] = min((r.from_date for r in draft.registrations if r.pnr == m.pnr and r.address in homes),
+                                default=dt.date.max)
+        return joined
+
+    def _paid(self, draft: _Draft) -> dict[tuple[str, str], dict[str, int]]:
+        """What the agencies paid each family member, per income type and month (the period and the two before)."""
+        family = {m.pnr for m in draft.family()}
+        paid: dict[tuple[str, str], dict[str, int]] = {}
+        for p in draft.fk:
+            if p.pnr in family and oracle.REPORTED_BY.get(p.benefit) == "fk":
+                by_month = paid.setdefault((p.pnr, p.benefit), {})
+                by_month[p.month] = by_month.get(p.month, 0) + p.amount
+        for c in draft.csn:
+            if c.pnr in family:
+                by_month = paid.setdefault((c.pnr, "studiestod"), {})
+                by_month[c.month] = by_month.get(c.month, 0) + c.amount
+        return paid
+
+    def _agency_figure(self, by_month: dict[str, int], month: str) -> int:
+        """An agency-reported income in a past month: this month's figure while it is still paid; the month's own
+        payment for one that has ended (the portal holds the two months before); before the first payment the
+        portal shows, that first one."""
+        if not by_month:
+            return 0
+        if self.period in by_month:
+            return by_month[self.period]
+        if month in by_month:
+            return by_month[month]
+        first = min(by_month)
+        return by_month[first] if month < first else 0
+
+    def _decided_calc(self, draft: _Draft, month: str, present: list[Member], lodgers: int, rent: int,
+                      stimulans: bool, paid: dict[tuple[str, str], dict[str, int]],
+                      births: dict[str, dt.date]) -> tuple[dict[str, list[int]], int]:
+        """The calculation decided for `month` ({field: [applied, approved]}) and the rent cap then in force: the
+        norms of the month's year for the household then, the declared costs (the rent of that home, capped), the
+        family's incomes counted as the calculation counts them (25 % of an adult's wage exempt in a window)."""
+        end = oracle.period_end(month)
+        adults = [m for m in present if m.role in ("sokande", "medsokande")]
+        children = [m for m in present if m.role == "barn"]
+        family = adults + children
+        norms = history.history_norms(int(month[:4]))
+        calc: dict[str, list[int]] = {}
+        personal = oracle.personal_norm(norms, len(adults), [(oracle.age_at(births[m.pnr], end), False)
+                                                             for m in children])
+        common = oracle.common_norm(norms, len(family), len(present) + lodgers)
+        for key, value in (("norm_personliga", personal), ("norm_gemensamma", common)):
+            calc[key] = [value or 0, value or 0]
+        cap = oracle.rent_cap(month, len(adults), len(children), oracle.age_at(births[draft.members[0].pnr], end))
+        for key, amount in draft.costs.items():
+            amount = rent if key == "boende" else amount
+            calc[key] = [amount, min(amount, cap) if key == "boende" else amount]
+        declared: dict[tuple[str, str], int] = {}
+        for i in draft.incomes:
+            declared[(i.pnr, i.income_type)] = declared.get((i.pnr, i.income_type), 0) + i.amount
+        for kind in oracle.INCOME_FIELDS:
+            total = 0
+            for m in family:
+                if kind in oracle.REPORTED_BY:
+                    total += self._agency_figure(paid.get((m.pnr, kind), {}), month)
+                    continue
+                amount = declared.get((m.pnr, kind), 0)
+                if kind == "lon" and stimulans and m.role != "barn":
+                    amount -= oracle.half_up(amount * oracle.JOBBSTIMULANS_PERCENT, 100)
+                total += amount
+            calc[kind] = [total, total]
+        return calc, cap
+
+    def _household_change(self, draft: _Draft, change: str, rng: random.Random, after: dt.date,
+                          gone: list[tuple[str, dt.date, dt.date]], rents: dict[str, int]) -> str:
+        """A person joined or left, or the household moved, after the newest decision (taken on `after`): the
+        register shows it from a date up to the period's end, so it agrees with the application."""
+        between = (self.end - after).days - 3  # the change happens in (after, end − 3]
+        applicant = draft.members[0]
+        if change == "member_added":
+            candidates = [m for m in draft.members[1:] if m.role != "barn"] or list(draft.members[1:])
+            if candidates:
+                member = rng.choice(candidates)
+                person = draft.persons[member.pnr]
+                moved = max(after + dt.timedelta(days=rng.randint(1, between)), person.birth_date)
+                homes = {r.address for r in draft.registrations if r.pnr == applicant.pnr}
+                elsewhere = self._elsewhere(rng)
+                kept = [r if r.address not in homes else replace(r, address=elsewhere)  # lived apart until now
+                        for r in draft.registrations if r.pnr == member.pnr and r.address != draft.address]
+                if person.birth_date < moved and not any(r.from_date < moved for r in kept):
+                    kept.append(Registration(member.pnr, elsewhere, max(person.birth_date, moved - dt.timedelta(
+                        days=rng.randint(300, 3000)))))
+                draft.registrations = [r for r in draft.registrations if r.pnr != member.pnr] + kept + [
+                    Registration(member.pnr, draft.address, moved)]
+                draft.tags.append(f"added_{member.role}")
+                return change
+            change = "member_gone"  # nobody but the applicant: someone left instead
+        if change == "member_gone":
+            since = min(r.from_date for r in draft.registrations
+                        if r.pnr == applicant.pnr and r.address == draft.address)
+            came = min(max(since, after - dt.timedelta(days=rng.randint(40, 900))), after - dt.timedelta(days=1))
+            left = after + dt.timedelta(days=rng.randint(1, between))
+            female = rng.random() < 0.5
+            birth = self._birth(rng.randint(21, 60), rng)
+            person = Person(self.pnrs.allocate(birth, female, rng),
+                            rng.choice(names.FEMALE_FIRST if female else names.MALE_FIRST),
+                            applicant.last_name if rng.random() < 0.5 else rng.choice(names.LAST), birth)
+            draft.persons[person.pnr] = person
+            draft.registrations += [
+                Registration(person.pnr, self._elsewhere(rng), max(birth, came - dt.timedelta(
+                    days=rng.randint(300, 3000)))),
+                Registration(person.pnr, draft.address, came),
+                Registration(person.pnr, self._elsewhere(rng), left)]
+            gone.append((person.pnr, came, left))
+            return change
+        # address_changed: the household moves in during the period month; before, it lived at another flat in town.
+        start = max(after + dt.timedelta(days=1), self.start)
+        moved = start + dt.timedelta(days=rng.randint(0, max(0, (self.end - start).days - 3)))
+        old = self._new_address(rng)
+        registrations = []
+        for r in draft.registrations:
+            if r.address == draft.address and r.from_date < moved:
+                registrations += [replace(r, address=old), replace(r, from_date=moved)]
+            else:
+                registrations.append(r)
+        draft.registrations = registrations
+        rent = draft.costs.get("boende", 0)
+        rents[old] = rent + rng.choice((-1, 1)) * rng.randint(50, 400)
+        return change
+
+    def _decision_change(self, draft: _Draft, change: str, rng: random.Random, calcs: dict[int, dict[str, list[int]]],
+                         caps: dict[int, int], now: dict[str, list[int]], offsets: list[int],
+                         addresses: dict[int, str], lon_comparable: bool) -> str:
+        """Last month's decided figures made to differ from this month's on purpose; returns the kind it became
+        (an income kind with no income to change falls back to `income_gone`, which always fits)."""
+        newest = offsets[0]
+        last = calcs[newest]
+        if change in ("income_changed", "income_steady", "income_new"):
+            fields = [f for f in oracle.INCOME_FIELDS if now[f][1] > 0 and last.get(f, [0, 0])[1] == now[f][1]
+                      and (f != "lon" or lon_comparable)]
+            if not fields:
+                change = "income_gone"
+            else:
+                key = rng.choice(fields)
+                value = now[key][1]
+                draft.tags.append(f"changed:{key}")
+                if change == "income_new":  # not in any earlier decision
+                    for calc in calcs.values():
+                        calc.pop(key, None)
+                    return change
+                if change == "income_changed":
+                    before = 0
+                    while not (before > 0 and 100 * abs(value - before) > oracle.INCOME_CHANGE_PERCENT * before):
+                        factor = rng.uniform(1.15, 1.6) if rng.random() < 0.5 else rng.uniform(0.6, 0.87)
+                        before = round(value / factor)
+                else:
+                    # Within 12 %; a third of them at the edge: the least `before` with value ≤ 1.12 × before.
+                    edge = -(-value * 100 // (100 + oracle.INCOME_CHANGE_PERCENT))
+                    before = edge if rng.random() < 0.35 and edge != value else round(value * rng.uniform(0.93, 1.1))
+                    before = before if before != value else value + 1
+                    assert 0 < 100 * abs(value - before) <= oracle.INCOME_CHANGE_PERCENT * before
+                last[key] = [before, before]
+                return change
+        if change == "income_gone":
+            options = [f for f in ("a_kassa", "ovriga_inkomster", "lon", "pension") if now[f][1] == 0]
+            key = rng.choice(options)
+            amount = rng.randint(1200, 7000)
+            for o in offsets[: rng.randint(1, min(6, len(offsets)))]:
+                calcs[o][key] = [amount, amount]
+            draft.tags.append(f"changed:{key}")
+            return change
+        if change == "cost_changed":
+            declared = [k for k, v in draft.costs.items() if k != "boende" and v > 0]
+            variant = rng.choice(("amount", "new", "gone")) if declared else "gone"
+            if variant == "gone":
+                key = rng.choice([k for k in oracle.COST_FIELDS if k not in draft.costs])
+                amount = rng.randint(200, 1500)
+                for o in offsets[: rng.randint(1, min(3, len(offsets)))]:
+                    calcs[o][key] = [amount, amount]
+            else:
+                key = rng.choice(declared)
+                amount = max(50, draft.costs[key] + rng.choice((-1, 1)) * rng.randint(30, 300))
+                for calc in calcs.values():
+                    if variant == "new":
+                        calc.pop(key, None)
+                    elif key in calc:
+                        calc[key] = [amount, amount]
+            draft.tags.append(f"cost_{variant}:{key}")
+            return change
+        # rent_rise_capped / rent_rise_small: the rent rose this month; every decision at this home had the old one.
+        rent = draft.costs["boende"]
+        if change == "rent_rise_capped":
+            rise = 501 if rng.random() < 0.25 else rng.randint(502, 1800)
+        else:
+            rise = 500 if rng.random() < 0.25 else rng.randint(1, 499)
+        old = rent - rise
+        for o in offsets:
+            if addresses[o] == addresses[newest]:
+                calcs[o]["boende"] = [old, min(old, caps[o])]
+        draft.tags.append(f"rent_rise:{rise}")
+        if rent - last["boende"][1] > oracle.RENT_RISE_LIMIT_KR:  # last month's cap was lower still
+            return "rent_rise_capped"
+        return change
+
+    def _history_tags(self, draft: _Draft, change: str | None, last: dict[str, list[int]], now: dict[str, list[int]],
+                      household: tuple[str, ...], address: str, window_changed: bool) -> None:
+        """Tags for what makes last month's decision differ besides a change kind (the world moved on)."""
+        tags = draft.tags
+        if change != "member_added" and any(m.pnr not in household for m in draft.members):
+            tags.append("joined_since_last_decision")  # a birth, someone moving in (SKV shows it)
+        if change != "address_changed" and address != draft.address:
+            tags.append("moved_since_last_decision")
+        adults = {m.pnr for m in draft.role_of("sokande") + draft.role_of("medsokande")}
+        if window_changed and any(i.income_type == "lon" and i.pnr in adults and i.amount > 0 for i in draft.incomes):
+            tags.append("jobbstimulans_changes")  # a window began or ended: 25 % of the wage more or less counted
+        if any(last.get(k, [0, 0])[1] > 0 and now[k][1] == 0 for k in oracle.REPORTED_BY):
+            tags.append("benefit_ended")  # paid last month, not this month (FK, CSN's summer break)
+        rent = draft.costs.get("boende", 0)
+        if (change not in ("rent_rise_capped", "rent_rise_small") and rent <= self._cap(draft)
+                and rent - last.get("boende", [0, 0])[1] > oracle.RENT_RISE_LIMIT_KR):
+            tags.append("cap_changed")  # last month's cap was lower (other guidelines, a birthday, fewer children)
+
     # -- committing ----------------------------------------------------------------------------------------
 
     def _absorb(self, draft: _Draft) -> World:
@@ -601,19 +1004,18 @@ class _Generator:
         w.gaps.extend(draft.gaps)
         return w
 
+    @staticmethod
+    def _caseworker(index: int) -> str:
+        return f"handlaggare{(index - 1) % 3 + 1}"
+
     def _commit(self, index: int, plan: _Plan, draft: _Draft) -> None:
         rng = self.rng
         case_id = f"EB-{self.period[:4]}-{index:05d}"
         received = self.start - dt.timedelta(days=rng.randint(-4, 14))
         clock = f"{rng.randint(6, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
         received_ts = f"{received.isoformat()} {clock}"
-        caseworker = f"handlaggare{(index - 1) % 3 + 1}"
-        journal = []
-        previous = add_months(self.period, -1)
-        if draft.application_type == "Återansökan":
-            decided = oracle.period_end(add_months(self.period, -2)) - dt.timedelta(days=rng.randint(0, 6))
-            journal.append(JournalEntry(f"{decided.isoformat()} 14:{rng.randint(0, 59):02d}:00", caseworker,
-                                        f"Beslut om försörjningsstöd för {previous} fattat. Bifall enligt norm."))
+        caseworker = self._caseworker(index)
+        journal = [draft.decision_note] if draft.decision_note else []
         journal.append(JournalEntry(received_ts, "E-tjänst",
                                     f"{draft.application_type} om ekonomiskt bistånd för {self.period} "
                                     "har kommit in via e-tjänsten."))
@@ -622,7 +1024,8 @@ class _Generator:
             case_id=case_id, application_type=draft.application_type, period=self.period, received=received,
             caseworker=caseworker, bistand_sedan=draft.bistand_sedan, address=draft.address,
             members=tuple(draft.members), costs=tuple(draft.costs.items()), incomes=tuple(draft.incomes),
-            journal=tuple(journal), kind=plan.kind, tags=tuple(dict.fromkeys(draft.tags))))
+            journal=tuple(journal), kind=plan.kind, tags=tuple(dict.fromkeys(draft.tags)),
+            decisions=tuple(draft.decisions), older=draft.older, spell=draft.spell, change=draft.change))
 
     # -- the reference case ------------------------------------------------------------------------------
 
@@ -675,6 +1078,9 @@ class _Generator:
         draft.costs["hushallsel"] = rng.randint(350, 700)
         draft.costs["hemforsakring"] = rng.randint(150, 320)
         draft.costs["barnomsorg"] = rng.randint(300, 1600)
+        # On assistance for the 14 months before the period, every decision like this month's: the history tab
+        # shows its full variant and nothing differs from last month.
+        self._history(draft, "window", None, rng, REFERENCE_CASEWORKER, shape=history.run(1, 14))
 
         received = self.start - dt.timedelta(days=rng.randint(1, 6))
         received_ts = f"{received.isoformat()} {rng.randint(7, 21):02d}:{rng.randint(0, 59):02d}:00"
@@ -689,9 +1095,10 @@ class _Generator:
         w = self._absorb(draft)
         w.reference = Case(
             case_id=reference_case_id(self.period), application_type="Återansökan", period=self.period,
-            received=received, caseworker=REFERENCE_CASEWORKER, bistand_sedan=add_months(self.period, -14),
+            received=received, caseworker=REFERENCE_CASEWORKER, bistand_sedan=draft.bistand_sedan,
             address=draft.address, members=tuple(draft.members), costs=tuple(draft.costs.items()),
-            incomes=tuple(draft.incomes), journal=journal, kind=REFERENCE, tags=(REFERENCE,))
+            incomes=tuple(draft.incomes), journal=journal, kind=REFERENCE, tags=(REFERENCE,),
+            decisions=tuple(draft.decisions), older=draft.older, spell=draft.spell)
 
 
 def generate_world(n_cases: int, seed: int, period: str | None = None, reference: bool = True) -> World:

@@ -19,8 +19,8 @@ from portals.seed.model import REFERENCE_STATUS, Case, JournalEntry, World
 # Runtime tables (knobs, sessions) are left alone: their defaults live in the portals' code.
 WORLD_TABLES: tuple[str, ...] = (
     "sb_meta", "sb_users", "sb_expected", "agency_gaps", "cs_cases", "cs_household", "cs_declared_costs",
-    "cs_declared_incomes", "cs_calc", "cs_journal", "cs_audit", "skv_persons", "skv_registrations", "fk_payments",
-    "af_status", "csn_payments",
+    "cs_declared_incomes", "cs_calc", "cs_journal", "cs_audit", "cs_history", "cs_decisions", "cs_decision_household",
+    "cs_decision_rows", "skv_persons", "skv_registrations", "fk_payments", "af_status", "csn_payments",
 )
 
 
@@ -55,6 +55,18 @@ def _insert_case(conn: sqlite3.Connection, case: Case, status: str = "inkommen",
                      [(case.case_id, j.ts, j.author, j.text) for j in case.journal])
     conn.execute("INSERT INTO cs_audit (ts, username, case_id, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
                  ((arrival or case.journal[-1]).ts, "e-tjanst", case.case_id, "status", None, "inkommen"))
+    # The decision history: every case has its row (a Nyansökan: complete and empty).
+    conn.execute("INSERT INTO cs_history (case_id, older) VALUES (?, ?)", (case.case_id, case.older))
+    conn.executemany(
+        "INSERT INTO cs_decisions (case_id, month, outcome, decided_by, decided_on, address) VALUES (?, ?, ?, ?, ?, ?)",
+        [(case.case_id, d.month, d.outcome, d.decided_by, d.decided_on.isoformat(), d.address)
+         for d in case.decisions])
+    conn.executemany("INSERT INTO cs_decision_household (case_id, month, position, pnr) VALUES (?, ?, ?, ?)",
+                     [(case.case_id, d.month, pos, pnr) for d in case.decisions
+                      for pos, pnr in enumerate(d.household, start=1)])
+    conn.executemany("INSERT INTO cs_decision_rows (case_id, month, field, applied, approved) VALUES (?, ?, ?, ?, ?)",
+                     [(case.case_id, d.month, key, applied, approved) for d in case.decisions
+                      for key, applied, approved in d.rows])
 
 
 def _insert_reference(conn: sqlite3.Connection, case: Case) -> None:
@@ -120,6 +132,8 @@ def summarize(world: World, expected: list[oracle.Expected]) -> dict[str, object
         "cases": len(world.cases), "seed": world.seed, "period": world.period, "persons": len(world.persons),
         "reference": world.reference.case_id if world.reference else None,
         "kinds": dict(sorted(Counter(c.kind for c in world.cases).items())),
+        "spells": dict(sorted(Counter(c.spell for c in world.cases if c.spell).items())),
+        "changes": dict(sorted(Counter(c.change for c in world.cases if c.change).items())),
         "outcomes": dict(sorted(Counter(e.outcome for e in expected).items())),
         "features": dict(sorted(tags.items())),
     }

@@ -1,4 +1,5 @@
-"""The oracle against cases worked out by hand (2024 figures, Götene's copy; 2021 from SFS 2020:1013; 2025 and 2026
+"""The oracle against cases worked out by hand (the decision history, jobbstimulans and the change reasons:
+test_oracle_history.py) (2024 figures, Götene's copy; 2021 from SFS 2020:1013; 2025 and 2026
 as docs/contract.md "Norm figures" gives them).
 
 2024: single 3 800, sambor 6 850; children <1 2 640, 1–2 2 940, 3 2 620, 4–6 2 940, 7–10 3 680, 11–14 4 230,
@@ -14,12 +15,13 @@ children 7 900, 3–4 9 900, 5–6 11 000, 7+ 14 200.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pytest
 
 from portals import db, oracle
-from portals.oracle import CaseFacts, Member
+from portals.oracle import CaseFacts, Decision, Member
 
 PERIOD = "2024-12"
 
@@ -41,6 +43,15 @@ def facts(members: Iterable[Member], costs: dict[str, int] | None = None,
     values.update(extra)
     return CaseFacts(members=tuple(members), costs=costs or {}, incomes=tuple(incomes), reported=reported or {},
                      **values)  # type: ignore[arg-type]
+
+
+def spell(period: str, months: int, household: Iterable[str], **approved: int) -> tuple[Decision, ...]:
+    """`months` Beviljat decisions in a row up to the month before `period`, each with the household and the
+    approved (= applied) amounts given: a complete history whose last month looks like this one."""
+    year, month = int(period[:4]), int(period[5:7])
+    return tuple(Decision(f"{(year * 12 + month - 1 - k) // 12:04d}-{(year * 12 + month - 1 - k) % 12 + 1:02d}",
+                          oracle.BEVILJAT, "", frozenset(household), approved, approved)
+                 for k in range(1, months + 1))
 
 
 def zeros(**nonzero: int) -> dict[str, int]:
@@ -78,21 +89,25 @@ def test_single_parent_with_barnbidrag_and_underhallsstod() -> None:
 
 # -- 3. a couple with earned income: jobbstimulans ------------------------------------------------------------
 
-@pytest.mark.parametrize(("bistand_sedan", "months", "lon_counted"), [
-    ("2024-07", 5, 11002),   # not yet 6 months: 7 002 + 4 000 counted in full
-    ("2024-06", 6, 8251),    # first exempt month
-    ("2024-02", 10, 8251),
-    ("2022-07", 29, 8251),   # last exempt month
-    ("2022-06", 30, 11002),  # 24 months used up
+@pytest.mark.parametrize(("months", "lon_counted", "last_lon"), [
+    (5, 11002, 11002),  # P is month 6 of the spell: not yet; 7 002 + 4 000 counted in full, as last month
+    (6, 8251, 11002),   # month 7: six Beviljat months in a row up to P − 1 open the window, P is its first month
+    (10, 8251, 8251),
+    (29, 8251, 8251),   # month 30: the window's 24th and last month
+    (30, 11002, 8251),  # month 31: the 24 months are used up, and the six new ones are not there yet
 ])
-def test_couple_with_lon_and_jobbstimulans(bistand_sedan: str, months: int, lon_counted: int) -> None:
-    assert oracle.months_between(bistand_sedan, PERIOD) == months
+def test_couple_with_lon_and_jobbstimulans(months: int, lon_counted: int, last_lon: int) -> None:
+    # Last month's decision as this month but for the wage, counted as jobbstimulans counted it then.
+    history = spell(PERIOD, months, ("A", "P"), norm_personliga=6850, norm_gemensamma=1360, boende=5000,
+                    lon=last_lon)
     result = oracle.expected_outcome(facts(
         [m("A", "sokande", 40), m("P", "medsokande", 38)], costs={"boende": 5000},
-        incomes=[("A", "lon", 7002), ("P", "lon", 4000)], bistand_sedan=bistand_sedan))
+        incomes=[("A", "lon", 7002), ("P", "lon", 4000)], decisions=history))
     # Exempt 25 %, rounded half up per person: 7 002 → 1 750,5 → 1 751 (5 251 counted); 4 000 → 1 000 (3 000).
-    # 5 251 + 3 000 = 8 251.
+    # 5 251 + 3 000 = 8 251. Where a window opens or ends the wage counted changes by a quarter or a third: more
+    # than 12 %, a warning that keeps the case automatic.
     assert result.outcome == "auto"
+    assert result.reasons == (() if lon_counted == last_lon else (oracle.INCOME_CHANGED,))
     assert result.fields["lon"] == lon_counted
     # sambor 6 850 + common(2) 1 360 + rent 5 000 − lon
     assert result.fields["norm_personliga"] == 6850 and result.fields["norm_gemensamma"] == 1360
@@ -290,7 +305,7 @@ def test_load_case_facts_reads_the_portals_view(tmp_path) -> None:  # type: igno
     conn = db.connect(tmp_path / "t.db")
     db.init_schema(conn)
     home, other = "Storgatan 1 lgh 1001, 231 31 Trelleborg", "Amiralsgatan 2 lgh 1101, 214 37 Malmö"
-    rows = {
+    rows: dict[str, Sequence[tuple[Any, ...]]] = {
         "cs_cases": [("EB-2024-00001", "A", "Återansökan", PERIOD, "2024-11-28", "handlaggare1", "inkommen", 1,
                       "2024-03", home, None, 0, None)],
         "cs_household": [("EB-2024-00001", 1, "A", "Eva", "Ek", "sokande", 0),
@@ -306,17 +321,35 @@ def test_load_case_facts_reads_the_portals_view(tmp_path) -> None:  # type: igno
         "fk_payments": [("A", "barnbidrag", "2024-12-20", 1250), ("A", "barnbidrag", "2024-11", 1250),
                         ("A", "sjukpenning", "2024-11", 5000)],  # stopped before the period month
         "csn_payments": [("B", "2024-12", "studiehjalp", 1250), ("B", "2024-11", "studiehjalp", 1250)],
+        # Beviljat 2024-03 … 2024-11, nothing before: a window 2024-09 … 2026-08 (six in a row up to 2024-08).
+        "cs_history": [("EB-2024-00001", "finns_inte")],
+        "cs_decisions": [("EB-2024-00001", f"2024-{mm:02d}", "Beviljat", "handlaggare2", f"2024-{mm:02d}-03", home)
+                         for mm in range(3, 12)],
+        "cs_decision_household": [("EB-2024-00001", f"2024-{mm:02d}", pos, pnr) for mm in range(3, 12)
+                                  for pos, pnr in ((1, "A"), (2, "B"))],
+        "cs_decision_rows": [("EB-2024-00001", "2024-11", key, amount, amount) for key, amount in (
+            ("norm_personliga", 8030), ("norm_gemensamma", 1360), ("boende", 6000), ("lon", 4501),
+            ("barnbidrag", 1250), ("studiestod", 1250))] + [("EB-2024-00001", "2024-10", "boende", 6500, 6192)],
     }
     for table, values in rows.items():
         conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values[0]))})", values)
     f = oracle.load_case_facts(conn, "EB-2024-00001")
     assert f.registered == frozenset({"A", "B"}) and f.protected == frozenset() and f.gaps == frozenset()
     assert f.reported == {("A", "barnbidrag"): 1250, ("B", "studiestod"): 1250}
+    assert f.address == home and f.history_complete and [d.month for d in f.decisions][:2] == ["2024-11", "2024-10"]
+    assert len(f.decisions) == 9 and all(d.household == {"A", "B"} and d.address == home for d in f.decisions)
+    assert (f.decisions[1].applied, f.decisions[1].approved) == ({"boende": 6500}, {"boende": 6192})
     result = oracle.expected_outcome(f)
-    # n = 9 months → lon 6 002 − 1 501 (1 500,5 rounded up) = 4 501
+    # 2024-12 is the window's 4th month → lon 6 002 − 1 501 (1 500,5 rounded up) = 4 501; last month's decision
+    # (2024-11) has every figure this month has, the same household and address: no change reason
     # personal 3 800 + 4 230 (14 y) = 8 030; common(2) 1 360; rent 6 000 (cap 1 child 6 192)
     # 8 030 + 1 360 + 6 000 − 4 501 − 1 250 − 1 250 = 8 389
-    assert result.outcome == "auto" and result.att_betala == 8389
+    assert result.outcome == "auto" and result.reasons == () and result.att_betala == 8389
+    conn.execute("UPDATE cs_history SET older = 'gallrade'")
+    # Thinned out before 2024-03: nine Beviljat months cannot tell where a window older than them stood.
+    assert oracle.expected_outcome(oracle.load_case_facts(conn, "EB-2024-00001")).reasons == (
+        oracle.JOBBSTIMULANS_UNKNOWN,)
+    conn.execute("UPDATE cs_history SET older = 'finns_inte'")
     conn.execute("INSERT INTO agency_gaps VALUES ('csn', 'B')")
     conn.execute("UPDATE skv_persons SET protected = 1 WHERE pnr = 'B'")
     assert oracle.expected_outcome(oracle.load_case_facts(conn, "EB-2024-00001")).reasons == (
@@ -361,11 +394,14 @@ def test_2026_single_adult_is_the_governments_headline_total() -> None:
 def test_2026_couple_is_the_governments_cohabitant_total() -> None:
     result = oracle.expected_outcome(facts26(
         [m26("A", "sokande", 35), m26("P", "medsokande", 33)], costs={"boende": 6800},
-        incomes=[("A", "a_kassa", 6000), ("P", "lon", 4000)], bistand_sedan="2026-02"))
-    assert result.outcome == "auto"
+        incomes=[("A", "a_kassa", 6000), ("P", "lon", 4000)], bistand_sedan="2026-02",
+        decisions=spell(P26, 10, ("A", "P"), norm_personliga=7100, norm_gemensamma=1410, boende=6800, a_kassa=6000,
+                        lon=3000)))
+    assert result.outcome == "auto" and result.reasons == ()
     # sambor 7 100 + common(2) 1 410 = 8 510 (regeringen.se: the 2026 norm for cohabitants)
     # rent 6 800: exactly the cap for no children and a sokande of 29 or more, allowed
-    # n = 2026-02 → 2026-12 = 10 months: 25 % of 4 000 = 1 000 exempt, 3 000 counted
+    # Beviljat 2026-02 … 2026-11 (10 months): six in a row up to 2026-07 open the window 2026-08 … 2028-07, so
+    # 2026-12 is its 5th month: 25 % of 4 000 = 1 000 exempt, 3 000 counted (last month the same: no change)
     # 8 510 + 6 800 − 6 000 − 3 000 = 6 310
     assert result.fields == zeros(norm_personliga=7100, norm_gemensamma=1410, boende=6800, a_kassa=6000, lon=3000)
     assert result.att_betala == 6310

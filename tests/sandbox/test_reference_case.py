@@ -121,9 +121,11 @@ def test_the_reference_application_fills_every_tab(conn: sqlite3.Connection) -> 
     calc = conn.execute("SELECT field, value FROM cs_calc WHERE case_id = ?", (ref,)).fetchall()
     assert sorted(r["field"] for r in calc) == sorted(oracle.FORM_FIELDS) and all(r["value"] is None for r in calc)
     assert conn.execute("SELECT COUNT(*) FROM cs_journal WHERE case_id = ?", (ref,)).fetchone()[0] >= 1
-    # Declared as the agencies pay: consistent, so a preflight that reads it finds nothing odd.
+    # Declared as the agencies pay: consistent, so a preflight that reads it finds nothing odd; fourteen months of
+    # decisions like this one (no change reason), in a jobbstimulans window nobody's wage needs.
     verdict = oracle.expected_outcome(oracle.load_case_facts(conn, ref))
     assert verdict.outcome == "auto" and verdict.reasons == ()
+    assert conn.execute("SELECT COUNT(*) FROM cs_decisions WHERE case_id = ?", (ref,)).fetchone()[0] == 14
 
 
 def test_the_reference_household_is_known_to_every_agency(conn: sqlite3.Connection) -> None:
@@ -198,6 +200,10 @@ def test_the_case_system_shows_the_reference_case_on_every_tab(fresh_sandbox: Sa
         expect(frame.get_by_text(empty)).to_have_count(0)
     expect(frame.get_by_role("cell", name="hemforsakring", exact=True)).to_be_visible()
     expect(frame.get_by_role("cell", name="barnbidrag", exact=True)).to_be_visible()
+    frame = open_in_frame(page, fresh_sandbox, f"/arende/{case_id}/historik")
+    expect(frame.get_by_role("cell", name="Finns inte", exact=True)).to_be_visible()  # complete: 14 months
+    expect(frame.get_by_role("cell", name="Beviljat", exact=True)).to_have_count(14)
+    expect(frame.get_by_text("Inga tidigare beslut.")).to_have_count(0)
     frame = open_in_frame(page, fresh_sandbox, f"/arende/{case_id}/journal")
     expect(frame.get_by_text("Inga anteckningar.")).to_have_count(0)
     expect(frame.get_by_text(seed.REFERENCE_NOTE, exact=False)).to_be_visible()
@@ -211,12 +217,14 @@ def test_every_agency_shows_its_full_result_for_the_reference_household(
     from playwright.sync_api import expect
 
     applicant, partner = reference["pnr"], reference["partner"]
+    # The shared sandbox is seeded for the current month: its agencies hold that month and the two before.
+    months = [seed.add_months(reference["period"], delta) for delta in (-2, -1, 0)]
     agency_login(page, fresh_sandbox, "skv", "/sok")
     skv_search(page, applicant)
     expect(page.get_by_role("table", name="Folkbokförda på adressen").locator("tbody tr")).to_have_count(4)
 
     agency_login(page, fresh_sandbox, "fk", "/app")
-    fk_search(page, applicant, MONTHS[0], MONTHS[-1])
+    fk_search(page, applicant, months[0], months[-1])
     expect(page.locator("table tbody tr")).to_have_count(6)  # barnbidrag and bostadsbidrag, three months
 
     agency_login(page, fresh_sandbox, "af", "/sok")
@@ -233,4 +241,4 @@ def test_every_agency_shows_its_full_result_for_the_reference_household(
         page.get_by_role("link", name="Ladda ner utbetalningsbesked").click()
     lines = Path(info.value.path()).read_bytes().decode("utf-8-sig").splitlines()
     assert [line.split(";")[:2] for line in lines[1:] if "Studiebidrag" in line] == [[m, "Studiebidrag"]
-                                                                                     for m in MONTHS]
+                                                                                     for m in months]
