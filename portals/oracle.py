@@ -16,7 +16,7 @@ this file takes it as follows (the same reading is written in docs/sandbox-cases
   JOBBSTIMULANS_UNKNOWN has no counted amount, and is then not compared at all;
 - "last month's decision" is the newest decision in the history whatever its outcome (an Avslag too) and however
   far back; change reasons are listed on manual cases too;
-- RENT_RISE_CAPPED compares with last month's approved `boende`, 0 when it has no row (the seed always has one).
+- RENT_RISE_CAPPED compares with last month's approved `boende`; with none approved (no row) there is no rise.
 """
 
 from __future__ import annotations
@@ -442,7 +442,8 @@ def _changes(facts: CaseFacts, last: Decision, counted: Mapping[str, int], lon_u
         elif income_changed(now, before):
             found[INCOME_CHANGED] = ((), {})
     last_rent = last.approved.get("boende", 0)
-    rent_capped = not above_cap and facts.costs.get("boende", 0) - last_rent > RENT_RISE_LIMIT_KR
+    rent_capped = (not above_cap and last_rent > 0
+                   and facts.costs.get("boende", 0) - last_rent > RENT_RISE_LIMIT_KR)
     for cost in COST_FIELDS:
         if cost == "boende" and rent_capped:
             continue

@@ -77,6 +77,9 @@ CASES = [
     Change("c08_rent_rise_above_the_cap_is_the_caps_rule", {**NORM, "boende": 6000},
            # 7 000 > 6 800 (cap): RENT_ABOVE_CAP (empty); the rise cap does not apply, the change is listed
            "partial", ("RENT_ABOVE_CAP", "COST_CHANGED"), costs={"boende": 7000}, empty=("boende",)),
+    Change("c08b_a_first_rent_is_a_new_cost_not_a_rise", {**NORM},
+           # last month no rent row (0 approved): 6 000 now is a new cost (COST_CHANGED), not capped at 0
+           "auto", ("COST_CHANGED",), costs={"boende": 6000}, filled={"boende": 6000}),
     Change("c09_agency_figure_is_what_is_compared", {**NORM, "boende": 6000, "bostadsbidrag": 2000},
            # FK pays 2 400 now (declared 2 400 too): 400 / 2 000 = 20 % > 12 %
            "auto", ("INCOME_CHANGED",), costs={"boende": 6000}, incomes=(("A", "bostadsbidrag", 2400),),
