@@ -173,7 +173,17 @@ def _seconds(ms: int | None) -> float | None:
 
 
 # -- sheets ---------------------------------------------------------------------------------------------------
-def _summary_sheet(ws: Worksheet, summary: RunSummary, reported_events: int) -> None:
+def reason_counts(items: list[WorkItem]) -> dict[str, int]:
+    """How many cases each reason code (a change warning included) was given for, in the order first seen."""
+    counts: dict[str, int] = {}
+    for item in items:
+        codes = {r.get("code") for r in item.reasons if isinstance(r, dict) and r.get("code")}
+        for code in codes:
+            counts[str(code)] = counts.get(str(code), 0) + 1
+    return counts
+
+
+def _summary_sheet(ws: Worksheet, summary: RunSummary, reported_events: int, reasons: dict[str, int]) -> None:
     run = summary.run
     duration = _run_duration(run)
     rows: list[tuple[str, Value, str | None]] = [
@@ -199,6 +209,8 @@ def _summary_sheet(ws: Worksheet, summary: RunSummary, reported_events: int) -> 
         ("Varningar och fel (händelser)", reported_events, None),
     ]
     rows += [(f"Felkod {code}", count, None) for code, count in sorted(summary.errors_by_code.items())]
+    # What held cases back, and what changed since last month: the share a caseworker must still look at.
+    rows += [(f"Skäl {code} (ärenden)", count, None) for code, count in sorted(reasons.items())]
 
     write_table(ws, ("Uppgift", "Värde"), [(label, value) for label, value, _ in rows])
     for row, (_, _, number_format) in enumerate(rows, start=2):
@@ -246,7 +258,7 @@ def build_morning_report(store: Store, run_id: str, path: Path) -> Path:
     summary_ws = wb.active
     assert isinstance(summary_ws, Worksheet)
     summary_ws.title = SUMMARY_SHEET
-    _summary_sheet(summary_ws, summary, len(events))
+    _summary_sheet(summary_ws, summary, len(events), reason_counts(items))
     _cases_sheet(wb.create_sheet(CASES_SHEET), items)
     _events_sheet(wb.create_sheet(EVENTS_SHEET), events)
     return save_private(wb, Path(path))

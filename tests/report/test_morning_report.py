@@ -161,6 +161,9 @@ def test_summary_counts_equal_the_store_and_feed_the_chart(night: Night, tmp_pat
     assert values["Tid per klart ärende, p95 (s)"] == summary.duration_p95_ms / 1000 == 20.0
     assert values["Varningar och fel (händelser)"] == 2
     assert values["Felkod PORTAL_DOWN"] == 1 and values["Felkod DATA_MISMATCH"] == 1
+    # reasons per code, counted per case from the stored reasons (warnings against last month included)
+    assert values["Skäl RENT_ABOVE_CAP (ärenden)"] == 1 and values["Skäl HOUSEHOLD_MISMATCH (ärenden)"] == 1
+    assert values["Skäl INJECTED (ärenden)"] == 1 and "Skäl INCOME_CHANGED (ärenden)" not in values
 
     charts = ws._charts
     assert len(charts) == 1 and isinstance(charts[0], BarChart)
