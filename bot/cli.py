@@ -347,23 +347,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(c.failed == 0 and c.oracle_differences == 0 for c in report.cells) else 1
 
 
-def _norm_tables(args: argparse.Namespace) -> NormTables:
-    """The packaged tables, and the admin's (the config's norms_dir) when a config is given."""
+def _norm_tables(args: argparse.Namespace) -> NormTables | None:
+    """The packaged tables, and the admin's (the config's norms_dir) when a config is given; None (said on stderr)
+    when a config or a table cannot be read."""
     from bot.calc.norms import load_norms
     from bot.config import load_config
 
-    extra = load_config(args.config).norms_dir if args.config else None
-    return load_norms(extra=extra) if extra else load_norms()
+    try:
+        extra = load_config(args.config).norms_dir if args.config else None
+        return load_norms(extra=extra) if extra else load_norms()
+    except (CasebotError, ValueError) as exc:
+        print(f"casebot: {exc}", file=sys.stderr)
+        return None
 
 
 def cmd_norms_list(args: argparse.Namespace) -> int:
     """Every riksnorm year the robot can calculate: how sure its figures are, which are missing, the sources."""
     from bot.calc.norms import status_of
 
-    try:
-        tables = _norm_tables(args)
-    except (CasebotError, ValueError) as exc:
-        print(f"casebot: {exc}", file=sys.stderr)
+    tables = _norm_tables(args)
+    if tables is None:
         return 2
     for table in tables.tables():
         given = len(table.figures) - len(table.missing_keys)
@@ -379,10 +382,8 @@ def cmd_norms_check(args: argparse.Namespace) -> int:
     """Validate a new year's table before the robot uses it; exit 1 on any error."""
     from bot.calc.norm_check import check_norm_file
 
-    try:
-        tables = _norm_tables(args)
-    except (CasebotError, ValueError) as exc:
-        print(f"casebot: {exc}", file=sys.stderr)
+    tables = _norm_tables(args)
+    if tables is None:
         return 2
     result = check_norm_file(Path(args.file), tables)
     for line in result.errors:

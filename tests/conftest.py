@@ -14,7 +14,6 @@ from bot.browser.worker import WorkerBrowser
 from bot.dev.virtual_screen import xvfb as virtual_xvfb
 from tests.sandbox_proc import Sandbox, start_sandbox
 
-
 # The files that take longest (end to end, a minute or more each on two cores): run first, so the two processes
 # share them and the many short files fill in after (bench: `--durations=30`).
 SLOW_FIRST = (

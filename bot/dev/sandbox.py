@@ -164,6 +164,18 @@ def sandbox_environ() -> dict[str, str]:
 STATUS_FOR_OUTCOME = {"auto": "klar_for_signering", "partial": "klar_for_signering", "manual": "manuell"}
 
 
+def wrong_statuses(sandbox: Sandbox, case_ids: list[str]) -> dict[str, str]:
+    """Cases whose status in the case system is not the one the oracle's outcome means (parked for signing, or
+    manual handling): for tests that judge how a case was handed over, not its figures."""
+    expected = {e["case_id"]: e for e in sandbox.admin_get("casesystem", "/_admin/expected")}
+    wrong = {}
+    for case_id in case_ids:
+        case = sandbox.admin_get("casesystem", f"/_admin/cases/{case_id}")
+        if case["status"] != STATUS_FOR_OUTCOME[expected[case_id]["outcome"]]:
+            wrong[case_id] = case["status"]
+    return wrong
+
+
 NOTE_MARKER = "casebot-ref:"
 NOTE_CODE = re.compile(r"\[([A-Z][A-Z_]+)\]")
 

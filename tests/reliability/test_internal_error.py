@@ -15,7 +15,7 @@ import pytest
 
 from bot.chaos import CASE_ENV, RAISE_AT_ENV
 from bot.config import Config
-from bot.dev.sandbox import STATUS_FOR_OUTCOME, Sandbox, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, sandbox_config, sandbox_environ, start_sandbox, wrong_statuses
 from bot.note import NOTE_MARKER_PREFIX
 from bot.run.entry import NightReport, run_once
 from bot.store import open_store
@@ -56,7 +56,7 @@ def test_a_bug_in_one_case_ends_that_case_only_and_it_waits_for_an_operator(tmp_
         items = {i.case_id: i for i in first.items}
         assert sorted(items) == sorted(expected)
         assert {items[c].state for c in others} <= {"done", "business_exception"}
-        assert _handed_over_as_expected(box, others) == {}
+        assert wrong_statuses(box, others) == {}
         item = items[buggy]
         assert (item.state, item.last_error_code, item.step, item.attempts) == ("failed", "INTERNAL_ERROR", "fill", 1)
         assert item.last_error_message == (f"ZeroDivisionError in step fill of case {buggy}: chaos: an injected bug "
@@ -97,7 +97,7 @@ def test_a_bug_in_one_case_ends_that_case_only_and_it_waits_for_an_operator(tmp_
             assert store.release_held(buggy) is None  # released once is enough
         third = _night(config)
         assert third.exit_code == 0 and [(i.case_id, i.state) for i in third.items] == [(buggy, "done")]
-        assert _handed_over_as_expected(box, sorted(expected)) == {}
+        assert wrong_statuses(box, sorted(expected)) == {}
         robot = _robot_writes(box, buggy)
         assert len([a for a in robot if a["field"] == "journal"]) == 1
         assert [a["new"] for a in robot if a["field"] == "status"].count("klar_for_signering") == 1
@@ -111,14 +111,3 @@ def _events(config: Config, run_id: str) -> list[dict[str, object]]:
                 for e in store.events(run_id)]
 
 
-def _handed_over_as_expected(box: Sandbox, case_ids: list[str]) -> dict[str, str]:
-    """Cases whose status in the case system is not the one the oracle's outcome means (parked for signing, or
-    manual handling); the figures themselves are the oracle tests' business (tests/run/test_night.py)."""
-    expected = {e["case_id"]: e for e in box.admin_get("casesystem", "/_admin/expected")}  # type: ignore[union-attr]
-    wrong = {}
-    for case_id in case_ids:
-        case = box.admin_get("casesystem", f"/_admin/cases/{case_id}")
-        assert isinstance(case, dict)
-        if case["status"] != STATUS_FOR_OUTCOME[expected[case_id]["outcome"]]:
-            wrong[case_id] = case["status"]
-    return wrong

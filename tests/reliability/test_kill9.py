@@ -23,12 +23,11 @@ import pytest
 from bot.chaos import CASE_ENV, KILL_AT_ENV, POINTS
 from bot.config import write_config
 from bot.dev.sandbox import (
-    STATUS_FOR_OUTCOME,
-    Sandbox,
     differences_from_oracle,
     sandbox_config,
     sandbox_environ,
     start_sandbox,
+    wrong_statuses,
 )
 from bot.note import NOTE_MARKER_PREFIX
 from bot.store import open_store
@@ -114,21 +113,10 @@ def test_a_case_that_kills_the_robot_every_time_is_quarantined_and_the_others_ar
         assert [e.data["crashes"] for e in crashes] == list(range(1, limit))
         [quarantine] = [e for e in events if e.code == "CASE_QUARANTINED"]
         assert quarantine.level == "ERROR" and f"crash {limit} of {limit}" in quarantine.message
-        assert _handed_over_as_expected(box, others) == {}
+        assert wrong_statuses(box, others) == {}
         audit = box.admin_get("casesystem", f"/_admin/audit?case_id={doomed}")
         assert isinstance(audit, list) and not [a for a in audit if a["username"] == "robot"]  # killed before writing
     finally:
         box.stop()
 
 
-def _handed_over_as_expected(box: Sandbox, case_ids: list[str]) -> dict[str, str]:
-    """Cases whose status in the case system is not the one the oracle's outcome means (parked for signing, or
-    manual handling); the figures themselves are the oracle tests' business (tests/run/test_night.py)."""
-    expected = {e["case_id"]: e for e in box.admin_get("casesystem", "/_admin/expected")}  # type: ignore[union-attr]
-    wrong = {}
-    for case_id in case_ids:
-        case = box.admin_get("casesystem", f"/_admin/cases/{case_id}")
-        assert isinstance(case, dict)
-        if case["status"] != STATUS_FOR_OUTCOME[expected[case_id]["outcome"]]:
-            wrong[case_id] = case["status"]
-    return wrong
