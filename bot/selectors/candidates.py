@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.selectors.model import Fingerprint, Strategy
+from bot.selectors.model import Anchor, Fingerprint, Strategy
 
 FIELD_TAGS = frozenset({"input", "textarea", "select"})
 # Roles whose name is what a user reads, so role + name is how a person would point at the element.
@@ -53,6 +53,8 @@ def candidates(desc: Mapping[str, Any]) -> list[Strategy]:
         found.append(Strategy(testid=attrs["data-testid"]))
     if tag in FIELD_TAGS and attrs.get("placeholder"):
         found.append(Strategy(placeholder=attrs["placeholder"]))
+    if tag in FIELD_TAGS and not label:
+        found += anchors(desc.get("beside") or {})
     if tag in ("td", "dd") and label:
         # A value cell is known by the row header or term beside it, which a caseworker reads too.
         found.append(Strategy(css=f"{'th' if tag == 'td' else 'dt'}:text-is({css_string(label)}) + {tag}"))
@@ -71,12 +73,28 @@ def candidates(desc: Mapping[str, Any]) -> list[Strategy]:
     return list(dict.fromkeys(found))  # Strategy is frozen and hashable: drop repeats, keep order
 
 
+def anchors(beside: Mapping[str, str]) -> list[Strategy]:
+    """A field no label points at, by the text a person reads beside it (an older system's screen): the cell or
+    sibling to its left, its table column and row, the cell above. Preferred over CSS: names are often generated."""
+    found = []
+    left, column, row, above = (_usable_text(beside.get(k)) for k in ("left", "column", "row", "above"))
+    if left:
+        found.append(Strategy(anchor=Anchor(text=left)))
+    if column and row:
+        found.append(Strategy(anchor=Anchor(text=column, relation="column", row=row)))
+    if above and above != column:
+        found.append(Strategy(anchor=Anchor(text=above, relation="above")))
+    return found
+
+
 def fingerprint_of(desc: Mapping[str, Any]) -> Fingerprint:
     """The traits kept for healing later; free text is bounded so no page content is copied wholesale."""
     return Fingerprint(tag=desc.get("tag"), role=desc.get("role"), name=_static_text(desc.get("name")),
                        label=_static_text(desc.get("label")), near=_static_text(desc.get("near")),
                        attributes={k: v for k, v in (desc.get("attributes") or {}).items() if k != "href"},
-                       headers=list(desc.get("headers") or []))
+                       headers=list(desc.get("headers") or []),
+                       beside={k: v for k, v in (desc.get("beside") or {}).items()
+                               if (text := _static_text(v)) is not None and text == v})
 
 
 def frame_candidates(desc: Mapping[str, Any]) -> list[Strategy]:

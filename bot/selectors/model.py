@@ -22,8 +22,37 @@ from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-StrategyKind = Literal["role", "label", "testid", "text", "placeholder", "css"]
-STRATEGY_KINDS: tuple[str, ...] = ("role", "label", "testid", "text", "placeholder", "css")
+StrategyKind = Literal["role", "label", "testid", "text", "placeholder", "anchor", "css"]
+STRATEGY_KINDS: tuple[str, ...] = ("role", "label", "testid", "text", "placeholder", "anchor", "css")
+# What an anchor points at unless told otherwise: a form field.
+FIELD_TAGS: tuple[str, ...] = ("input", "select", "textarea")
+
+
+class Anchor(BaseModel):
+    """An element found by the visible text next to it, as older systems lay out their screens: a label in the
+    neighbouring cell or a preceding sibling (`left`), a label in the cell above (`above`), or a table's column
+    header `text` and a row whose first cell reads `row` (`column`). The relation is stated, never guessed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str = Field(min_length=1)
+    relation: Literal["left", "above", "column"] = "left"
+    row: str | None = None
+    target: tuple[str, ...] = Field(FIELD_TAGS, min_length=1)  # tag names
+
+    @model_validator(mode="after")
+    def _row_with_column(self) -> Anchor:
+        if (self.relation == "column") != (self.row is not None):
+            raise ValueError("'row' goes with relation 'column', and relation 'column' needs a 'row'")
+        bad = [tag for tag in self.target if not tag.isalnum()]
+        if bad:
+            raise ValueError(f"target: tag names only, got {bad}")
+        return self
+
+    def describe(self) -> str:
+        where = f"column {self.text!r}, row {self.row!r}" if self.relation == "column" else \
+            f"{self.relation} of {self.text!r}"
+        return f"anchor {where}"
 
 
 class Strategy(BaseModel):
@@ -37,6 +66,7 @@ class Strategy(BaseModel):
     testid: str | None = None
     text: str | None = None
     placeholder: str | None = None
+    anchor: Anchor | None = None
     css: str | None = None
     exact: bool = True
 
@@ -56,6 +86,8 @@ class Strategy(BaseModel):
     def describe(self) -> str:
         if self.role is not None:
             return f"role={self.role}" + (f" name={self.name!r}" if self.name else "")
+        if self.anchor is not None:
+            return self.anchor.describe()
         return f"{self.kind}={getattr(self, self.kind)!r}"
 
 
@@ -73,6 +105,8 @@ class Fingerprint(BaseModel):
     near: str | None = None        # the nearest heading or legend before it
     attributes: dict[str, str] = Field(default_factory=dict)  # stable ones only: name, type, data-testid, href
     headers: list[str] = Field(default_factory=list)          # a table's column headers when recorded
+    # On a screen without labels, the texts beside it: left, above, column (header), row (the row's first cell).
+    beside: dict[str, str] = Field(default_factory=dict)
 
 
 class Element(BaseModel):

@@ -92,8 +92,27 @@ const keyOf = (el) => {
   }
   return null;
 };
+// The visible texts around a field on a screen without labels: the neighbouring cell or preceding sibling on
+// its left, the cell above, and in a table its column header and its row's first cell (the anchors).
+const besideOf = (el) => {
+  const out = {};
+  const text = (node) => { const t = node ? clean(node) : ""; return t && t.length <= 80 ? t : null; };
+  const cell = el.closest("td,th");
+  const left = text((cell || el).previousElementSibling);
+  if (left) out.left = left;
+  if (cell && cell.parentElement && cell.parentElement.cells) {
+    const row = cell.parentElement, table = cell.closest("table"), i = cell.cellIndex;
+    const above = row.previousElementSibling;
+    if (above && above.cells && above.cells[i] && text(above.cells[i])) out.above = text(above.cells[i]);
+    if (row.cells[0] !== cell && text(row.cells[0])) out.row = text(row.cells[0]);
+    const head = table && table.rows[0] !== row ? table.rows[0].cells[i] : null;
+    if (head && text(head)) out.column = text(head);
+  }
+  return out;
+};
 const describe = (el) => ({
   tag: el.tagName.toLowerCase(), role: roleOf(el), name: nameOf(el), label: labelOf(el), near: nearOf(el),
+  beside: besideOf(el),
   attributes: attrsOf(el), id: el.id || null, text: clean(el).slice(0, 200),
   headers: el.tagName === "TABLE" && el.tHead ? Array.from(el.tHead.rows[0].cells).map(clean) : [],
   key: keyOf(el),
@@ -114,12 +133,17 @@ FIND_BY_FINGERPRINT_JS = "(root, fp) => {" + _COMMON + r"""
     if (!visible(el)) return;
     if (fp.role && roleOf(el) !== fp.role && !fp.tag) return;
     let strong = 0, score = 0;
-    const attrs = attrsOf(el);
+    // Every attribute the fingerprint carries is compared, a portal's own stable ones (data-field-id …) too.
     for (const [k, v] of Object.entries(fp.attributes || {})) {
-      if (attrs[k] === v) { score += (k === "type" ? 1 : 3); if (k !== "type") strong += 1; }
+      if (el.getAttribute(k) === v) { score += (k === "type" ? 1 : 3); if (k !== "type") strong += 1; }
     }
     if (fp.name && nameOf(el) === fp.name) { score += 2; strong += 1; }
     if (fp.label && labelOf(el) === fp.label) { score += 2; strong += 1; }
+    // On a screen without labels: the text beside it (left cell or sibling, column header + row key).
+    const beside = besideOf(el);
+    for (const [k, v] of Object.entries(fp.beside || {})) {
+      if (beside[k] === v) { score += 2; if (k !== "above") strong += 1; }
+    }
     if (fp.role && roleOf(el) === fp.role) score += 1;
     if (fp.near && nearOf(el) === fp.near) score += 1;
     if (!strong) return;

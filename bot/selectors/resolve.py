@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from playwright.async_api import FrameLocator, Locator, Page
 
-from bot.selectors.model import Element, Fingerprint, Strategy
+from bot.selectors.model import Anchor, Element, Fingerprint, Strategy
 from bot.selectors.page_js import FIND_BY_FINGERPRINT_JS
 
 Scope = Page | FrameLocator | Locator
@@ -57,8 +57,44 @@ def locate(scope: Scope, strategy: Strategy) -> Locator:
         return scope.get_by_text(strategy.text, exact=strategy.exact)
     if strategy.placeholder is not None:
         return scope.get_by_placeholder(strategy.placeholder, exact=strategy.exact)
+    if strategy.anchor is not None:
+        return scope.locator(anchor_xpath(strategy.anchor))
     assert strategy.css is not None
     return scope.locator(strategy.css)
+
+
+def _literal(text: str) -> str:
+    """An XPath 1.0 string literal for any text (XPath has no escapes: concat() joins the quote kinds)."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    return "concat(" + ", \"'\", ".join(f"'{part}'" for part in text.split("'")) + ")"
+
+
+def anchor_xpath(anchor: Anchor) -> str:
+    """The anchor as one XPath, re-evaluated on every use (never a stored position).
+
+    The anchor node is the innermost element whose whole visible text is the anchor text (so a row whose only
+    text is its label does not count as the label); its "box" is the table cell it sits in, or itself.
+    """
+    text = _literal(anchor.text)
+    target = " or ".join(f"self::{tag}" for tag in anchor.target)
+    fields = f"descendant-or-self::*[{target}]"
+    node = f"//*[normalize-space(.)={text}][not(*[normalize-space(.)={text}])]"
+    cell = "ancestor-or-self::*[self::td or self::th][1]"
+    if anchor.relation == "left":
+        box = f"({node}/{cell} | {node}[not({cell})])"
+        return f"xpath={box}/following-sibling::*[1]/{fields}"
+    if anchor.relation == "above":
+        # The cell at the same position in the next row (count the cells before the anchor's own).
+        return (f"xpath={node}/{cell}/parent::tr/following-sibling::tr[1]/*[count(preceding-sibling::*) = "
+                f"count(({node}/{cell})[1]/preceding-sibling::*)]/{fields}")
+    assert anchor.row is not None
+    row = _literal(anchor.row)
+    header = f"ancestor::table[1]//*[self::th or self::td][normalize-space(.)={text}]"
+    return (f"xpath=//tr[*[1][normalize-space(.)={row}]]/*[count(preceding-sibling::*) = "
+            f"count({header}/preceding-sibling::*)]/{fields}")
 
 
 async def resolve(scope: Scope, screen: str, name: str, element: Element, timeout_s: float = 10.0,
@@ -111,7 +147,8 @@ def column_keys(element: Element, keys: list[str]) -> tuple[dict[str, str], dict
 
 async def by_fingerprint(scope: Scope, fingerprint: Fingerprint) -> Locator | None:
     """The one visible element that still looks like the recorded one, if exactly one does."""
-    if isinstance(scope, Locator) or not (fingerprint.attributes or fingerprint.name or fingerprint.label):
+    if isinstance(scope, Locator) or not (fingerprint.attributes or fingerprint.name or fingerprint.label
+                                          or fingerprint.beside):
         return None  # a sub-element scope would need its own index space; the drivers scope by page or frame
     try:
         index = await scope.locator(":root").evaluate(FIND_BY_FINGERPRINT_JS, fingerprint.model_dump(),

@@ -60,7 +60,7 @@ def _flow_seq(items: list[Any]) -> CommentedSeq:
 
 
 def strategy_data(strategy: Strategy) -> dict[str, Any]:
-    return strategy.model_dump(exclude_none=True, exclude_defaults=True) | (
+    return strategy.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | (
         {} if strategy.exact else {"exact": False})
 
 
