@@ -129,6 +129,8 @@ def record_client(display: Display, geometry: ClientGeometry, account: PortalAcc
     display.click(*centre(widgets["button:save"]))
     record("dialog", "dialog:error")
     display.press("enter")
+    # The dialog must be gone before the next click, or a busy display gives the click to the dialog.
+    widgets = geometry.wait("calc")
     display.click(*centre(widgets["button:close"]))  # the bad amount is dropped with the screen
     widgets = geometry.wait("search")
     type_at(widgets["field:case_no"], case_id)
