@@ -119,16 +119,29 @@ const describe = (el) => ({
 });
 """
 
+# (el) → the element's index among the elements of its tag in document order (to check a re-resolvable locator
+# points at the element the fingerprint chose).
+INDEX_OF_JS = "(el, tag) => Array.from(el.ownerDocument.querySelectorAll(tag || '*')).indexOf(el)"
+
 # (root) → description of the element (recorder).
 DESCRIBE_JS = "(el) => {" + _COMMON + "return describe(el); }"
 
-# (root, fp) → the document-order index among `fp.tag` elements of the one visible element that matches the
-# fingerprint best, or -1 when none or several match equally well. A match needs a stable attribute or the
-# name/label to agree; tag and role alone match too many things to heal anything.
+# (root, fp) → {best, score, max, tie, top}: the document-order index among `fp.tag` elements of the visible element
+# that matches the fingerprint best (-1 when none), its score, the most any element could score on the traits the
+# fingerprint carries, whether another scored the same, and the three best as (index, score, text) for the
+# message when nothing is good enough. A match needs a stable attribute, the name/label or a text beside it to
+# agree; tag and role alone match too many things to heal anything.
 FIND_BY_FINGERPRINT_JS = "(root, fp) => {" + _COMMON + r"""
   const doc = root.ownerDocument || document;
   const all = Array.from(doc.querySelectorAll(fp.tag || "*"));
-  let best = -1, bestScore = 0, tie = false;
+  let max = 0;
+  for (const k of Object.keys(fp.attributes || {})) max += (k === "type" ? 1 : 3);
+  if (fp.name) max += 2;
+  if (fp.label) max += 2;
+  max += 2 * Object.keys(fp.beside || {}).length;
+  if (fp.role) max += 1;
+  if (fp.near) max += 1;
+  const scored = [];
   all.forEach((el, index) => {
     if (!visible(el)) return;
     if (fp.role && roleOf(el) !== fp.role && !fp.tag) return;
@@ -147,10 +160,13 @@ FIND_BY_FINGERPRINT_JS = "(root, fp) => {" + _COMMON + r"""
     if (fp.role && roleOf(el) === fp.role) score += 1;
     if (fp.near && nearOf(el) === fp.near) score += 1;
     if (!strong) return;
-    if (score > bestScore) { best = index; bestScore = score; tie = false; }
-    else if (score === bestScore) tie = true;
+    const said = nameOf(el) || labelOf(el) || Object.values(beside).join(" / ") || el.getAttribute("name") || "";
+    scored.push({index, score, text: said.slice(0, 60)});
   });
-  return tie ? -1 : best;
+  scored.sort((a, b) => b.score - a.score);
+  const first = scored[0];
+  return {best: first ? first.index : -1, score: first ? first.score : 0, max,
+          tie: scored.length > 1 && scored[1].score === first.score, top: scored.slice(0, 3)};
 }"""
 
 # (root) → {keys, records}: a table with a header row gives one record per body row keyed by the column headers

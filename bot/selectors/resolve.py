@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from playwright.async_api import FrameLocator, Locator, Page
 
-from bot.selectors.model import Anchor, Element, Fingerprint, Strategy
-from bot.selectors.page_js import FIND_BY_FINGERPRINT_JS
+from bot.selectors.candidates import css_string
+from bot.selectors.model import FIELD_TAGS, Anchor, Element, Fingerprint, Strategy
+from bot.selectors.page_js import FIND_BY_FINGERPRINT_JS, INDEX_OF_JS
 
 Scope = Page | FrameLocator | Locator
 
@@ -120,15 +121,18 @@ async def resolve(scope: Scope, screen: str, name: str, element: Element, timeou
                     on_drift(screen, name, resolution)
                 return resolution
         if time.monotonic() >= deadline:
-            healed = await by_fingerprint(scope, element.fingerprint) if fingerprint else None
-            if healed is None:
-                raise ElementNotFound(screen, name, tried + [f"{FINGERPRINT} → no single match"] if fingerprint
-                                      else tried)
-            resolution = Resolution(healed, len(element.strategies), None)
+            healing = await heal(scope, element.fingerprint) if fingerprint else None
+            if healing is None or healing.locator is None:
+                raise ElementNotFound(screen, name, tried + [_no_heal(healing)] if healing is not None else tried)
+            resolution = Resolution(healing.locator, len(element.strategies), None)
             if on_drift is not None:
                 on_drift(screen, name, resolution)
             return resolution
         await asyncio.sleep(poll_s)
+
+
+def _no_heal(healing: Healing) -> str:
+    return f"{FINGERPRINT} → no single match" if not healing.candidates else healing.describe()
 
 
 def column_keys(element: Element, keys: list[str]) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -145,16 +149,65 @@ def column_keys(element: Element, keys: list[str]) -> tuple[dict[str, str], dict
     return found, missing
 
 
-async def by_fingerprint(scope: Scope, fingerprint: Fingerprint) -> Locator | None:
-    """The one visible element that still looks like the recorded one, if exactly one does."""
+# A fingerprint match must reach this share of what the recorded traits could score, or it heals nothing: the
+# element is SELECTOR_MISSING with the best candidates named, never a guess.
+MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Healing:
+    locator: Locator | None  # re-resolvable: found again by a stable trait on every use, never by position
+    confidence: float  # the best match's score ÷ the most the recorded traits could score
+    candidates: tuple[str, ...]  # the best matches, for the message when nothing heals
+    tie: bool = False  # two or more matched equally well
+
+    def describe(self) -> str:
+        named = "; ".join(self.candidates) or "none"
+        if self.tie:
+            return f"{FINGERPRINT} → no single match: equally good candidates {named}"
+        return f"{FINGERPRINT} → best {self.confidence:.2f}, below {MIN_CONFIDENCE:.2f} (candidates: {named})"
+
+
+def _relocators(scope: Page | FrameLocator, fingerprint: Fingerprint) -> list[Locator]:
+    """Ways to find the healed element again by what it carries, strongest first."""
+    tag = fingerprint.tag or "*"
+    found = [scope.locator(f"{tag}[{k}={css_string(v)}]") for k, v in fingerprint.attributes.items() if k != "type"]
+    beside = fingerprint.beside
+    target = (fingerprint.tag,) if fingerprint.tag else FIELD_TAGS
+    if beside.get("left"):
+        found.append(scope.locator(anchor_xpath(Anchor(text=beside["left"], target=target))))
+    if beside.get("column") and beside.get("row"):
+        found.append(scope.locator(anchor_xpath(Anchor(text=beside["column"], relation="column",
+                                                       row=beside["row"], target=target))))
+    if beside.get("above"):
+        found.append(scope.locator(anchor_xpath(Anchor(text=beside["above"], relation="above", target=target))))
+    if fingerprint.label:
+        found.append(scope.get_by_label(fingerprint.label, exact=True))
+    if fingerprint.role and fingerprint.name:
+        found.append(scope.get_by_role(fingerprint.role, name=fingerprint.name, exact=True))  # type: ignore[arg-type]
+    return found
+
+
+async def heal(scope: Scope, fingerprint: Fingerprint, min_confidence: float = MIN_CONFIDENCE) -> Healing:
+    """The one visible element that still looks like the recorded one, scored; healed only when the score is
+    high enough, and then by a locator that finds it again by a stable trait (checked to be that element)."""
     if isinstance(scope, Locator) or not (fingerprint.attributes or fingerprint.name or fingerprint.label
                                           or fingerprint.beside):
-        return None  # a sub-element scope would need its own index space; the drivers scope by page or frame
+        return Healing(None, 0.0, ())  # a sub-element scope would need its own index space; drivers scope by page
     try:
-        index = await scope.locator(":root").evaluate(FIND_BY_FINGERPRINT_JS, fingerprint.model_dump(),
+        found = await scope.locator(":root").evaluate(FIND_BY_FINGERPRINT_JS, fingerprint.model_dump(),
                                                       timeout=2000)
     except Exception:  # noqa: BLE001 - a frame not there (yet) is "not found", reported by the caller
-        return None
-    if index < 0:
-        return None
-    return scope.locator(fingerprint.tag or "*").nth(index)
+        return Healing(None, 0.0, ())
+    confidence = found["score"] / found["max"] if found["max"] else 0.0
+    named = tuple(f"{c['text'] or '?'} ({c['score'] / found['max']:.2f})" for c in found["top"]) \
+        if found["max"] else ()
+    if found["best"] < 0 or found["tie"] or confidence < min_confidence:
+        return Healing(None, confidence, named, bool(found["tie"]))
+    for locator in _relocators(scope, fingerprint):
+        visible = locator.filter(visible=True)
+        if await visible.count() != 1:
+            continue
+        if await visible.evaluate(INDEX_OF_JS, fingerprint.tag) == found["best"]:
+            return Healing(visible, confidence, named)
+    return Healing(None, confidence, named)

@@ -41,7 +41,8 @@ async def test_a_fingerprint_that_fits_two_elements_equally_heals_nothing(worker
     page = await _page(worker, V2_FORM + '<input name="boende">')
     with pytest.raises(ElementNotFound) as caught:
         await resolve(page, "calc_form", "boende", BOENDE, timeout_s=0.2)
-    assert caught.value.tried[-1] == "fingerprint → no single match"
+    assert caught.value.tried[-1].startswith("fingerprint → no single match: equally good candidates ")
+    assert caught.value.tried[-1].count("(0.50)") == 2  # both named, with their confidence
 
 
 async def test_tag_and_role_alone_never_heal(worker: WorkerBrowser) -> None:
@@ -57,3 +58,24 @@ async def test_an_ambiguous_strategy_does_not_count_and_a_later_one_wins(worker:
                                   Strategy(css="button[type=submit]")])
     found = await resolve(page, "calc_form", "save", element, timeout_s=0.2)
     assert found.strategy_index == 1 and found.drifted
+
+
+async def test_a_weak_fingerprint_match_is_refused_with_its_candidates_named(worker: WorkerBrowser) -> None:
+    # Recorded with name= (3), an accessible name (2), a label (2), a role (1) and a heading (1): 9 possible. Only
+    # the label (2) and the role (1) still fit one field: 3 of 9 = 0.33, below 0.50 → not healed, the candidate
+    # named in the SELECTOR_MISSING message.
+    page = await _page(worker, '<label for="z">Hyra</label><input id="z" name="annat">')
+    weak = Element(strategies=[Strategy(label="Finns inte")],
+                   fingerprint=Fingerprint(tag="input", role="textbox", name="Boende", label="Hyra",
+                                           near="Kostnader", attributes={"name": "boende"}))
+    with pytest.raises(ElementNotFound) as caught:
+        await resolve(page, "calc_form", "boende", weak, timeout_s=0.2)
+    assert caught.value.tried[-1] == "fingerprint → best 0.33, below 0.50 (candidates: Hyra (0.33))"
+
+
+async def test_a_healed_element_is_found_again_by_a_stable_trait_not_by_position(worker: WorkerBrowser) -> None:
+    page = await _page(worker, V2_FORM)
+    found = await resolve(page, "calc_form", "boende", BOENDE, timeout_s=0.2)
+    # A new row appears before it on the next render: a position would now point at the wrong field.
+    await page.evaluate("document.body.insertAdjacentHTML('afterbegin', '<input name=\\'ny\\'>')")
+    assert await found.locator.get_attribute("name") == "boende"
