@@ -9,7 +9,7 @@ Generated ids and positions (`nth-child`) are never used: they change with every
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.selectors.model import Anchor, Fingerprint, Strategy
@@ -36,8 +36,9 @@ def css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def candidates(desc: Mapping[str, Any]) -> list[Strategy]:
-    """Every strategy that might find the described element, in the order they would be preferred."""
+def candidates(desc: Mapping[str, Any], stable: Sequence[str] = ()) -> list[Strategy]:
+    """Every strategy that might find the described element, in the order they would be preferred. `stable`: the
+    portal's own stable attributes (hooks its vendor keeps across versions), right after test ids."""
     tag = str(desc.get("tag") or "")
     role = desc.get("role")
     name = _usable_text(desc.get("name"))
@@ -51,6 +52,7 @@ def candidates(desc: Mapping[str, Any]) -> list[Strategy]:
         found.append(Strategy(label=label))
     if attrs.get("data-testid"):
         found.append(Strategy(testid=attrs["data-testid"]))
+    found += [Strategy(css=f"{tag or '*'}[{a}={css_string(attrs[a])}]") for a in stable if attrs.get(a)]
     if tag in FIELD_TAGS and attrs.get("placeholder"):
         found.append(Strategy(placeholder=attrs["placeholder"]))
     if tag in FIELD_TAGS and not label:

@@ -143,7 +143,17 @@ class SelectorFile(BaseModel):
     portal: str
     layout: str = "v1"
     recorded: Recorded | None = None
+    # The portal's own hooks that stay put across versions (e.g. data-field-id): used by the recorder's proposals
+    # and kept in fingerprints, beside the generic name, type, data-testid and placeholder.
+    stable_attributes: list[str] = Field(default_factory=list)
     screens: dict[str, Screen] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _attribute_names(self) -> SelectorFile:
+        bad = [a for a in self.stable_attributes if not a or not all(c.isalnum() or c in "-_:" for c in a)]
+        if bad:
+            raise ValueError(f"stable_attributes: not attribute names: {bad}")
+        return self
 
     def element(self, screen: str, name: str) -> Element:
         try:

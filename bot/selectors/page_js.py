@@ -72,7 +72,8 @@ const nearOf = (el) => {
 const STABLE = ["name", "type", "data-testid", "placeholder"];
 const attrsOf = (el) => {
   const out = {};
-  for (const a of STABLE) { const v = el.getAttribute(a); if (v) out[a] = v; }
+  // The portal's own stable attributes (its selector file's stable_attributes), set by the recorder per frame.
+  for (const a of STABLE.concat(window.__casebotStable || [])) { const v = el.getAttribute(a); if (v) out[a] = v; }
   const href = el.getAttribute("href");
   if (href && !href.startsWith("#") && !href.startsWith("javascript")) out.href = href.split("?")[0];
   return out;
@@ -203,7 +204,8 @@ RECORDS_JS = "(root) => {" + _COMMON + """
 # Installed in every frame of the page while recording: the next click (or Escape, to skip) is reported to the
 # recorder through the exposed binding `__casebotPicked`, and does nothing else (no navigation, no submit).
 # `mode` says what the click picks: an element, a whole table or list of records, or one record value's key.
-PICKER_JS = "(mode) => {" + _COMMON + r"""
+PICKER_JS = "([mode, stable]) => {" + _COMMON + r"""
+  window.__casebotStable = stable || [];
   if (window.__casebotPicker) { window.__casebotPicker.mode = mode; return; }
   const picker = window.__casebotPicker = {mode};
   const pick = (target) => {

@@ -73,9 +73,10 @@ class Picked:
 class Picker:
     """Turns the next click in the page (any frame) into a description of the element clicked."""
 
-    def __init__(self, page: Page, say: Callable[[str], None]) -> None:
+    def __init__(self, page: Page, say: Callable[[str], None], stable: Sequence[str] = ()) -> None:
         self.page = page
         self.say = say
+        self.stable = list(stable)  # the portal's own stable attributes
         self.queue: asyncio.Queue[tuple[Frame, dict[str, Any] | None]] = asyncio.Queue()
 
     async def install(self) -> None:
@@ -90,7 +91,7 @@ class Picker:
                 if mode is None:
                     await frame.evaluate("() => { if (window.__casebotPicker) window.__casebotPicker.mode = null; }")
                 else:
-                    await frame.evaluate(PICKER_JS, mode)
+                    await frame.evaluate(PICKER_JS, [mode, self.stable])
 
     async def pick(self, mode: PickMode, prompt: str, scripted: tuple[Scope, Strategy] | None,
                    interactive: bool) -> Picked | None:
@@ -193,7 +194,8 @@ class Recorder:
             frame_strategies = await self._frame_for(screen, picked.frame)
             scope = self.page.frame_locator(frame_strategies[0].css or "")
         tried: list[CandidateResult] = []
-        for strategy in candidates(picked.description) + element.strategies:
+        stable = self.driver.selectors.stable_attributes
+        for strategy in candidates(picked.description, stable) + element.strategies:
             if any(t.strategy == strategy for t in tried):
                 continue
             located = locate(scope, strategy).filter(visible=True)
@@ -271,7 +273,7 @@ async def record_portal(driver: Driver, reference: Reference, screens: Sequence[
         raise RecordingError(f"selectors/{driver.portal}.yaml has no screen {', '.join(unknown)} "
                              f"(screens: {', '.join(driver.selectors.screens)})")
     wanted = list(screens) or list(driver.selectors.screens)
-    picker = Picker(driver.page, say)
+    picker = Picker(driver.page, say, driver.selectors.stable_attributes)
     await picker.install()
     recorder = Recorder(driver, picker, script, interactive)
     remaining = set(wanted)

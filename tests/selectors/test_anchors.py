@@ -138,3 +138,27 @@ async def test_a_fingerprint_heals_by_the_text_beside_and_by_any_attribute_it_ca
     by_custom = Element(strategies=broken, fingerprint=Fingerprint(tag="input", attributes={"data-kod": "boende"}))
     found = await resolve(page, "calc", "hyra", by_custom, timeout_s=0.2)
     assert await found.locator.get_attribute("name") == "g1"
+
+
+async def test_a_portals_own_stable_attribute_is_proposed_right_after_test_ids(worker: WorkerBrowser) -> None:
+    page = await worker.page("test")
+    await page.set_content('<table><tr><td>Hyra</td><td><input name="f_88" data-falt="boende"></td></tr></table>')
+    field = page.locator("input")
+    plain = await field.evaluate(DESCRIBE_JS)
+    assert "data-falt" not in plain["attributes"]  # not a generic stable attribute
+    await page.evaluate("window.__casebotStable = ['data-falt']")  # what the recorder sets from the selector file
+    desc = await field.evaluate(DESCRIBE_JS)
+    assert desc["attributes"]["data-falt"] == "boende"
+    proposed = candidates(desc, ["data-falt"])
+    assert proposed[0] == Strategy(css='input[data-falt="boende"]')  # before the anchor and the generated name
+    assert proposed.index(Strategy(anchor=Anchor(text="Hyra"))) < proposed.index(Strategy(css='input[name="f_88"]'))
+
+
+def test_stable_attributes_are_attribute_names() -> None:
+    from bot.selectors.model import SelectorFile
+
+    screens = {"s": {"elements": {"e": {"strategies": [{"css": "input"}]}}}}
+    assert SelectorFile(portal="x", stable_attributes=["data-falt"], screens=screens).stable_attributes == [
+        "data-falt"]
+    with pytest.raises(ValueError, match="not attribute names"):
+        SelectorFile(portal="x", stable_attributes=["input[name]"], screens=screens)
