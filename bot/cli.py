@@ -151,7 +151,9 @@ def cmd_record_desktop(args: argparse.Namespace) -> int:
             selectors = record_by_pointing(display, lambda prompt: input(prompt + " "), folder, layout, by,
                                            args.screens or ORDER)
     except (DisplayUnavailable, RecordingRefused, TimeoutError) as exc:
-        print(f"casebot record: {exc}", file=sys.stderr)
+        from bot.upkeep.record import RecordingError
+
+        print(f"casebot record: {RecordingError(str(exc))}", file=sys.stderr)
         return 2
     except CasebotError as exc:
         return _print_failure(exc)

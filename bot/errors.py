@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     PREFLIGHT_FAILED = "PREFLIGHT_FAILED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     CASE_QUARANTINED = "CASE_QUARANTINED"
+    RECORDING_FAILED = "RECORDING_FAILED"
 
     @property
     def info(self) -> CodeInfo:
@@ -128,6 +129,9 @@ CATALOGUE: dict[ErrorCode, CodeInfo] = {
     ErrorCode.CASE_QUARANTINED: CodeInfo(
         "Ärendet i karantän / the case stopped the robot again and again and is not taken any more", _S,
         holds=True),
+    ErrorCode.RECORDING_FAILED: CodeInfo(
+        "Inspelningen misslyckades / the selector recorder could not record a usable element; nothing was saved",
+        _S),
 }
 
 

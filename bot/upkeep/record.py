@@ -27,7 +27,7 @@ from playwright.async_api import Frame, Page
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.drivers.base import Driver, Reference
-from bot.errors import ConfigError
+from bot.errors import ErrorCode, SystemException
 from bot.masking import mask_value
 from bot.selectors.candidates import MAX_CHOSEN, candidates, fingerprint_of, frame_candidates
 from bot.selectors.model import Element, SelectorFile, Strategy
@@ -142,8 +142,12 @@ class RecordingResult:
         return unified_diff(self.old_text, self.new_text, self.path)
 
 
-class RecordingError(ConfigError):
-    """The recorder could not produce a usable selector (a click nothing unique points at, a screen not reached)."""
+class RecordingError(SystemException):
+    """The recorder could not produce a usable selector (a click nothing unique points at, a screen not reached):
+    RECORDING_FAILED with its runbook; the selector file is left as it was."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.RECORDING_FAILED, message, retryable=False)
 
 
 @dataclass
