@@ -72,6 +72,7 @@ class Calculation:
     att_betala: int
     missing_figures: tuple[MissingFigure, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    rent_rise: RentRise | None = None  # the rent counted is last month's approved one (a capped rise)
 
     def line(self, key: str) -> Line | None:
         return next((ln for ln in self.lines if ln.field == key), None)
@@ -147,11 +148,6 @@ def common_norm(facts: CaseFacts, table: NormTable) -> tuple[list[NormFigure], l
     return figures, [_missing_norm(table, f, "norm_gemensamma") for f in figures if f.missing]
 
 
-def missing_norm_figures(facts: CaseFacts, table: NormTable) -> list[MissingFigure]:
-    """Every riksnorm figure this household needs that the year's table lacks (what the triage reports)."""
-    return personal_norm(facts, table)[1] + common_norm(facts, table)[1]
-
-
 def _shown(fig: NormFigure) -> str:
     if not fig.missing:
         return f"{fig.label} {n(fig.amount or 0)}"
@@ -216,7 +212,8 @@ def _norm_lines(facts: CaseFacts, table: NormTable) -> tuple[list[Line], list[Mi
 
 # ---------------------------------------------------------------------------------------------- costs
 
-def _cost_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line], list[MissingFigure]]:
+def _cost_lines(facts: CaseFacts, guidelines: Guidelines
+                ) -> tuple[list[Line], list[MissingFigure], RentRise | None]:
     by_field: dict[str, list[int]] = defaultdict(list)
     sources: dict[str, list[Source | None]] = defaultdict(list)
     for i, cost in enumerate(facts.costs):
@@ -227,6 +224,7 @@ def _cost_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line], l
         sources[cost.field].append(cost.source)
     lines = []
     missing: list[MissingFigure] = []
+    rise: RentRise | None = None
     guide = Source("riktlinjer", guidelines.municipality)
     for key in COST_FIELDS:
         if key not in by_field:
@@ -241,9 +239,11 @@ def _cost_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line], l
         elif key == "boende":
             cap = rent_cap_for(facts, guidelines)
             amount, rule = _rent(cap, declared, applied)
-            capped = rent_rise_capped(facts, guidelines, declared)
-            if capped is not None and amount == declared:
-                amount, rule = capped.approved, capped.text
+            # Within the caps in force (above them RENT_ABOVE_CAP decides), a rise over the limit is capped.
+            if cap.caps is not None and amount == declared:
+                rise = rent_rise_capped(facts, guidelines, declared)
+                if rise is not None:
+                    amount, rule = rise.approved, rise.text
             if cap.caps is None:
                 missing.append(MissingFigure(
                     "boende", "rent_caps", f"högsta godtagbara boendekostnad för {facts.period}",
@@ -253,7 +253,7 @@ def _cost_lines(facts: CaseFacts, guidelines: Guidelines) -> tuple[list[Line], l
         else:
             amount, rule = declared, applied
         lines.append(Line(key, label(key), amount, rule, _unique(src)))
-    return lines, missing
+    return lines, missing, rise
 
 
 def rent_household(facts: CaseFacts) -> tuple[int, int]:
@@ -487,7 +487,7 @@ def calculate(facts: CaseFacts, guidelines: Guidelines | None = None, norms: Nor
     if missing and not allow_missing_figures:
         first = missing[0]
         raise NormFigureMissing(table.year, first.figure.removeprefix(f"norms.{table.year}."), first.text_sv)
-    cost_lines, cost_missing = _cost_lines(facts, guidelines)
+    cost_lines, cost_missing, rent_rise = _cost_lines(facts, guidelines)
     income_lines, notes, income_missing = _income_lines(facts, guidelines)
     lines = tuple(sorted([*norm_lines, *cost_lines, *income_lines], key=lambda ln: ALL_FIELDS.index(ln.field)))
 
@@ -499,4 +499,4 @@ def calculate(facts: CaseFacts, guidelines: Guidelines | None = None, norms: Nor
         period=facts.period, norm_year=table.year, lines=lines,
         summa_norm=summa_norm, summa_kostnader=summa_kostnader, summa_inkomster=summa_inkomster,
         att_betala=max(0, summa_norm + summa_kostnader - summa_inkomster),
-        missing_figures=(*missing, *cost_missing, *income_missing), notes=tuple(notes))
+        missing_figures=(*missing, *cost_missing, *income_missing), notes=tuple(notes), rent_rise=rent_rise)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.calc.calculate import Calculation, calculate, rent_cap_for, rent_rise_capped
+from bot.calc.calculate import Calculation, calculate
 from bot.calc.errors import CalcInputError
 from bot.calc.fields import COST_FIELDS, INCOME_FIELDS, label
 from bot.calc.guidelines import Guidelines
@@ -84,16 +84,11 @@ def _income_changes(facts: CaseFacts, guidelines: Guidelines, calc: Calculation,
     return [r for _, r in sorted(reasons, key=lambda item: item[0])]
 
 
-def _cost_changes(facts: CaseFacts, guidelines: Guidelines, last: Decision) -> list[Reason]:
+def _cost_changes(facts: CaseFacts, calc: Calculation, last: Decision) -> list[Reason]:
     declared: dict[str, int] = {}
     for cost in facts.costs:
         declared[cost.field] = declared.get(cost.field, 0) + cost.amount
-    rent = declared.get("boende", 0)
-    capped = None
-    if rent and guidelines.cost_counts("boende"):
-        cap = rent_cap_for(facts, guidelines)
-        within = cap.caps is not None and (cap.row is None or rent <= cap.row.amount)
-        capped = rent_rise_capped(facts, guidelines, rent) if within else None
+    capped = calc.rent_rise  # the calculation decided it: one rule, in one place
     changed = []
     for key in COST_FIELDS:
         now, before = declared.get(key, 0), last.applied(key)
@@ -134,7 +129,7 @@ def changes(facts: CaseFacts, guidelines: Guidelines, norms: NormTables) -> list
     except CalcInputError:
         return []
     # A decision whose calculation the history does not show has no figures to compare with.
-    figures = [*_income_changes(facts, guidelines, calc, last), *_cost_changes(facts, guidelines, last)] \
+    figures = [*_income_changes(facts, guidelines, calc, last), *_cost_changes(facts, calc, last)] \
         if last.rows else []
     found = [*figures, *_household_changes(facts, last)]
     return sorted(found, key=lambda r: CHANGE_CODES.index(r.code))
