@@ -56,6 +56,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "INTERNAL_ERROR"
     CASE_QUARANTINED = "CASE_QUARANTINED"
     RECORDING_FAILED = "RECORDING_FAILED"
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
 
     @property
     def info(self) -> CodeInfo:
@@ -132,6 +133,9 @@ CATALOGUE: dict[ErrorCode, CodeInfo] = {
     ErrorCode.RECORDING_FAILED: CodeInfo(
         "Inspelningen misslyckades / the selector recorder could not record a usable element; nothing was saved",
         _S),
+    ErrorCode.OUTCOME_UNKNOWN: CodeInfo(
+        "Okänt om sparandet gick igenom / a write got no answer and reading back could not tell; the retry reads "
+        "what the system holds before it writes again", _S, retryable=True),
 }
 
 

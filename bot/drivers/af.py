@@ -12,12 +12,14 @@ import contextlib
 import time
 from collections.abc import AsyncGenerator
 from datetime import date, datetime
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from playwright.async_api import Response
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from bot.drivers.base import LOGIN_PATH, Driver, Reference, SessionExpired
+from bot.drivers.needs import LOGIN, Need, Needs, search_screen
 from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
 from bot.facts import AfAnswer, NoAnswer, Source
 from bot.masking import mask_pnr
@@ -35,6 +37,13 @@ POLL_S = 0.05
 
 
 class Af(Driver):
+    needs: ClassVar[Needs] = {**LOGIN, "search": {
+        **search_screen(),
+        "message": Need("meddelandet när personnumret inte godtas", conditional=True)}, "status": {
+        "notice": Need("meddelandet när uppgifter saknas", conditional=True),
+        "registered": Need("värdet för 'Inskriven som arbetssökande'"),
+        "activity": Need("värdet för aktivitet"),
+        "registered_from": Need("värdet för 'Inskriven från'")}}
     async def status(self, pnr: str) -> AfAnswer | NoAnswer:
         """The person's job-seeker status. A person AF has no record of is `registered=False` (AF's own
         answer), a gap is `NoAnswer("af", …)`."""
@@ -71,7 +80,7 @@ class Af(Driver):
         try:
             async with self.page.expect_response(lambda r: urlsplit(r.url).path == FRAME_PATH,
                                                  timeout=self.timeout_s * 1000) as frame:
-                await self.submit("search", "submit", "the status search")
+                await self.submit("search", "submit", "the status search", writes=False)
                 if await self.present("search", "message"):
                     raise self._refusal(pnr, await self.text("search", "message", 0))
             return await frame.value

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from loguru import logger
 from playwright.async_api import Dialog, FrameLocator, Locator, Page, Response
@@ -12,8 +15,9 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from bot.calc.money import parse_kr, shown
-from bot.errors import CasebotError, ErrorCode, error_for
-from bot.selectors.model import SelectorFile
+from bot.drivers.needs import LOGIN, Needs, search_screen
+from bot.errors import CasebotError, ErrorCode, SystemException, error_for
+from bot.selectors.model import NAVIGATION, SelectorFile
 from bot.selectors.page_js import RECORDS_JS
 from bot.selectors.resolve import ElementNotFound, Resolution, Scope, column_keys, resolve
 
@@ -30,6 +34,30 @@ def browser_gone(message: str) -> bool:
 
 class SessionExpired(Exception):
     """The portal sent us back to its login page mid-flow."""
+
+
+class OutcomeUnknown(SystemException):
+    """A write was sent and no answer came in time: the system may or may not have taken it."""
+
+    def __init__(self, message: str, *, case_id: str | None = None, step: str | None = None,
+                 portal: str | None = None) -> None:
+        super().__init__(ErrorCode.OUTCOME_UNKNOWN, message, case_id=case_id, step=step, portal=portal)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a submitted control led to: the page (`response`), or on a screen that saves in place the text the
+    declared outcome element shows, and whether that text is a refusal (not the declared `ok_text`)."""
+
+    response: Response | None
+    message: str | None = None
+    refused: bool = False
+
+    @property
+    def status(self) -> int:
+        if self.response is not None:
+            return self.response.status
+        return 422 if self.refused else 200
 
 
 @dataclass
@@ -69,6 +97,8 @@ class Driver:
     drift: list[DriftNotice] = field(default_factory=list)
     case_id: str | None = None
     step: str | None = None
+    # The screens and elements this driver's code uses (what the recorder asks for, what the check requires).
+    needs: ClassVar[Needs] = LOGIN
 
     # -- errors ---------------------------------------------------------------------------------------
     def fail(self, code: ErrorCode, message: str) -> CasebotError:
@@ -107,12 +137,20 @@ class Driver:
             raise SessionExpired()
         return response
 
-    async def submit(self, screen: str, button: str, what: str, *, dialog_text: str | None = None
-                     ) -> Response | None:
-        """Click a control that posts a form and wait for the page it leads to. An error page or the login page
-        is caught here, never mistaken for an answer. A confirm() is accepted only when it contains
-        `dialog_text` (a different question is not ours to answer); otherwise it is dismissed."""
+    async def submit(self, screen: str, button: str, what: str, *, dialog_text: str | None = None,
+                     writes: bool = True) -> Answer:
+        """Click a control that sends a form and wait for the outcome its selector file declares: the page it
+        leads to (the default), or on a screen that saves in place, an element that changes or shows. An error
+        page or the login page is caught here, never mistaken for an answer. A confirm() is accepted only when it
+        contains `dialog_text` (a different question is not ours to answer); otherwise it is dismissed.
+
+        No answer in time is PORTAL_SLOW for a search (`writes=False`), but OUTCOME_UNKNOWN for a write: the
+        system may have taken it, so the caller reads what the system holds before anything is sent again."""
+        element = self.selectors.element(screen, button) if self.has(screen, button) else None
+        outcome = element.outcome if element is not None and element.outcome is not None else NAVIGATION
         control = await self.el(screen, button)
+        watched = await self.el(screen, outcome.element) if outcome.element else None
+        before = (await watched.inner_text()).strip() if watched is not None and outcome.changes else None
 
         async def on_dialog(dialog: Dialog) -> None:
             if dialog_text is not None and dialog_text in dialog.message:
@@ -122,13 +160,54 @@ class Driver:
 
         self.page.on("dialog", on_dialog)
         try:
-            response = await self._click_and_wait(control, what)
+            if watched is None:
+                response = await self._click_and_wait(control, what, writes=writes)
+                self.check_response(response, what)
+                if self.on_login_page():
+                    raise SessionExpired()
+                return Answer(response)
+            await control.click()
+            text = await self._wait_in_place(watched, before, what, writes=writes)
         finally:
             self.page.remove_listener("dialog", on_dialog)
-        self.check_response(response, what)
         if self.on_login_page():
             raise SessionExpired()
-        return response
+        refused = outcome.ok_text is not None and outcome.ok_text not in text
+        return Answer(None, text, refused)
+
+    async def _wait_in_place(self, watched: Locator, before: str | None, what: str, *, writes: bool) -> str:
+        """Poll the declared element until it shows (or its text changes from `before`) and return its text."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            with contextlib.suppress(PlaywrightTimeout):
+                if await watched.is_visible():
+                    text = (await watched.inner_text(timeout=1000)).strip()
+                    if before is None or (text and text != before):
+                        return text
+            if time.monotonic() >= deadline:
+                waited = "the answer to show" if before is None else "the answer to change"
+                raise self._no_answer(what, waited, writes)
+            await asyncio.sleep(0.05)
+
+    def _no_answer(self, what: str, waited_for: str, writes: bool) -> CasebotError:
+        message = f"no answer to {what} within the timeout (waited for {waited_for})"
+        if writes:
+            return OutcomeUnknown(f"{self.portal}: {message}", case_id=self.case_id, step=self.step,
+                                  portal=self.portal)
+        return self.fail(ErrorCode.PORTAL_SLOW, message)
+
+    async def confirm_write(self, unknown: OutcomeUnknown, holds: Callable[[], Awaitable[bool]], what: str) -> None:
+        """A write got no answer: read what the system holds now. It shows the write: done. It does not: it was not
+        taken, and a retry may send it (PORTAL_SLOW). Reading fails too: still unknown, and the retry reads first."""
+        try:
+            taken = await holds()
+        except CasebotError as exc:
+            raise OutcomeUnknown(f"{unknown.message}; reading back failed too: {exc.message}", case_id=self.case_id,
+                                 step=self.step, portal=self.portal) from exc
+        if not taken:
+            raise self.fail(ErrorCode.PORTAL_SLOW, f"{unknown.message}; the system does not show {what}, so it was "
+                                                   "not taken: safe to send again")
+        logger.info("{}: {} got no answer in time, but the system shows it: taken", self.portal, what)
 
     def check_response(self, response: Response | None, what: str) -> None:
         if response is None:
@@ -142,6 +221,16 @@ class Driver:
         return self.page.url.split("?")[0].endswith(LOGIN_PATH)
 
     # -- elements -------------------------------------------------------------------------------------
+    def has(self, screen: str, name: str) -> bool:
+        """Whether the selector file has the element (a file recorded from nothing may lack an optional one)."""
+        spec = self.selectors.screens.get(screen)
+        return spec is not None and name in spec.elements
+
+    def not_recorded(self, screen: str, name: str) -> CasebotError:
+        return self.fail(ErrorCode.SELECTOR_MISSING,
+                         f"screen '{screen}', element '{name}' is not in selectors/{self.portal}.yaml: record it "
+                         f"while it shows (casebot record {self.portal} {screen})")
+
     def scope_for(self, screen: str) -> Scope:
         frame = self.selectors.screens[screen].frame
         if not frame:
@@ -160,6 +249,8 @@ class Driver:
                        resolution.strategy_index, notice.strategy)
 
     async def el(self, screen: str, name: str, timeout_s: float | None = None) -> Locator:
+        if not self.has(screen, name):
+            raise self.not_recorded(screen, name)
         element = self.selectors.element(screen, name)
         try:
             resolution = await resolve(self.scope_for(screen), screen, name, element,
@@ -177,8 +268,9 @@ class Driver:
     async def read_records(self, screen: str, name: str) -> list[dict[str, str]]:
         """A table's body rows, or a list's items, as {logical column: text}; columns are found by the keys the
         selector file lists for them (header, row header, term, heading). One round trip, whatever the size."""
+        located = await self.el(screen, name)
         element = self.selectors.element(screen, name)
-        found = await (await self.el(screen, name)).evaluate(RECORDS_JS)
+        found = await located.evaluate(RECORDS_JS)
         keys, missing = column_keys(element, found["keys"])
         if missing and (found["records"] or found["keys"]):  # an empty list has nothing to check
             raise self.fail(ErrorCode.SELECTOR_MISSING, f"screen '{screen}', '{name}': no "
@@ -186,7 +278,13 @@ class Driver:
         return [{column: record.get(key, "") for column, key in keys.items()} for record in found["records"]]
 
     async def present(self, screen: str, name: str, timeout_s: float = 0.0) -> bool:
-        """Whether an element is there now (no error): for branching on optional screens."""
+        """Whether an element is there now (no error): for branching on optional screens. An element the robot can
+        do without (`needs`: not required) and the file does not have is never there."""
+        if not self.has(screen, name):
+            need = self.needs.get(screen, {}).get(name)
+            if need is not None and not need.required:
+                return False
+            raise self.not_recorded(screen, name)
         element = self.selectors.element(screen, name)
         try:
             # No fingerprint search: presence is polled often, and a missing optional element is the usual answer.
@@ -195,15 +293,16 @@ class Driver:
             return False
         return True
 
-    async def _click_and_wait(self, control: Locator, what: str) -> Response | None:
-        """Click and wait for the document it leads to; no answer in time is PORTAL_SLOW."""
+    async def _click_and_wait(self, control: Locator, what: str, *, writes: bool = False) -> Response | None:
+        """Click and wait for the document it leads to; no answer in time is PORTAL_SLOW (OUTCOME_UNKNOWN for a
+        write)."""
         try:
             async with self.page.expect_navigation(wait_until="domcontentloaded",
                                                    timeout=self.timeout_s * 1000) as navigation:
                 await control.click()
             return await navigation.value
         except PlaywrightTimeout as exc:
-            raise self.fail(ErrorCode.PORTAL_SLOW, f"no answer to {what} within the timeout") from exc
+            raise self._no_answer(what, "the page it leads to", writes) from exc
 
     # -- login ----------------------------------------------------------------------------------------
     async def login(self) -> None:
@@ -270,6 +369,7 @@ class SearchFormDriver(Driver):
 
     search_path = "/sok"
     search_what = "the search"
+    needs: ClassVar[Needs] = {**LOGIN, "search": search_screen()}
 
     async def walk_logged_in(self, reference: Reference) -> AsyncGenerator[str, None]:
         await self.goto(self.search_path)
@@ -281,4 +381,4 @@ class SearchFormDriver(Driver):
     async def search(self, pnr: str) -> None:
         """Search on the form page now showing; returns with the result page loaded."""
         await (await self.el("search", "pnr")).fill(pnr)
-        await self.submit("search", "submit", self.search_what)
+        await self.submit("search", "submit", self.search_what, writes=False)

@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from playwright.async_api import Response
 
 from bot import chaos
 from bot.calc.fields import ALL_FIELDS as FIELD_KEYS
+from bot.calc.fields import label
 from bot.calc.money import format_num, parse_kr, shown
-from bot.drivers.base import Driver, Reference
+from bot.drivers.base import Answer, Driver, OutcomeUnknown, Reference
+from bot.drivers.needs import LOGIN, Need, Needs
 from bot.errors import ErrorCode
 from bot.facts import (
     Application,
@@ -32,7 +35,9 @@ from bot.facts import (
     Source,
 )
 
-TOTAL_KEYS = ("summa_norm", "summa_kostnader", "summa_inkomster", "att_betala")
+TOTAL_TEXTS = {"summa_norm": "Summa norm", "summa_kostnader": "Summa skäliga kostnader",
+               "summa_inkomster": "Summa inkomster", "att_betala": "Att betala ut"}
+TOTAL_KEYS = tuple(TOTAL_TEXTS)
 SYSTEM_MESSAGE_PATH = "/driftmeddelande"
 
 ROLE_BY_TEXT: dict[str, Role] = {"Sökande": "sokande", "Medsökande": "medsokande", "Barn": "barn",
@@ -42,6 +47,9 @@ ROLE_BY_TEXT: dict[str, Role] = {"Sökande": "sokande", "Medsökande": "medsokan
 NEW, IN_PROGRESS = "inkommen", "under_behandling"
 PARKED, MANUAL, DECIDED = "klar_for_signering", "manuell", "beslutad"
 HANDLED_STATUSES = (PARKED, MANUAL, DECIDED)
+# What the screens show for each status: an older screen shows only the text, no data-status key.
+STATUS_BY_TEXT = {"Inkommen": NEW, "Under behandling": IN_PROGRESS, "Klar för signering": PARKED,
+                  "Manuell handläggning": MANUAL, "Beslutad": DECIDED}
 
 # The case's tabs by their deep links, and the selector screens each one shows (the header is on every tab).
 CASE_TABS = (("sokande", ("case", "household")), ("ansokan", ("application",)), ("berakning", ("calc_form",)),
@@ -84,12 +92,64 @@ def birth_date_from_pnr(pnr: str) -> date:
     return date(year, month, day - 60 if day > 60 else day)
 
 
+def shows_values(shown_now: Mapping[str, int | None], values: Mapping[str, int | None]) -> bool:
+    """Whether a form read back shows exactly these field values (None: empty)."""
+    return all(shown_now.get(key) == value for key, value in values.items())
+
+
 def amount_text(value: int | None) -> str:
     """What the robot types into a form field: the portal's own format, empty for "left for the caseworker"."""
     return "" if value is None else format_num(value)
 
 
+def _case_needs() -> Needs:
+    fields = {key: Need(f"fältet för '{label(key)}' i beräkningen") for key in FIELD_KEYS}
+    totals = {key: Need(f"summan '{text}' i beräkningen") for key, text in TOTAL_TEXTS.items()}
+    return {**LOGIN, "system_message": {
+        "acknowledge": Need("knappen som kvitterar driftmeddelandet (roboten stannar med SELECTOR_MISSING om ett "
+                            "meddelande visas och knappen inte är inspelad)", conditional=True, required=False)},
+        "inbox": {
+            "table": Need("inkorgens tabell", columns=("case_id", "pnr", "type", "period", "status")),
+            # Without it only the first page would be read, and the cases on the others silently left.
+            "next_page": Need("länken till nästa sida i inkorgen", conditional=True)},
+        "case": {
+            "status": Need("ärendets status i ärendehuvudet"),
+            "error": Need("felmeddelandet när ett sparande nekas (utan det saknar felkoden systemets egen text)",
+                          conditional=True, required=False)},
+        "household": {
+            "address": Need("värdet för adress"),
+            "bistand_sedan": Need("värdet för 'Bistånd sedan'"),
+            "application_type": Need("värdet för ansökningstyp"),
+            "members": Need("tabellen över hushållets personer", columns=("name", "pnr", "role", "lunch"))},
+        "application": {
+            "period": Need("värdet för ansökningens period"),
+            "costs": Need("tabellen över sökta kostnader", columns=("code", "amount")),
+            "incomes": Need("tabellen över inkomster", columns=("pnr", "code", "amount"))},
+        "history": {
+            "kept_from": Need("värdet för 'Sparas från'"),
+            "older": Need("värdet för äldre beslut"),
+            "decisions": Need("tabellen över tidigare beslut",
+                              columns=("month", "outcome", "decided_by", "decided_on", "address", "household")),
+            "rows": Need("tabellen över tidigare beräkningsrader", columns=("month", "code", "applied", "approved"))},
+        "calc_form": {
+            **fields, **totals,
+            "save": Need("knappen som sparar beräkningen", writes=True),
+            "locked": Need("meddelandet att beräkningen är låst (utan det läser roboten statusen i stället)",
+                           conditional=True, required=False)},
+        "journal": {
+            "notes": Need("tabellen över journalanteckningar", columns=("text",)),
+            "new_note": Need("fältet för en ny anteckning"),
+            "save": Need("knappen som sparar anteckningen", writes=True)},
+        "decision": {
+            "needs_completion": Need("kryssrutan 'Behöver kompletteras'"),
+            "park": Need("knappen som parkerar ärendet för signering", writes=True),
+            "manual_reason": Need("fältet för orsak till manuell handläggning"),
+            "manual": Need("knappen som sätter ärendet till manuell handläggning", writes=True)}}
+
+
 class CaseSystem(Driver):
+    needs: ClassVar[Needs] = _case_needs()
+
     # -- navigation and session ---------------------------------------------------------------------
     async def goto(self, path: str) -> Response | None:
         response = await super().goto(path)
@@ -148,10 +208,16 @@ class CaseSystem(Driver):
         return await self.with_session(action)
 
     async def _status_here(self) -> str:
-        value = await (await self.el("case", "status")).get_attribute("data-status")
-        if not value:
-            raise self.fail(ErrorCode.SELECTOR_MISSING, "the case status carries no data-status")
-        return value
+        """The status key: from the element's data-status where the screen has one, else from the text shown."""
+        shown_status = await self.el("case", "status")
+        value = await shown_status.get_attribute("data-status")
+        if value:
+            return value
+        text = " ".join((await shown_status.inner_text()).split())
+        if text in STATUS_BY_TEXT:
+            return STATUS_BY_TEXT[text]
+        raise self.fail(ErrorCode.SELECTOR_MISSING, f"the case status shows {shown(text)}, which is none of "
+                                                    f"{', '.join(STATUS_BY_TEXT)}")
 
     async def read_case(self, case_id: str) -> CaseRecord:
         """Applicant, household and declared costs and incomes, from the household and application tabs."""
@@ -211,6 +277,10 @@ class CaseSystem(Driver):
         return History(tuple(decisions), complete=older == HISTORY_COMPLETE,
                        kept_from=None if kept_from in ("", "–") else kept_from, source=source)
 
+    async def _handled(self, case_id: str) -> bool:
+        await self.goto(f"/arende/{case_id}/beslut")
+        return await self._status_here() in HANDLED_STATUSES
+
     def _role(self, text: str) -> Role:
         try:
             return ROLE_BY_TEXT[text]
@@ -257,18 +327,28 @@ class CaseSystem(Driver):
                 if key in values:
                     await (await self.el("calc_form", key)).fill(amount_text(values[key]))
             chaos.point("fill", case_id)
-            response = await self.submit("calc_form", "save", f"save calculation {case_id}")
-            await self._check_saved(response, "the calculation")
+            try:
+                answer = await self.submit("calc_form", "save", f"save calculation {case_id}")
+            except OutcomeUnknown as unknown:
+                await self.confirm_write(unknown, lambda: self.form_shows(case_id, values), "the calculation")
+                return
+            await self._check_saved(answer, "the calculation")
         await self.with_session(action)
 
-    async def _check_saved(self, response: Response | None, what: str) -> None:
-        status = response.status if response is not None else 200
+    async def form_shows(self, case_id: str, values: Mapping[str, int | None]) -> bool:
+        """Whether the saved form (reloaded) shows exactly these field values."""
+        return shows_values(await self.read_calculation(case_id), values)
+
+    async def _check_saved(self, answer: Answer, what: str) -> None:
+        status = answer.status
         if status < 400:
             return
-        alert = await self._alert()
-        if status == 409 and LOCK_CONFLICT_TEXT in alert:
-            raise self.fail(ErrorCode.LOCK_CONFLICT, f"{what} not saved: someone else changed the case ({alert})")
-        raise self.fail(ErrorCode.DATA_MISMATCH, f"{what} refused by the case system (HTTP {status}): {alert}")
+        said = answer.message if answer.message is not None else await self._alert()
+        # A save in place has no HTTP status to go by: the conflict is known by its text.
+        if status == 409 or LOCK_CONFLICT_TEXT in said:
+            raise self.fail(ErrorCode.LOCK_CONFLICT, f"{what} not saved: someone else changed the case ({said})")
+        shown_status = f"HTTP {status}" if answer.response is not None else "in place"
+        raise self.fail(ErrorCode.DATA_MISMATCH, f"{what} refused by the case system ({shown_status}): {said}")
 
     # -- the journal ----------------------------------------------------------------------------------
     async def journal_texts(self, case_id: str) -> list[str]:
@@ -281,9 +361,17 @@ class CaseSystem(Driver):
         async def action() -> None:
             await self.goto(f"/arende/{case_id}/journal")
             await (await self.el("journal", "new_note")).fill(text)
-            response = await self.submit("journal", "save", f"journal note {case_id}")
-            await self._check_saved(response, "the journal note")
+            try:
+                answer = await self.submit("journal", "save", f"journal note {case_id}")
+            except OutcomeUnknown as unknown:
+                wanted = " ".join(text.split())
+                await self.confirm_write(unknown, lambda: self._journal_has(case_id, wanted), "the note")
+                return
+            await self._check_saved(answer, "the journal note")
         await self.with_session(action)
+
+    async def _journal_has(self, case_id: str, text: str) -> bool:
+        return any(" ".join(t.split()) == text for t in await self.journal_texts(case_id))
 
     # -- handing the case to a human ------------------------------------------------------------------
     async def park(self, case_id: str, *, needs_completion: bool) -> str:
@@ -311,8 +399,12 @@ class CaseSystem(Driver):
             if status in HANDLED_STATUSES:
                 return status
             await prepare()
-            response = await self.submit("decision", control, f"{what} {case_id}", dialog_text=dialog_text)
-            if response is not None and response.status >= 400 and already_text not in await self._alert():
-                await self._check_saved(response, what)
+            try:
+                answer = await self.submit("decision", control, f"{what} {case_id}", dialog_text=dialog_text)
+            except OutcomeUnknown as unknown:
+                await self.confirm_write(unknown, lambda: self._handled(case_id), what)
+                return await self._status_here()
+            if answer.status >= 400 and already_text not in (answer.message or await self._alert()):
+                await self._check_saved(answer, what)
             return await self._status_here()
         return await self.with_session(action)

@@ -12,6 +12,7 @@ import io
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 from loguru import logger
 from playwright.async_api import Download
@@ -20,6 +21,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from bot.calc.money import shown
 from bot.drivers.base import SearchFormDriver, SessionExpired
+from bot.drivers.needs import Need, Needs
 from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
 from bot.facts import CsnAnswer, CsnPayment, FactsError, NoAnswer, Source
 from bot.masking import mask_pnr
@@ -76,6 +78,9 @@ def parse_statement(text: str) -> tuple[CsnPayment, ...]:
 class Csn(SearchFormDriver):
     search_path = SEARCH_PATH
     search_what = "the student search"
+    needs: ClassVar[Needs] = {**SearchFormDriver.needs, "result": {
+        "notice": Need("meddelandet när uppgifter saknas eller inte godtas", conditional=True),
+        "download": Need("länken som laddar ner utbetalningsbeskedet")}}
 
     async def payments(self, pnr: str) -> CsnAnswer | NoAnswer:
         """Every payment on the person's statement (all months). `CsnAnswer(pnr, ())` when CSN paid nothing or

@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 from playwright.async_api import Response
@@ -20,6 +21,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from bot.calc.money import shown
 from bot.drivers.base import Driver, Reference, SessionExpired
+from bot.drivers.needs import LOGIN, Need, Needs, search_screen
 from bot.errors import BusinessException, ErrorCode, SystemException
 from bot.facts import FactsError, FkAnswer, FkPayment, NoAnswer, Source, parse_month
 from bot.masking import mask_pnr
@@ -57,6 +59,13 @@ def shift_month(month: str, delta: int) -> str:
 
 
 class Fk(Driver):
+    needs: ClassVar[Needs] = {**LOGIN, "search": search_screen(("from", "fältet för första månad"),
+                                                             ("to", "fältet för sista månad")), "result": {
+        "spinner": Need("laddningsindikatorn medan svaret hämtas", conditional=True),
+        "payments": Need("tabellen över utbetalningar", columns=("month", "benefit", "amount")),
+        "no_payments": Need("meddelandet när det inte finns några utbetalningar", conditional=True),
+        "notice": Need("meddelandet när uppgifter saknas eller inte godtas", conditional=True),
+        "session_banner": Need("meddelandet att sessionen har gått ut", conditional=True)}}
     async def payments(self, pnr: str, period: str) -> FkAnswer | NoAnswer:
         """Payments from two months before `period` up to and including it (`period` is YYYY-MM).
 

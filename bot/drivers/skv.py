@@ -14,8 +14,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import ClassVar
 
 from bot.drivers.base import SearchFormDriver
+from bot.drivers.needs import Need, Needs
 from bot.errors import BusinessException, ErrorCode
 from bot.facts import NoAnswer, Register, RegisteredPerson, Source, pnr_key
 from bot.masking import mask_pnr
@@ -105,6 +107,10 @@ def build_register(answers: Sequence[SkvPerson | NoAnswer], applicant_pnr: str) 
 class Skv(SearchFormDriver):
     search_path = SEARCH_PATH
     search_what = "the person search"
+    needs: ClassVar[Needs] = {**SearchFormDriver.needs, "result": {
+        "notice": Need("meddelandet när uppgifter saknas, är skyddade eller inte godtas", conditional=True),
+        "no_address": Need("meddelandet när ingen är folkbokförd på adressen", conditional=True),
+        "residents": Need("tabellen över folkbokförda på adressen", columns=("pnr", "registered_from"))}}
 
     async def lookup(self, pnr: str) -> SkvPerson | NoAnswer:
         """Search the person; see `SkvPerson` for what each kind of answer becomes."""

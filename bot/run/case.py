@@ -23,7 +23,7 @@ from bot.calc.errors import CalcInputError, NormTableMissing
 from bot.calc.fields import ALL_FIELDS
 from bot.calc.guidelines import Guidelines
 from bot.calc.norms import NormTables
-from bot.drivers.casesystem import HANDLED_STATUSES, MANUAL, PARKED
+from bot.drivers.casesystem import HANDLED_STATUSES, MANUAL, PARKED, shows_values
 from bot.errors import BusinessException, CasebotError, ErrorCode, SystemException
 from bot.facts import CaseFacts
 from bot.masking import masked_names
@@ -164,6 +164,8 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
             # Data the rules cannot calculate although no rule sent it to a human: a human it is.
             raise SystemException(ErrorCode.DATA_MISMATCH, f"the case cannot be calculated: {exc}",
                                   retryable=False) from exc
+    # Read before this attempt's own triage checkpoint: an earlier attempt that got this far may have saved.
+    earlier = _earlier_result(job)
     outcome = preparation.outcome
     reasons = reasons_of(preparation)
     empty = list(preparation.left_empty)
@@ -174,7 +176,13 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
 
     if outcome != "manual":
         with job.step("fill"):
-            await cs.fill_calculation(case_id, intended_form(preparation))
+            intended = intended_form(preparation)
+            # A retry never writes blindly: an earlier attempt's save may have gone through unanswered.
+            if earlier is not None and shows_values(await cs.read_calculation(case_id), intended):
+                logger.info("{}: the form already shows this calculation (an earlier attempt saved it); "
+                            "not saved again", case_id)
+            else:
+                await cs.fill_calculation(case_id, intended)
         chaos.point("save", job.case_id)
         job.checkpoint("save")
         with job.step("verify"):
