@@ -197,16 +197,18 @@ def cmd_record(args: argparse.Namespace) -> int:
             return 2
         recorder = asyncio.run(record_in_browser(config, args.portal, args.screens, password,
                                                  folder / f"{args.portal}.yaml", script=script, headless=headless,
-                                                 say=print))
+                                                 say=print, layout=args.layout))
         result = finish(recorder, folder / f"{args.portal}.yaml", Path(args.recordings or RECORDINGS_DIR),
                         by=args.by or getpass.getuser(), layout=args.layout, confirm=confirm,
                         mode="script" if script else "interactive")
     except CasebotError as exc:
         return _print_failure(exc)
     print(f"recording: {result.recording_path}")
-    print(f"{result.path}: {'saved' if result.saved else 'not changed'} ({len(result.changed)} element(s) "
-          f"re-recorded)")
-    return 0
+    made = "made" if result.saved and not result.old_text else "saved"
+    print(f"{result.path}: {made if result.saved else 'not changed'} ({len(result.changed)} element(s) recorded)")
+    for line in result.warnings():
+        print(f"! {line}")
+    return 0 if not (result.saved and result.missing) else 1
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -457,7 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headed", action="store_true", help="show the browser (needs a display)")
     p.set_defaults(func=cmd_check_selectors)
 
-    p = sub.add_parser("record", help="re-record a portal's selectors by clicking its screens")
+    p = sub.add_parser("record", help="record a portal's selectors by clicking its screens: re-record a changed "
+                                      "screen, add screens and elements, or make a new portal's file from nothing")
     p.add_argument("portal", choices=("casesystem", "skv", "fk", "af", "csn"))
     p.add_argument("screens", nargs="*", help="the screens to record (default: all)")
     p.add_argument("--config", required=True, help="the robot's YAML config file")

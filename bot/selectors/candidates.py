@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.selectors.model import FIELD_TAGS as FIELD_TAG_ORDER
 from bot.selectors.model import Anchor, Fingerprint, Strategy
 
 FIELD_TAGS = frozenset({"input", "textarea", "select"})
@@ -60,6 +61,10 @@ def candidates(desc: Mapping[str, Any], stable: Sequence[str] = ()) -> list[Stra
     if tag in ("td", "dd") and label:
         # A value cell is known by the row header or term beside it, which a caseworker reads too.
         found.append(Strategy(css=f"{'th' if tag == 'td' else 'dt'}:text-is({css_string(label)}) + {tag}"))
+    elif tag == "td":
+        # An older screen's value cell: its label is the plain cell to its left. The cells above it and its row's
+        # first cell hold other values (data), never an anchor.
+        found += anchors(value_cell_beside(desc), target=("td",))
     if tag in ("a", "button") and name and not any(s.role for s in found):
         found.append(Strategy(text=name))
     if attrs.get("name") and tag:
@@ -67,7 +72,11 @@ def candidates(desc: Mapping[str, Any], stable: Sequence[str] = ()) -> list[Stra
     if tag == "a" and attrs.get("href"):
         found.append(Strategy(css=f"a[href*={css_string(attrs['href'])}]"))
     if tag == "table" and desc.get("headers"):
-        found.append(Strategy(css=f"table:has(th:text-is({css_string(desc['headers'][0])}))"))
+        # By a header only it has: the first one that is not an empty or a shared word like "Belopp".
+        first = next((h for h in desc["headers"] if _usable_text(h)), None)
+        if first is not None:
+            found.append(Strategy(anchor=Anchor(text=first, relation="header")))
+            found.append(Strategy(css=f"table:has(th:text-is({css_string(first)}))"))
     if is_stable_id(desc.get("id")):
         found.append(Strategy(css=f"#{desc['id']}"))
     if role in SINGULAR_ROLES:
@@ -75,18 +84,30 @@ def candidates(desc: Mapping[str, Any], stable: Sequence[str] = ()) -> list[Stra
     return list(dict.fromkeys(found))  # Strategy is frozen and hashable: drop repeats, keep order
 
 
-def anchors(beside: Mapping[str, str]) -> list[Strategy]:
-    """A field no label points at, by the text a person reads beside it (an older system's screen): the cell or
-    sibling to its left, its table column and row, the cell above. Preferred over CSS: names are often generated."""
+def anchors(beside: Mapping[str, str], target: tuple[str, ...] = FIELD_TAG_ORDER) -> list[Strategy]:
+    """A field (or value cell) no label points at, by the text a person reads beside it (an older system's screen):
+    the cell or sibling to its left, its table column and row, the cell above. Preferred over CSS: names are often
+    generated."""
     found = []
-    left, column, row, above = (_usable_text(beside.get(k)) for k in ("left", "column", "row", "above"))
+    left, column, row, above = (_static_text(beside.get(k)) for k in ("left", "column", "row", "above"))
     if left:
-        found.append(Strategy(anchor=Anchor(text=left)))
+        found.append(Strategy(anchor=Anchor(text=left, target=target)))
     if column and row:
-        found.append(Strategy(anchor=Anchor(text=column, relation="column", row=row)))
+        found.append(Strategy(anchor=Anchor(text=column, relation="column", row=row, target=target)))
     if above and above != column:
-        found.append(Strategy(anchor=Anchor(text=above, relation="above")))
+        found.append(Strategy(anchor=Anchor(text=above, relation="above", target=target)))
     return found
+
+
+def value_cell_beside(desc: Mapping[str, Any]) -> dict[str, str]:
+    """What beside a clicked element is a label: for a plain value cell only the cell to its left, for a table
+    nothing."""
+    beside: Mapping[str, str] = desc.get("beside") or {}
+    if desc.get("tag") in ("table", "ul", "ol", "dl"):  # known by its headers; around it is the layout
+        return {}
+    if desc.get("tag") == "td" and not desc.get("label"):
+        return {k: v for k, v in beside.items() if k == "left"}
+    return dict(beside)
 
 
 def fingerprint_of(desc: Mapping[str, Any]) -> Fingerprint:
@@ -95,7 +116,7 @@ def fingerprint_of(desc: Mapping[str, Any]) -> Fingerprint:
                        label=_static_text(desc.get("label")), near=_static_text(desc.get("near")),
                        attributes={k: v for k, v in (desc.get("attributes") or {}).items() if k != "href"},
                        headers=list(desc.get("headers") or []),
-                       beside={k: v for k, v in (desc.get("beside") or {}).items()
+                       beside={k: v for k, v in value_cell_beside(desc).items()
                                if (text := _static_text(v)) is not None and text == v})
 
 

@@ -30,13 +30,14 @@ FIELD_TAGS: tuple[str, ...] = ("input", "select", "textarea")
 
 class Anchor(BaseModel):
     """An element found by the visible text next to it, as older systems lay out their screens: a label in the
-    neighbouring cell or a preceding sibling (`left`), a label in the cell above (`above`), or a table's column
-    header `text` and a row whose first cell reads `row` (`column`). The relation is stated, never guessed."""
+    neighbouring cell or a preceding sibling (`left`), a label in the cell above (`above`), a table's column
+    header `text` and a row whose first cell reads `row` (`column`), or the table itself by a text in its header
+    row (`header`: a table without <thead> or <th>). The relation is stated, never guessed."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     text: str = Field(min_length=1)
-    relation: Literal["left", "above", "column"] = "left"
+    relation: Literal["left", "above", "column", "header"] = "left"
     row: str | None = None
     target: tuple[str, ...] = Field(FIELD_TAGS, min_length=1)  # tag names
 
@@ -50,6 +51,8 @@ class Anchor(BaseModel):
         return self
 
     def describe(self) -> str:
+        if self.relation == "header":
+            return f"anchor table with column {self.text!r}"
         where = f"column {self.text!r}, row {self.row!r}" if self.relation == "column" else \
             f"{self.relation} of {self.text!r}"
         return f"anchor {where}"
@@ -109,6 +112,36 @@ class Fingerprint(BaseModel):
     beside: dict[str, str] = Field(default_factory=dict)
 
 
+class Outcome(BaseModel):
+    """What shows that the system has answered a control that writes (a save, a park): the page it leads to
+    (`navigation`), or, on a screen that saves in place, an element on the same screen whose text `changes` or
+    that `shows`. `ok_text`: what that element says when the write succeeded; any other text is a refusal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    navigation: bool = False
+    changes: str | None = None
+    shows: str | None = None
+    ok_text: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Outcome:
+        kinds = [k for k in ("navigation", "changes", "shows") if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError(f"an outcome is exactly one of navigation: true, changes: ELEMENT, shows: ELEMENT; "
+                             f"got {kinds or 'none'}")
+        if self.navigation and self.ok_text is not None:
+            raise ValueError("'ok_text' goes with 'changes' or 'shows' (the element whose text it is)")
+        return self
+
+    @property
+    def element(self) -> str | None:
+        return self.changes or self.shows
+
+
+NAVIGATION = Outcome(navigation=True)
+
+
 class Element(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -121,6 +154,8 @@ class Element(BaseModel):
     # For tables and lists of records: logical column → the keys it may carry (a column header, a row header,
     # a <dt> text, or "(rubrik)" for a card's heading), so a renamed or moved column is data to edit.
     columns: dict[str, list[str]] = Field(default_factory=dict)
+    # For a control that writes: how the robot knows the system answered (default: the page it leads to).
+    outcome: Outcome | None = None
 
 
 class Screen(BaseModel):
@@ -128,6 +163,14 @@ class Screen(BaseModel):
 
     frame: list[Strategy] | None = None
     elements: dict[str, Element] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _outcomes_on_this_screen(self) -> Screen:
+        for name, element in self.elements.items():
+            target = element.outcome.element if element.outcome else None
+            if target is not None and target not in self.elements:
+                raise ValueError(f"{name}: its outcome names '{target}', which is not an element of this screen")
+        return self
 
 
 class Recorded(BaseModel):

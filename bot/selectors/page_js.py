@@ -59,12 +59,14 @@ const nameOf = (el) => {
   }
   return null;
 };
+const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
+  && getComputedStyle(el).visibility !== "hidden";
 const nearOf = (el) => {
   // The closest heading or legend before the element, in document order.
   const all = Array.from(document.querySelectorAll("h1,h2,h3,h4,h5,h6,legend"));
   let best = null;
   for (const h of all) {
-    if (h === el || h.contains(el)) continue;
+    if (h === el || h.contains(el) || !visible(h)) continue;
     if (h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING) best = h; else break;
   }
   return best ? clean(best) : null;
@@ -78,8 +80,6 @@ const attrsOf = (el) => {
   if (href && !href.startsWith("#") && !href.startsWith("javascript")) out.href = href.split("?")[0];
   return out;
 };
-const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
-  && getComputedStyle(el).visibility !== "hidden";
 // The key a record's value is known by: its column header, row header, term, or "(rubrik)" for a heading.
 const keyOf = (el) => {
   if (/^H[1-6]$/.test(el.tagName)) return HEADING;
@@ -90,8 +90,17 @@ const keyOf = (el) => {
     if (th) return clean(th);
     const table = el.closest("table");
     if (table && table.tHead) return clean(table.tHead.rows[0].cells[el.cellIndex]);
+    // An older screen's table: its header is its first row, of plain cells.
+    if (table && table.rows.length) return clean(table.rows[0].cells[el.cellIndex]);
   }
   return null;
+};
+// A table's column headers: its <thead>, or on an older screen (no <thead>, no <th>) its first row.
+const headersOf = (table) => {
+  if (table.tHead && table.tHead.rows.length) return Array.from(table.tHead.rows[0].cells).map(clean);
+  if (table.rows.length && !table.querySelector(":scope > * > tr > th, :scope > tr > th"))
+    return Array.from(table.rows[0].cells).map(clean);
+  return [];
 };
 // The visible texts around a field on a screen without labels: the neighbouring cell or preceding sibling on
 // its left, the cell above, and in a table its column header and its row's first cell (the anchors).
@@ -115,7 +124,7 @@ const describe = (el) => ({
   tag: el.tagName.toLowerCase(), role: roleOf(el), name: nameOf(el), label: labelOf(el), near: nearOf(el),
   beside: besideOf(el),
   attributes: attrsOf(el), id: el.id || null, text: clean(el).slice(0, 200),
-  headers: el.tagName === "TABLE" && el.tHead ? Array.from(el.tHead.rows[0].cells).map(clean) : [],
+  headers: el.tagName === "TABLE" ? headersOf(el) : [],
   key: keyOf(el),
 });
 """
@@ -186,10 +195,12 @@ RECORDS_JS = "(root) => {" + _COMMON + """
     const h = el.querySelector("h1,h2,h3,h4,h5,h6"); if (h) out[HEADING] = clean(h);
     return out;
   };
-  if (root.tagName === "TABLE" && root.tHead && root.tHead.rows.length) {
-    const head = Array.from(root.tHead.rows[0].cells).map(clean);
-    const bodies = root.tBodies.length ? Array.from(root.tBodies) : [];
-    const rows = bodies.flatMap((b) => Array.from(b.rows)).map((r) => Array.from(r.cells).map(clean));
+  if (root.tagName === "TABLE" && headersOf(root).length) {
+    const head = headersOf(root);
+    // With a <thead> the records are the body rows; on an older screen every row after the first.
+    const rows = (root.tHead && root.tHead.rows.length
+      ? Array.from(root.tBodies).flatMap((b) => Array.from(b.rows)) : Array.from(root.rows).slice(1))
+      .map((r) => Array.from(r.cells).map(clean));
     const records = rows.filter((r) => r.length >= head.length)
       .map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]])));
     return {keys: head, records};

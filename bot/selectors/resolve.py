@@ -80,6 +80,9 @@ def anchor_xpath(anchor: Anchor) -> str:
     text is its label does not count as the label); its "box" is the table cell it sits in, or itself.
     """
     text = _literal(anchor.text)
+    if anchor.relation == "header":
+        # The table whose own first row (in <thead>, the body, or bare) has a cell reading the text.
+        return f"xpath=//table[(./thead/tr | ./tbody/tr | ./tr)[1]/*[normalize-space(.)={text}]]"
     target = " or ".join(f"self::{tag}" for tag in anchor.target)
     fields = f"descendant-or-self::*[{target}]"
     node = f"//*[normalize-space(.)={text}][not(*[normalize-space(.)={text}])]"

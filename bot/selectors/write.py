@@ -73,28 +73,84 @@ def _strategies_node(strategies: list[Strategy]) -> CommentedSeq:
     return CommentedSeq([_flow_map(strategy_data(s)) for s in strategies])
 
 
+def new_file_text(portal: str, stable_attributes: list[str] | None = None) -> str:
+    """The start of a selector file made by the recorder from nothing (its screens are added as recorded)."""
+    lines = [f"# Selectors for {portal}, made by `casebot record {portal}` from an admin's clicks. Data, not code:",
+             f"# re-record with `casebot record {portal} <screen>`. Strategies are tried in order; a later one",
+             "# winning is drift.", f"portal: {portal}"]
+    if stable_attributes:
+        lines.append(f"stable_attributes: [{', '.join(stable_attributes)}]")
+    return "\n".join(lines) + "\nscreens: {}\n"
+
+
 def updated_text(text: str, elements: Mapping[ElementKey, Element], frames: Mapping[str, list[Strategy]], *,
                  layout: str | None, recorded: Mapping[str, str]) -> str:
-    """The selector file's new text with these elements (and screen frames) replaced."""
+    """The selector file's new text with these elements (and screen frames) replaced, or added where the file has
+    no such screen or element. What did not change keeps its lines as they were (its comments and style too)."""
     yaml = _yaml()
     data = yaml.load(text)
+    if not data.get("screens"):
+        data["screens"] = CommentedMap()
+    screens = data["screens"]
     for (screen, name), element in elements.items():
-        node = data["screens"][screen]["elements"][name]
-        node["strategies"] = _strategies_node(element.strategies)
-        node["fingerprint"] = _flow_map(fingerprint_data(element.fingerprint))
-        if element.columns:
+        if screen not in screens:
+            screens[screen] = CommentedMap([("elements", CommentedMap())])
+        nodes = screens[screen]["elements"]
+        old = _element_of(nodes.get(name))
+        if name not in nodes:
+            nodes[name] = CommentedMap()
+        node = nodes[name]
+        if old is None or old.strategies != element.strategies:
+            node["strategies"] = _strategies_node(element.strategies)
+        if old is None or old.fingerprint != element.fingerprint:
+            node["fingerprint"] = _flow_map(fingerprint_data(element.fingerprint))
+        if element.columns and (old is None or old.columns != element.columns):
             columns = CommentedMap()
             for column, keys in element.columns.items():
                 columns[column] = _flow_seq(list(keys))
             node["columns"] = columns
+        if element.outcome is not None and (old is None or old.outcome != element.outcome):
+            node["outcome"] = _flow_map(element.outcome.model_dump(exclude_defaults=True))
+        for key in ("description", "conditional"):
+            value = getattr(element, key)
+            if value and (old is None or getattr(old, key) != value):
+                node[key] = _scalar(key, value)
     for screen, frame in frames.items():
         data["screens"][screen]["frame"] = _flow_seq([_flow_map(strategy_data(s)) for s in frame])
+    # A new file gets its metadata before its screens, where the hand-written files have it.
+    before_screens = list(data).index("screens")
     if layout is not None:
-        data["layout"] = layout
-    data["recorded"] = _flow_map({"at": str(recorded["at"]), "by": recorded["by"]})
+        if "layout" in data:
+            data["layout"] = layout
+        else:
+            data.insert(before_screens, "layout", layout)
+            before_screens += 1
+    stamp = _flow_map({"at": str(recorded["at"]), "by": recorded["by"]})
+    if "recorded" in data:
+        data["recorded"] = stamp
+    else:
+        data.insert(before_screens, "recorded", stamp)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
+
+
+def _element_of(node: Any) -> Element | None:
+    """The element a node of the file holds now (None for no node, or one that does not validate)."""
+    if node is None:
+        return None
+    try:
+        return Element.model_validate(_plain(node))
+    except ValueError:
+        return None
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
 
 
 def validate_text(text: str, path: Path) -> SelectorFile:

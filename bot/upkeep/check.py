@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from bot.drivers.needs import missing
 from bot.errors import CasebotError
 from bot.selectors.page_js import RECORDS_JS
 from bot.selectors.resolve import ElementNotFound, column_keys, resolve
@@ -58,7 +59,9 @@ class PortalCheck:
 
 async def check_screen(driver: Driver, screen: str) -> list[ElementCheck]:
     """Resolve every element of the screen now showing; required elements first, then the conditional ones."""
-    spec = driver.selectors.screens[screen]
+    spec = driver.selectors.screens.get(screen)
+    if spec is None:  # a screen the file does not have: its elements are reported as missing by check_portal
+        return []
     scope = driver.scope_for(screen)
     checks: list[ElementCheck] = []
     waited = False
@@ -102,6 +105,12 @@ async def check_portal(driver: Driver, reference: Reference) -> PortalCheck:
             result.elements.extend(await check_screen(driver, screen))
     except CasebotError as exc:
         result.error = exc
+    for screen, name, need in missing(driver.needs, driver.selectors):
+        # What the robot's code uses and the file lacks: the night would stop at it (required), or do without.
+        status: Status = "broken" if need.required else "not shown"
+        result.elements.append(ElementCheck(driver.portal, screen, name, status, detail=(
+            f"not in selectors/{driver.portal}.yaml ({need.what}): record it with "
+            f"casebot record {driver.portal} {screen}")))
     for screen, spec in driver.selectors.screens.items():
         if screen in visited:
             continue
@@ -109,7 +118,7 @@ async def check_portal(driver: Driver, reference: Reference) -> PortalCheck:
         if screen != "login" and not reference.case_id and driver.portal == "casesystem":
             why = "no reference case configured (preflight.reference_case)"
         for name, element in spec.elements.items():
-            status: Status = "not shown" if element.conditional and result.error is None else "not checked"
+            status = "not shown" if element.conditional and result.error is None else "not checked"
             result.elements.append(ElementCheck(driver.portal, screen, name, status, detail=why))
     return result
 

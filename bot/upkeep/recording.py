@@ -9,13 +9,16 @@ from bot.browser.worker import lone_worker
 from bot.config import Config
 from bot.drivers.portal_drivers import make_driver, reference_of
 from bot.selectors.load import load_selector_file
+from bot.selectors.model import SelectorFile
 from bot.upkeep.record import Recorder, RecordingScript, record_portal
 
 
 async def record_in_browser(config: Config, portal: str, screens: Sequence[str], password: str, selector_path: Path,
-                            *, script: RecordingScript | None, headless: bool, say: Callable[[str], None]
-                            ) -> Recorder:
-    selectors = load_selector_file(selector_path)
+                            *, script: RecordingScript | None, headless: bool, say: Callable[[str], None],
+                            layout: str | None = None) -> Recorder:
+    # No file yet: the recorder makes one from nothing, asking for what the portal's driver needs.
+    selectors = load_selector_file(selector_path) if selector_path.exists() else SelectorFile.model_construct(
+        portal=portal, layout=layout or "v1", recorded=None, stable_attributes=[], screens={})
     # Media are not blocked: an admin recording a screen should see it as a caseworker does.
     async with lone_worker("recorder", default_timeout_ms=int(config.timeouts.page_s * 1000), headless=headless,
                            block_media=False) as worker:
