@@ -6,6 +6,9 @@ Screens (all but `/` are shown inside the `innehall` iframe of `/`, and also wor
   /arende/{id}/{tab}        a case: sokande | ansokan | berakning | historik (read-only) | journal | beslut
 Actions (POST, each with the CSRF token and the case's version): berakning (save), journal (note),
 parkera (park for signature; `attest` is the v2 form's address for the same action), manuell, signera.
+Layout v3 (an older-generation screen module) names its inputs afresh on every render
+(`portals.web.generated_names`) and saves the calculation in place: a POST with the header `X-Spara-Pa-Plats: 1`
+is answered with JSON instead of a redirect, in any layout.
 See docs/sandbox-casesystem.md for the screens, labels per layout and the stable hooks.
 """
 
@@ -13,8 +16,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,10 +48,11 @@ from portals.casesystem.fields import (
     income_label,
 )
 from portals.hostile import make_hostile
+from portals.web import generated_names
 from portals.web.app import Page, build_app
 from portals.web.context import PortalContext
 from portals.web.formats import fmt_kr, parse_whole_kronor
-from portals.web.sessions import Session, check_csrf, csrf_error_response
+from portals.web.sessions import CSRF_MESSAGE, Session, check_csrf, csrf_error_response
 
 PAGE_SIZE = 20
 # Roles allowed to sign a decision; the robot's service account (role `robot`) is deliberately not one.
@@ -55,6 +60,16 @@ CASEWORKER_ROLES = frozenset({"handlaggare", "caseworker"})
 TAB_KEYS = tuple(t[0] for t in TABS)
 MAX_NOTE_LENGTH = 4000
 MAX_REASON_LENGTH = 500
+# The user-editable fields of each tab's forms (named afresh on every render in layout v3); hidden fields (csrf,
+# version, the nonce) keep their names.
+NOTE_FIELDS = ("anteckning",)
+PARK_FIELDS = ("behover_kompletteras",)
+MANUAL_FIELDS = ("orsak",)
+TAB_FIELDS: dict[str, tuple[str, ...]] = {"berakning": FIELD_KEYS, "journal": NOTE_FIELDS,
+                                          "beslut": PARK_FIELDS + MANUAL_FIELDS}
+# A calculation saved in place (layout v3's Spara): the request carries this header and is answered with JSON.
+IN_PLACE_HEADER = "X-Spara-Pa-Plats"
+FORM_EXPIRED = "Beräkningen sparades inte: formuläret har gått ut. Ladda om ärendet och gör om ändringen."
 
 # Post/redirect/get: the redirect carries a message code rather than free text, so no one can put
 # arbitrary words on a case page through a link.
@@ -78,8 +93,9 @@ def _form_version(form: FormData) -> int | None:
         return None
 
 
-def validate_amounts(form: FormData) -> tuple[dict[str, int | None], dict[str, str], dict[str, str]]:
-    """(values, errors per field, raw text per field). Blank → None; else whole kronor 0..1 000 000."""
+def validate_amounts(form: Mapping[str, object]) -> tuple[dict[str, int | None], dict[str, str], dict[str, str]]:
+    """(values, errors per field, raw text per field) from the submitted text by key. Blank or missing → None; else
+    whole kronor 0..1 000 000."""
     values: dict[str, int | None] = {}
     errors: dict[str, str] = {}
     raw: dict[str, str] = {}
@@ -109,6 +125,11 @@ def _check_length(text: str, limit: int, missing: str, too_long: str) -> None:
         raise store.CaseError(missing if not text else too_long, 422, "form")
 
 
+def _total_text(amount: int | None) -> str:
+    """A total as the calculation tab prints it: '12 345 kr', '–' when never computed."""
+    return "–" if amount is None else f"{fmt_kr(amount)} kr"
+
+
 @dataclass
 class CaseAction:
     """A POST on a case, CSRF-checked: what the part of its handler that differs gets to work with."""
@@ -117,6 +138,9 @@ class CaseAction:
     session: Session
     case_id: str
     form: FormData
+    layout: str
+    # The submitted user-editable fields by key, whatever the layout named them (a field not sent is absent).
+    fields: dict[str, str]
     # Shown again on the tab when the action is refused (what was typed), so nobody has to type it twice.
     kept: dict[str, object] = field(default_factory=dict)
 
@@ -129,27 +153,38 @@ ActionBody = Callable[["CaseSystem", CaseAction], None]
 CaseHandler = Callable[["CaseSystem", PortalContext, Request, Session], Awaitable[Response]]
 
 
-def _case_action(tab: str, done: str) -> Callable[[ActionBody], CaseHandler]:
-    """The handler every case action shares around its own part (`body`): the CSRF check; a refusal, which the
-    body raises as `store.CaseError`, shows `tab` again with the error and the error's HTTP status (a missing
-    case: the not-found page); success redirects to `tab` with the message `done` (post/redirect/get)."""
+def _case_action(tab: str, done: str, fields: tuple[str, ...] = (),
+                 in_place: bool = False) -> Callable[[ActionBody], CaseHandler]:
+    """The handler every case action shares around its own part (`body`): the CSRF check; reading the form's
+    user-editable `fields` by key, whatever the layout named them; a refusal, which the body raises as
+    `store.CaseError`, shows `tab` again with the error and the error's HTTP status (a missing case: the not-found
+    page); success redirects to `tab` with the message `done` (post/redirect/get). With `in_place`, a request
+    carrying the header `IN_PLACE_HEADER` is answered with JSON instead (`CaseSystem.in_place_answer`)."""
 
     def decorate(body: ActionBody) -> CaseHandler:
         async def handler(self: CaseSystem, ctx: PortalContext, request: Request, session: Session) -> Response:
             case_id = request.path_params["case_id"]
             form = await request.form()
+            as_json = in_place and request.headers.get(IN_PLACE_HEADER) == "1"
             try:
                 check_csrf(session, str(form.get("csrf", "") or ""))
             except PermissionError:
+                if as_json:
+                    return JSONResponse({"ok": False, "message": CSRF_MESSAGE, "field_errors": {}}, status_code=403)
                 return csrf_error_response(ctx)
-            action = CaseAction(ctx, session, case_id, form)
+            layout = ctx.knobs().layout
+            action = CaseAction(ctx, session, case_id, form, layout, generated_names.read(form, fields, layout))
             try:
                 body(self, action)
             except store.CaseError as exc:
+                if as_json:
+                    return self.in_place_answer(action, exc)
                 if exc.kind == "notfound":
                     return self.not_found(session, case_id)
                 return self.case_page(session, case_id, tab, code=exc.status_code, error=exc.message,
                                       **action.kept)
+            if as_json:
+                return self.in_place_answer(action)
             return RedirectResponse(f"/arende/{case_id}/{tab}?meddelande={done}", status_code=303)
 
         return handler
@@ -197,14 +232,36 @@ class CaseSystem:
             data["calc"] = store.load_calc(conn, case_id)
         data.update(extra)
         editable = case["status"] in EDITABLE_STATUSES
+        nonce, names = generated_names.new_names(TAB_FIELDS.get(tab, ()), layout)  # v1/v2: the keys
         html = self.ctx.render(
             f"case_{tab}.html", layout=layout, user=session, csrf=session.csrf, case=case, tab=tab,
             tabs=TABS, message=message, error=error, editable=editable, status_text=STATUS_TEXT,
             role_text=ROLE_TEXT, fields=BY_KEY, sections=SECTIONS[layout], total_keys=TOTAL_KEYS,
-            total_labels=TOTAL_LABELS[layout], income_label=income_label, **data)
+            total_labels=TOTAL_LABELS[layout], income_label=income_label, total_text=_total_text,
+            nonce=nonce, names=names, **data)
         if tab == "berakning" and case_id == self.ctx.knobs().caseworker_editing and editable:
             store.touch(conn, case_id)  # the caseworker saves right after the robot opened the form
         return HTMLResponse(html, status_code=code)
+
+    def in_place_answer(self, action: CaseAction, refusal: store.CaseError | None = None) -> JSONResponse:
+        """A calculation saved in place (layout v3's Spara), as JSON: the outcome, with a fresh set of input names
+        (and their nonce) in every answer, so the form is renamed after every save. Saved: the message, the new
+        version, status text, totals and the values as the form shows them. Refused: the error text the tab would
+        show, the field errors by key, the tab's HTTP status; nothing else changes (after a locking conflict the
+        form must be reloaded, as the message says)."""
+        nonce, names = generated_names.new_names(FIELD_KEYS, action.layout)
+        if refusal is not None:
+            field_errors = action.kept.get("errors") or {}
+            return JSONResponse({"ok": False, "message": refusal.message, "field_errors": field_errors,
+                                 "names": names, "nonce": nonce}, status_code=refusal.status_code)
+        conn = self.ctx.conn
+        case = store.load_case(conn, action.case_id)
+        assert case is not None  # just saved
+        calc = store.load_calc(conn, action.case_id)
+        return JSONResponse({
+            "ok": True, "message": f"Sparat {datetime.now():%H:%M:%S}.", "version": case["version"],
+            "status": STATUS_TEXT[case["status"]], "totals": {k: _total_text(calc[k]) for k in TOTAL_KEYS},
+            "values": {k: fmt_kr(calc[k]) for k in FIELD_KEYS}, "names": names, "nonce": nonce})
 
     # -- screens ----------------------------------------------------------------------------------------
     async def frame(self, ctx: PortalContext, request: Request, session: Session) -> Response:
@@ -241,35 +298,40 @@ class CaseSystem:
         return self.case_page(session, case_id, tab, message_code=request.query_params.get("meddelande", ""))
 
     # -- actions ----------------------------------------------------------------------------------------
-    @_case_action("berakning", "sparad")
+    @_case_action("berakning", "sparad", FIELD_KEYS, in_place=True)
     def save_calc(self, action: CaseAction) -> None:
-        values, errors, raw = validate_amounts(action.form)
-        if errors:
+        values, errors, raw = validate_amounts(action.fields)
+        # A form with generated names of which none decodes (drawn before a restart, or not this layout's form)
+        # would save every field empty: refused instead.
+        expired = generated_names.generates(action.layout) and not action.fields
+        if errors or expired:
             case = store.load_case(action.ctx.conn, action.case_id)
             if case is None:
                 raise store.CaseError(f"Ärendet {action.case_id} finns inte.", 404, "notfound")
             # A locked case or a stale version wins over field errors: the input cannot be saved anyway.
             store.check_calc_writable(case, action.version)
+            if expired:
+                raise store.CaseError(FORM_EXPIRED, 422, "form")
             action.kept.update(errors=errors, shown=raw)
             raise store.CaseError(
                 f"Beräkningen sparades inte: {len(errors)} fält har fel. Rätta de markerade fälten.", 422, "form")
         store.save_calc(action.ctx.conn, action.case_id, action.session.username, action.version, values)
 
-    @_case_action("journal", "anteckning")
+    @_case_action("journal", "anteckning", NOTE_FIELDS)
     def add_note(self, action: CaseAction) -> None:
-        text = action.kept["draft"] = str(action.form.get("anteckning", "") or "").strip()
+        text = action.kept["draft"] = action.fields.get("anteckning", "").strip()
         _check_length(text, MAX_NOTE_LENGTH, "Anteckningen får inte vara tom.",
                       f"Anteckningen får vara högst {MAX_NOTE_LENGTH} tecken.")
         store.add_note(action.ctx.conn, action.case_id, action.session.username, action.version, text)
 
-    @_case_action("beslut", "parkerad")
+    @_case_action("beslut", "parkerad", PARK_FIELDS)
     def park(self, action: CaseAction) -> None:
         store.park(action.ctx.conn, action.case_id, action.session.username, action.version,
-                   needs_completion=bool(action.form.get("behover_kompletteras")))
+                   needs_completion=bool(action.fields.get("behover_kompletteras")))
 
-    @_case_action("beslut", "manuell")
+    @_case_action("beslut", "manuell", MANUAL_FIELDS)
     def manual(self, action: CaseAction) -> None:
-        reason = action.kept["reason_draft"] = " ".join(str(action.form.get("orsak", "") or "").split())
+        reason = action.kept["reason_draft"] = " ".join(action.fields.get("orsak", "").split())
         _check_length(reason, MAX_REASON_LENGTH, "Ange en orsak till manuell handläggning.",
                       f"Orsaken får vara högst {MAX_REASON_LENGTH} tecken.")
         store.set_manual(action.ctx.conn, action.case_id, action.session.username, action.version, reason)

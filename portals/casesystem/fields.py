@@ -1,7 +1,9 @@
-"""The calculation form's fields, statuses and screen texts, for both layout versions.
+"""The calculation form's fields, statuses and screen texts, per layout version.
 
 The `name=` of every input (the key) is the server's form contract and is identical in v1 and v2; only
-labels, order and grouping change with the vendor upgrade (layout v2), as they do in real upgrades.
+labels, order and grouping change with the vendor upgrade (layout v2), as they do in real upgrades. Layout v3,
+an older-generation screen module of the same system, prints v1's texts (its entries below are v1's) in layout
+tables, and names its inputs afresh on every render (`portals.web.generated_names`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class Field:
     group: str  # norm | cost | income
 
     def label(self, layout: str) -> str:
+        """The field's label in `layout` (v3 prints v1's)."""
         return self.label_v2 if layout == "v2" else self.label_v1
 
 
@@ -75,6 +78,9 @@ SECTIONS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
                                       "akasseavgift")),
     ),
 }
+# Layout v3 has v1's section titles, field order and total labels: the same entries, not copies.
+SECTIONS["v3"] = SECTIONS["v1"]
+TOTAL_LABELS["v3"] = TOTAL_LABELS["v1"]
 
 STATUSES: tuple[str, ...] = ("inkommen", "under_behandling", "klar_for_signering", "manuell", "beslutad")
 STATUS_TEXT: dict[str, str] = {

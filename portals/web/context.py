@@ -40,7 +40,8 @@ class PortalContext:
         return load_knobs(self.conn, self.name)
 
     def render(self, template: str, **values: object) -> str:
-        """Render `template`, preferring the v2 variant (`v2/<template>`) when the layout knob says v2."""
+        """Render `template`, preferring the layout's variant (`v2/<template>`, `v3/<template>`) when the layout
+        knob says other than v1 (a screen without one is drawn as in v1)."""
         layout = values.get("layout") or self.knobs().layout
         values["layout"] = layout
         names = [f"{layout}/{template}", template] if layout != "v1" else [template]

@@ -10,7 +10,7 @@ import asyncio
 import random
 
 from starlette.responses import HTMLResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portals.web.context import PortalContext
 
@@ -38,4 +38,16 @@ class FaultInjection:
             html = self.ctx.render("server_error.html", status=status)
             await HTMLResponse(html, status_code=status)(scope, receive, send)
             return
+        if knobs.write_answer_delay_ms and scope["method"] == "POST" and scope["path"] != "/login":
+            await self.app(scope, receive, _answered_late(send, knobs.write_answer_delay_ms / 1000))
+            return
         await self.app(scope, receive, send)
+
+
+def _answered_late(send: Send, delay_s: float) -> Send:
+    """`send` that holds the answer back: the handler has done the write by the time it starts its response."""
+    async def late(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(delay_s)
+        await send(message)
+    return late

@@ -6,10 +6,23 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass, fields
 
+# Every portal has layouts v1 and v2 (a vendor upgrade); the case system also has v3, an older-generation screen
+# module (docs/sandbox-casesystem.md "Layout v3"). The agencies have no v3 templates, so they refuse it.
+LAYOUTS: tuple[str, ...] = ("v1", "v2")
+EXTRA_LAYOUTS: dict[str, tuple[str, ...]] = {"casesystem": ("v3",)}
+
+
+def layouts(portal: str) -> tuple[str, ...]:
+    """The layouts `portal` can be switched to."""
+    return LAYOUTS + EXTRA_LAYOUTS.get(portal, ())
+
 
 @dataclass
 class Knobs:
     latency_ms: int = 0
+    # A write (any POST but the login) is carried out at once and answered this much later: the answer to a save
+    # that went through can miss the robot's timeout.
+    write_answer_delay_ms: int = 0
     error_rate: float = 0.0
     maintenance: bool = False
     session_ttl_s: int = 1800
@@ -19,17 +32,20 @@ class Knobs:
     # saves the case a moment later (the version moves on), so a save from that form meets a locking conflict.
     caseworker_editing: str = ""
 
-    def validate(self) -> None:
+    def validate(self, portal: str = "") -> None:
         if self.latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
+        if self.write_answer_delay_ms < 0:
+            raise ValueError("write_answer_delay_ms must be >= 0")
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError("error_rate must be between 0 and 1")
         if not 0.0 <= self.system_message_rate <= 1.0:
             raise ValueError("system_message_rate must be between 0 and 1")
         if self.session_ttl_s < 1:
             raise ValueError("session_ttl_s must be >= 1")
-        if self.layout not in ("v1", "v2"):
-            raise ValueError("layout must be v1 or v2")
+        allowed = layouts(portal)
+        if self.layout not in allowed:
+            raise ValueError(f"layout must be {' or '.join(allowed)}" + (f" for {portal}" if portal else ""))
 
 
 _TYPES = {f.name: f.type for f in fields(Knobs)}
@@ -57,7 +73,7 @@ def update_knobs(conn: sqlite3.Connection, portal: str, changes: dict[str, objec
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{key}: {exc}") from exc
     knobs = Knobs(**current)
-    knobs.validate()
+    knobs.validate(portal)
     conn.executemany(
         "INSERT INTO sb_knobs (portal, key, value) VALUES (?, ?, ?) "
         "ON CONFLICT (portal, key) DO UPDATE SET value = excluded.value",

@@ -16,9 +16,13 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from portals.web import generated_names
 from portals.web.context import PortalContext
 
 MAX_FAILED_LOGINS = 5
+# The login form's fields; in a layout with generated names (v3) their names change on every render.
+LOGIN_FIELDS = ("anvandarnamn", "losenord")
+CSRF_MESSAGE = "Formuläret har gått ut eller saknar säkerhetsnyckel. Ladda om sidan och försök igen."
 
 
 @dataclass
@@ -82,17 +86,17 @@ def check_csrf(session: Session, submitted: str | None) -> None:
 
 
 def csrf_error_response(ctx: PortalContext) -> HTMLResponse:
-    return HTMLResponse(ctx.render("error.html", title="Ogiltig begäran",
-                                   message="Formuläret har gått ut eller saknar säkerhetsnyckel. "
-                                           "Ladda om sidan och försök igen."), status_code=403)
+    return HTMLResponse(ctx.render("error.html", title="Ogiltig begäran", message=CSRF_MESSAGE), status_code=403)
 
 
 async def login_page(ctx: PortalContext, request: Request, message: str = "", status: int = 200) -> Response:
     token = secrets.token_urlsafe(16)
     if not message and request.query_params.get("utgangen"):
         message = "Din session har gått ut. Logga in igen."
-    html = ctx.render("login.html", csrf=token, message=message,
-                      next=request.query_params.get("next", ""))
+    layout = ctx.knobs().layout
+    nonce, names = generated_names.new_names(LOGIN_FIELDS, layout)  # in v1/v2 the names are the keys
+    html = ctx.render("login.html", layout=layout, csrf=token, message=message,
+                      next=request.query_params.get("next", ""), nonce=nonce, names=names)
     response = HTMLResponse(html, status_code=status)
     response.set_cookie(login_csrf_cookie(ctx), token, httponly=True, samesite="lax")
     return response
@@ -103,8 +107,9 @@ async def login_submit(ctx: PortalContext, request: Request) -> Response:
     cookie_token = request.cookies.get(login_csrf_cookie(ctx))
     if not cookie_token or not secrets.compare_digest(str(form.get("csrf", "")), cookie_token):
         return await login_page(ctx, request, "Inloggningsformuläret har gått ut. Försök igen.", 403)
-    username = str(form.get("anvandarnamn", "")).strip()
-    password = str(form.get("losenord", ""))
+    fields = generated_names.read(form, LOGIN_FIELDS, ctx.knobs().layout)
+    username = fields.get("anvandarnamn", "").strip()
+    password = fields.get("losenord", "")
     user = ctx.conn.execute("SELECT * FROM sb_users WHERE portal = ? AND username = ?",
                             (ctx.name, username)).fetchone()
     if user is not None and user["locked"]:
