@@ -183,7 +183,7 @@ async def _prepare_and_hand_over(job: CaseJob, facts: CaseFacts) -> CaseResult:
                             "not saved again", case_id)
             else:
                 await cs.fill_calculation(case_id, intended)
-        chaos.point("save", job.case_id)
+                chaos.point("save", job.case_id)
         job.checkpoint("save")
         with job.step("verify"):
             shown = await cs.read_calculation(case_id)
