@@ -67,16 +67,15 @@ def candidates(desc: Mapping[str, Any], stable: Sequence[str] = ()) -> list[Stra
         found += anchors(value_cell_beside(desc), target=("td",))
     if tag in ("a", "button") and name and not any(s.role for s in found):
         found.append(Strategy(text=name))
-    if attrs.get("name") and tag:
+    if attrs.get("name") and tag and is_stable_id(attrs["name"]):  # a generated name changes with every render
         found.append(Strategy(css=f"{tag}[name={css_string(attrs['name'])}]"))
     if tag == "a" and attrs.get("href"):
         found.append(Strategy(css=f"a[href*={css_string(attrs['href'])}]"))
     if tag == "table" and desc.get("headers"):
-        # By a header only it has: the first one that is not an empty or a shared word like "Belopp".
-        first = next((h for h in desc["headers"] if _usable_text(h)), None)
-        if first is not None:
-            found.append(Strategy(anchor=Anchor(text=first, relation="header")))
-            found.append(Strategy(css=f"table:has(th:text-is({css_string(first)}))"))
+        # By its header texts; the recorder keeps those only this table has (two tables may share "Månad").
+        headers = [h for h in desc["headers"] if _static_text(h)]
+        found += [Strategy(anchor=Anchor(text=h, relation="header")) for h in headers]
+        found += [Strategy(css=f"table:has(th:text-is({css_string(h)}))") for h in headers[:1]]
     if is_stable_id(desc.get("id")):
         found.append(Strategy(css=f"#{desc['id']}"))
     if role in SINGULAR_ROLES:
@@ -114,7 +113,8 @@ def fingerprint_of(desc: Mapping[str, Any]) -> Fingerprint:
     """The traits kept for healing later; free text is bounded so no page content is copied wholesale."""
     return Fingerprint(tag=desc.get("tag"), role=desc.get("role"), name=_static_text(desc.get("name")),
                        label=_static_text(desc.get("label")), near=_static_text(desc.get("near")),
-                       attributes={k: v for k, v in (desc.get("attributes") or {}).items() if k != "href"},
+                       attributes={k: v for k, v in (desc.get("attributes") or {}).items()
+                                   if k != "href" and (k != "name" or is_stable_id(v))},
                        headers=list(desc.get("headers") or []),
                        beside={k: v for k, v in value_cell_beside(desc).items()
                                if (text := _static_text(v)) is not None and text == v})
