@@ -167,3 +167,13 @@ async def test_after_an_unknown_outcome_the_system_is_read_before_anything_is_se
     assert "safe to send again" in str(not_taken.value)
     with pytest.raises(OutcomeUnknown, match="reading back failed too: gamla: cannot reach"):
         await driver.confirm_write(unknown, cannot_tell, "the calculation")
+
+
+async def test_a_hidden_heading_is_not_what_a_field_is_near(worker: WorkerBrowser) -> None:
+    # The third-party form's fingerprints all carried the same hidden heading as their `near` text.
+    page = await worker.page("test")
+    await page.set_content('<h2>Beräkning</h2><h3 style="display:none">Dold rubrik</h3>'
+                           '<table><tr><td>Hyra</td><td><input name="f_1a2b3c4d5e"></td></tr></table>')
+    desc = await page.locator("input").evaluate(DESCRIBE_JS)
+    assert desc["near"] == "Beräkning"
+    assert fingerprint_of(desc).attributes == {}  # the generated name is not a trait worth keeping
