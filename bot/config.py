@@ -261,6 +261,14 @@ class PreflightSettings(Settings):
     reference_pnr: str | None = Field(None, pattern=r"^\d{8}-?[0-9A-Z]\d{3}$")
 
 
+class BrowserSettings(Settings):
+    """How long a worker keeps its browser contexts: renewed (closed, opened again, logged in again) after this
+    many cases or minutes, whichever comes first, so memory stays flat over a long night."""
+
+    recycle_after_cases: int = Field(100, ge=1)
+    recycle_after_minutes: float = Field(30.0, gt=0)
+
+
 class Config(Settings):
     # validate_default: the defaults are relative paths too and must be resolved against the file's folder.
     data_dir: ResolvedPath = Field(Path("data"), validate_default=True)
@@ -274,6 +282,7 @@ class Config(Settings):
     selectors_dir: ResolvedPath | None = None  # None: the repo's selectors/ folder
     store: StoreSettings = StoreSettings()
     preflight: PreflightSettings = PreflightSettings()
+    browser: BrowserSettings = BrowserSettings()
     alerts: AlertSettings = AlertSettings()
     desktop: DesktopSettings | None = None
     portals: Portals

@@ -36,6 +36,7 @@ from typing import Any
 import psutil
 
 from bot.browser.launch import chromium_path
+from bot.browser.profile import profiling
 from bot.config import write_config
 from bot.dev.measure import AGENCIES, percentile
 from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
@@ -78,6 +79,9 @@ class Cell:
     processes: int = 1  # robot processes sharing the store (each with `workers` workers)
     store: str = "sqlite"
     channel: str = "web"  # the case system's: web, or desktop (its desktop client under Xvfb)
+    browser: str = ""  # the Chromium binary the robot ran on
+    # Per phase (bot/browser/profile.py): runs, wall time, page loads and Playwright calls, in total and per run.
+    phases: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -212,7 +216,7 @@ def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
             screen.enter_context(client(box, display, home))
         config = sandbox_config(home / "robot", box, workers=workers, desktop_display=display)
         exclude = [box.process.pid] if box.process is not None else []
-        with PeakMemory(exclude) as memory:
+        with PeakMemory(exclude) as memory, profiling() as profile:
             started = time.monotonic()
             night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False))
             wall = time.monotonic() - started
@@ -220,7 +224,7 @@ def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
     summary = night.result.summary
     return _cell(cases, workers, latency_ms, wall, night.items, memory.peak_bytes, summary.by_state.get("failed", 0),
                  dict(summary.errors_by_code), len(night.result.drift), len(differences),
-                 channel="desktop" if desktop else "web")
+                 channel="desktop" if desktop else "web", browser=chromium_path(), phases=profile.per_run())
 
 
 def measure_processes(cases: int, processes: int, latency_ms: int = 0, *, seed: int = 11,
@@ -295,6 +299,14 @@ def markdown(report: BenchReport) -> str:
                   "|" + " ---: |" * len(by_processes),
                   "| " + " | ".join(f"{by_processes[p].cases_per_min / base:.2f}×" for p in sorted(by_processes))
                   + " |"]
+    for c in report.cells:
+        if c.phases:
+            lines += ["", f"Where the time goes: {c.cases} cases, {c.workers} worker(s), latency {c.latency_ms} ms, "
+                          f"on `{c.browser}` (phases nest: a login is inside the look-up that needed it):", "",
+                      "| phase | runs | wall s | s per run | page loads per run | Playwright calls per run |",
+                      "| --- | ---: | ---: | ---: | ---: | ---: |"]
+            lines += [f"| {name} | {f['runs']} | {f['wall_s']} | {f['wall_per_run_s']} | {f['loads_per_run']} | "
+                      f"{f['calls_per_run']} |" for name, f in c.phases.items()]
     scaling = {lat: cells for lat, cells in by_latency.items() if 1 in cells and len(cells) > 1}
     if scaling:
         lines += ["", "Throughput relative to one worker:", "",

@@ -8,12 +8,14 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from loguru import logger
 from playwright.async_api import Dialog, FrameLocator, Locator, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from bot.browser import profile
 from bot.calc.money import parse_kr, shown
 from bot.drivers.needs import LOGIN, Needs, search_screen
 from bot.errors import CasebotError, ErrorCode, SystemException, error_for
@@ -30,6 +32,16 @@ def browser_gone(message: str) -> bool:
     """Whether a Playwright error means the browser, context or page itself died (not the portal)."""
     text = message.lower()
     return "has been closed" in text or "crash" in text or "connection closed" in text
+
+
+async def gather_all(*jobs: Awaitable[T]) -> list[T]:
+    """Run the jobs together; if one fails, wait for the others to stop before raising, so no page is left
+    mid-action when the caller goes on (a re-login, the next case)."""
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
 
 
 class SessionExpired(Exception):
@@ -99,6 +111,9 @@ class Driver:
     step: str | None = None
     # The screens and elements this driver's code uses (what the recorder asks for, what the check requires).
     needs: ClassVar[Needs] = LOGIN
+    # The path of the page as the portal last drew it, untouched since (None once the robot typed into it or an
+    # in-place save redrew parts of it): reading it shows what the portal holds without loading it again.
+    rendered: str | None = None
 
     # -- errors ---------------------------------------------------------------------------------------
     def fail(self, code: ErrorCode, message: str) -> CasebotError:
@@ -122,6 +137,7 @@ class Driver:
 
     async def goto(self, path: str) -> Response | None:
         """Navigate and turn portal-level trouble into the right error code."""
+        profile.page_load()
         try:
             response = await self.page.goto(self.url(path), wait_until="domcontentloaded")
         except PlaywrightTimeout as exc:
@@ -135,6 +151,7 @@ class Driver:
         self.check_response(response, path)
         if path != LOGIN_PATH and self.on_login_page():
             raise SessionExpired()
+        self.rendered = urlsplit(self.page.url).path
         return response
 
     async def submit(self, screen: str, button: str, what: str, *, dialog_text: str | None = None,
@@ -160,11 +177,13 @@ class Driver:
 
         self.page.on("dialog", on_dialog)
         try:
+            self.rendered = None
             if watched is None:
                 response = await self._click_and_wait(control, what, writes=writes)
                 self.check_response(response, what)
                 if self.on_login_page():
                     raise SessionExpired()
+                self.rendered = urlsplit(self.page.url).path
                 return Answer(response)
             await control.click()
             text = await self._wait_in_place(watched, before, what, writes=writes)
@@ -296,6 +315,7 @@ class Driver:
     async def _click_and_wait(self, control: Locator, what: str, *, writes: bool = False) -> Response | None:
         """Click and wait for the document it leads to; no answer in time is PORTAL_SLOW (OUTCOME_UNKNOWN for a
         write)."""
+        profile.page_load()
         try:
             async with self.page.expect_navigation(wait_until="domcontentloaded",
                                                    timeout=self.timeout_s * 1000) as navigation:
@@ -307,6 +327,10 @@ class Driver:
     # -- login ----------------------------------------------------------------------------------------
     async def login(self) -> None:
         """Log in through the portal's login screen; wrong credentials stop early, well before a lockout."""
+        with profile.phase(f"login {self.portal}"):
+            await self._login()
+
+    async def _login(self) -> None:
         for attempt in range(1, self.max_login_attempts + 1):
             await self.goto(LOGIN_PATH)
             await (await self.el("login", "username")).fill(self.account.username)

@@ -19,7 +19,7 @@ from bot import chaos
 from bot.calc.fields import ALL_FIELDS as FIELD_KEYS
 from bot.calc.fields import label
 from bot.calc.money import format_num, parse_kr, shown
-from bot.drivers.base import Answer, Driver, OutcomeUnknown, Reference
+from bot.drivers.base import Answer, Driver, OutcomeUnknown, Reference, gather_all
 from bot.drivers.needs import LOGIN, Need, Needs
 from bot.errors import ErrorCode
 from bot.facts import (
@@ -298,18 +298,25 @@ class CaseSystem(Driver):
 
     # -- the calculation form -------------------------------------------------------------------------
     async def read_calculation(self, case_id: str, *, reload: bool = True) -> dict[str, int | None]:
-        """What the form shows now: the 22 fields and the 4 totals, None for an empty field."""
+        """What the form shows now: the 22 fields and the 4 totals, None for an empty field. `reload`: read what
+        the case system holds, which the form the server drew after a save, untouched since, shows as well as a
+        fresh load does."""
         async def action() -> dict[str, int | None]:
-            if reload:
-                await self.goto(f"/arende/{case_id}/berakning")
-            values: dict[str, int | None] = {}
-            for key in FIELD_KEYS:
+            path = f"/arende/{case_id}/berakning"
+            if reload and self.rendered != path:
+                await self.goto(path)
+
+            async def field(key: str) -> int | None:
                 text = (await (await self.el("calc_form", key)).input_value()).strip()
-                values[key] = self._form_kr(text, key) if text else None
-            for key in TOTAL_KEYS:
+                return self._form_kr(text, key) if text else None
+
+            async def total(key: str) -> int | None:
                 text = await self.text("calc_form", key)
-                values[key] = None if text in ("", "–") else self._form_kr(text, key)
-            return values
+                return None if text in ("", "–") else self._form_kr(text, key)
+
+            # All at once: the calls overlap instead of waiting for each other's round trip.
+            shown_now = await gather_all(*(field(k) for k in FIELD_KEYS), *(total(k) for k in TOTAL_KEYS))
+            return dict(zip((*FIELD_KEYS, *TOTAL_KEYS), shown_now, strict=True))
         return await self.with_session(action)
 
     async def fill_calculation(self, case_id: str, values: Mapping[str, int | None]) -> None:
@@ -323,9 +330,11 @@ class CaseSystem(Driver):
             await self.goto(f"/arende/{case_id}/berakning")
             if await self.present("calc_form", "locked"):
                 raise self.fail(ErrorCode.DATA_MISMATCH, "the calculation is locked: the case was handled meanwhile")
-            for key in FIELD_KEYS:
-                if key in values:
-                    await (await self.el("calc_form", key)).fill(amount_text(values[key]))
+            keys = [key for key in FIELD_KEYS if key in values]
+            fields = await gather_all(*(self.el("calc_form", key) for key in keys))  # found together, typed in turn
+            self.rendered = None
+            for key, field in zip(keys, fields, strict=True):
+                await field.fill(amount_text(values[key]))
             chaos.point("fill", case_id)
             try:
                 answer = await self.submit("calc_form", "save", f"save calculation {case_id}")
@@ -359,7 +368,10 @@ class CaseSystem(Driver):
 
     async def add_journal_note(self, case_id: str, text: str) -> None:
         async def action() -> None:
-            await self.goto(f"/arende/{case_id}/journal")
+            path = f"/arende/{case_id}/journal"
+            if self.rendered != path:  # the journal was just read: the same page takes the note
+                await self.goto(path)
+            self.rendered = None
             await (await self.el("journal", "new_note")).fill(text)
             try:
                 answer = await self.submit("journal", "save", f"journal note {case_id}")
@@ -398,6 +410,7 @@ class CaseSystem(Driver):
             status = await self._status_here()
             if status in HANDLED_STATUSES:
                 return status
+            self.rendered = None
             await prepare()
             try:
                 answer = await self.submit("decision", control, f"{what} {case_id}", dialog_text=dialog_text)

@@ -19,6 +19,7 @@ from typing import Any
 from loguru import logger
 
 from bot import chaos
+from bot.browser import profile
 from bot.calc.errors import CalcInputError, NormTableMissing
 from bot.calc.fields import ALL_FIELDS
 from bot.calc.guidelines import Guidelines
@@ -83,7 +84,8 @@ class CaseJob:
         self.current_step = name
         self.drivers.set_context(self.case_id, name)
         try:
-            yield
+            with profile.phase(name):
+                yield
         except CasebotError as exc:
             exc.with_context(self.case_id, name)
             raise

@@ -19,6 +19,7 @@ import asyncio
 from loguru import logger
 from playwright.async_api import Error as PlaywrightError
 
+from bot.browser import profile
 from bot.browser.artifacts import purge_artifacts
 from bot.browser.launch import running_chromium
 from bot.calc import load_guidelines, load_norms
@@ -136,7 +137,8 @@ class Night:
     async def _screens_ok(self, drivers: Drivers) -> bool:
         if not self.shift.config.preflight.enabled:
             return True
-        results = await check_drivers(drivers.all(), self.shift.config)
+        with profile.phase("preflight"):
+            results = await check_drivers(drivers.all(), self.shift.config)
         failure = record_preflight(self.shift.store, self.shift.run_id, results)
         if failure is not None:
             self.shift.stop_night(failure, step="preflight", what="stopping before the first case")
@@ -145,8 +147,10 @@ class Night:
     async def _get_work(self, drivers: Drivers) -> None:
         """New applications, plus cases an earlier run left under way (saved but not parked)."""
         shift, cs = self.shift, drivers.casesystem
-        rows = await cs.list_inbox(NEW)
-        for row in await cs.list_inbox(IN_PROGRESS):
+        with profile.phase("inbox"):
+            rows = await cs.list_inbox(NEW)
+            in_progress = await cs.list_inbox(IN_PROGRESS)
+        for row in in_progress:
             earlier = shift.store.latest_item_for_case(row.case_id, row.period, exclude_run=shift.run_id)
             if earlier is not None and earlier.state != "done":
                 rows.append(row)

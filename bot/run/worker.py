@@ -36,6 +36,8 @@ class Worker:
         self.browser = browser
         self.drivers = drivers
         self._closed = False
+        self._opened = time.monotonic()
+        self._cases = 0  # attempts since the contexts were opened
 
     @classmethod
     async def open(cls, shift: Shift, number: int) -> Worker:
@@ -70,11 +72,14 @@ class Worker:
                     continue
                 failed = await self.attempt(item)
                 beat = 0.0
+                self._cases += 1
                 # A healthy case says the browser is fine; only a failed one is worth asking every page.
                 if not self.chromium.browser.is_connected() or (failed and not await self._alive()):
                     # The case in hand was failed with BROWSER_CRASHED and will be retried; go on with a fresh
                     # browser and fresh logins.
                     await self._restart_browser()
+                elif self._due_for_recycling():
+                    await self._recycle()
         finally:
             with contextlib.suppress(CasebotError):  # the store may be what failed; the worker stops either way
                 store.worker_seen(self.id, run_id=self.shift.run_id, state="stopped")
@@ -150,6 +155,26 @@ class Worker:
                 return False
         return True
 
+    def _due_for_recycling(self) -> bool:
+        limits = self.shift.config.browser
+        return (self._cases >= limits.recycle_after_cases
+                or time.monotonic() - self._opened >= limits.recycle_after_minutes * 60)
+
+    async def _recycle(self) -> None:
+        """Fresh contexts and logins for the next cases: what a long night's pages held is given back."""
+        cases, minutes = self._cases, (time.monotonic() - self._opened) / 60
+        await self.close()
+        await self._reopen()
+        logger.info("{}: browser contexts renewed after {} cases, {:.1f} min", self.id, cases, minutes)
+        self.shift.store.record_event(self.shift.run_id, "INFO", f"{self.id} renewed its browser contexts after "
+                                      f"{cases} cases, {minutes:.1f} min", data={"worker": self.id, "cases": cases})
+
+    async def _reopen(self) -> None:
+        self.browser = await _open_browser(self.shift, self.id)
+        self.drivers = await _drivers_for(self.shift, self.browser)
+        self._closed = False
+        self._opened, self._cases = time.monotonic(), 0
+
     async def _restart_browser(self) -> None:
         """Relaunch Chromium if it died (workers share it, so only the first one to notice does), then open this
         worker's contexts and logins again."""
@@ -162,9 +187,7 @@ class Worker:
                                          code=ErrorCode.BROWSER_CRASHED.value,
                                          data={"runbook": ErrorCode.BROWSER_CRASHED.runbook})
                 await self.chromium.relaunch()
-        self.browser = await _open_browser(shift, self.id)
-        self.drivers = await _drivers_for(shift, self.browser)
-        self._closed = False
+        await self._reopen()
 
     async def close(self) -> None:
         """Close this worker's contexts, keeping its drivers' drift notices for the night's result."""
