@@ -543,9 +543,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.browser.launch import BrowserNotInstalled
+
     args = build_parser().parse_args(argv)
     func: Command = args.func
-    return func(args)
+    try:
+        return func(args)
+    except BrowserNotInstalled as exc:  # before install.sh: one line that says what to do, not a traceback
+        print(f"casebot: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -54,11 +54,15 @@ def chromium_path(headless: bool = True) -> str:
     return DEFAULT_CHROMIUM
 
 
+class BrowserNotInstalled(FileNotFoundError):
+    """No Chromium where the robot looks for one."""
+
+
 async def launch_chromium(pw: Playwright, headless: bool = True) -> Browser:
     path = chromium_path(headless)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"Chromium not found at {path}: {INSTALL_HINT}, or set CASEBOT_CHROMIUM to the "
-                                "browser's path")
+        raise BrowserNotInstalled(f"Chromium not found at {path}: {INSTALL_HINT}, or set CASEBOT_CHROMIUM to the "
+                                  "browser's path")
     return await pw.chromium.launch(executable_path=path, headless=headless, args=list(CHROMIUM_ARGS))
 
 
