@@ -1,4 +1,4 @@
-"""One worker's browser contexts: its own cookies (logins), blocked media, traces and screenshots of failures."""
+"""One worker's browser contexts: its own cookies (logins), traces and screenshots of failures."""
 
 from __future__ import annotations
 
@@ -10,20 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from playwright.async_api import Browser, BrowserContext, Page, Route
+from playwright.async_api import Browser, BrowserContext, Page
 
 from bot.browser.artifacts import make_private, private_dir
 from bot.browser.launch import running_chromium
-
-# Images, fonts and media never carry data the robot reads; blocking them saves a request each.
-BLOCKED_RESOURCES = frozenset({"image", "font", "media"})
-
-
-async def _block_media(route: Route) -> None:
-    if route.request.resource_type in BLOCKED_RESOURCES:
-        await route.abort()
-    else:
-        await route.continue_()
 
 
 def _safe_name(text: str) -> str:
@@ -44,29 +34,29 @@ class WorkerBrowser:
     worker_id: str
     artifacts_dir: Path | None
     default_timeout_ms: int = 15_000
-    block_media: bool = True
     contexts: dict[str, BrowserContext] = field(default_factory=dict)
     pages: dict[str, Page] = field(default_factory=dict)
     _tracing: bool = False
 
     @classmethod
     async def open(cls, browser: Browser, worker_id: str, artifacts_dir: Path | None,
-                   default_timeout_ms: int = 15_000, block_media: bool = True) -> WorkerBrowser:
-        return cls(browser, worker_id, artifacts_dir, default_timeout_ms, block_media)
+                   default_timeout_ms: int = 15_000) -> WorkerBrowser:
+        return cls(browser, worker_id, artifacts_dir, default_timeout_ms)
 
-    async def page(self, portal: str) -> Page:
-        page = self.pages.get(portal)
+    async def page(self, portal: str, lane: int = 0) -> Page:
+        """The portal's page; `lane` > 0: another page in the same context (the same login), for work side by
+        side."""
+        key = portal if lane == 0 else f"{portal}#{lane}"
+        page = self.pages.get(key)
         if page is None or page.is_closed():
             context = self.contexts.get(portal)
             if context is None:
                 context = await self.browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm",
                                                          accept_downloads=True)
                 context.set_default_timeout(self.default_timeout_ms)
-                if self.block_media:
-                    await context.route("**/*", _block_media)
                 self.contexts[portal] = context
             page = await context.new_page()
-            self.pages[portal] = page
+            self.pages[key] = page
         return page
 
     @asynccontextmanager
@@ -144,9 +134,8 @@ async def lone_worker(worker_id: str, *, default_timeout_ms: int, headless: bool
                       block_media: bool = True) -> AsyncIterator[WorkerBrowser]:
     """A browser of its own with one worker's contexts, for a job outside the night (the screen check, the
     recorder): nothing kept on failure, everything closed after."""
-    async with running_chromium(headless=headless) as chromium:
-        worker = await WorkerBrowser.open(chromium.browser, worker_id, None, default_timeout_ms=default_timeout_ms,
-                                          block_media=block_media)
+    async with running_chromium(headless=headless, block_images=block_media) as chromium:
+        worker = await WorkerBrowser.open(chromium.browser, worker_id, None, default_timeout_ms=default_timeout_ms)
         try:
             yield worker
         finally:

@@ -80,8 +80,13 @@ class Cell:
     store: str = "sqlite"
     channel: str = "web"  # the case system's: web, or desktop (its desktop client under Xvfb)
     browser: str = ""  # the Chromium binary the robot ran on
+    pages_per_agency: int = 1
     # Per phase (bot/browser/profile.py): runs, wall time, page loads and Playwright calls, in total and per run.
     phases: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Memory over the night: (cases finished, MB) about every tenth of the night, and how far the peak after the
+    # first 100 cases rose above the figure at the 100th (None for a night of 100 cases or fewer).
+    memory_curve: list[tuple[int, int]] = field(default_factory=list)
+    growth_after_100: float | None = None
 
 
 @dataclass
@@ -116,6 +121,7 @@ class PeakMemory:
         self.exclude = set(exclude)
         self.interval_s = interval_s
         self.peak_bytes = 0
+        self.samples: list[tuple[float, int]] = []  # (monotonic time, bytes): the curve over the night
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -137,6 +143,7 @@ class PeakMemory:
                 info = proc.memory_full_info()
                 total += getattr(info, "pss", info.rss)
         self.peak_bytes = max(self.peak_bytes, total)
+        self.samples.append((time.monotonic(), total))
         return total
 
     def _sample(self) -> None:
@@ -151,6 +158,21 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def memory_curve(samples: Sequence[tuple[float, int]], started: float, started_at: float,
+                 items: Sequence[WorkItem], points: int = 10) -> tuple[list[tuple[int, int]], float | None]:
+    """The memory samples against the cases finished by then, and the growth after the first 100 cases."""
+    ends = sorted(i.ended.timestamp() - started_at for i in items if i.ended is not None)
+    curve = [(sum(1 for e in ends if e <= t - started), round(b / 2**20)) for t, b in samples if t >= started]
+    if not curve:
+        return [], None
+    step = max(1, len(curve) // points)
+    shown = curve[::step] + ([curve[-1]] if (len(curve) - 1) % step else [])
+    after = [mb for done, mb in curve if done >= 100]
+    at_100 = next((mb for done, mb in curve if done >= 100), None)
+    growth = round(max(after) / at_100 - 1, 3) if at_100 and len(ends) > 100 else None
+    return shown, growth
 
 
 @contextmanager
@@ -204,7 +226,8 @@ def _cell(cases: int, workers: int, latency_ms: int, wall: float, items: Sequenc
                 drift=drift, oracle_differences=differences, **extra)
 
 
-def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11, desktop: bool = False) -> Cell:
+def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11, desktop: bool = False,
+                  pages_per_agency: int | None = None) -> Cell:
     """Seed a sandbox, run one night with `workers`, and measure it. `desktop`: the case system's calculation
     screen and park through its desktop client, on a virtual screen started for the night."""
     from bot.dev.virtual_screen import client, xvfb
@@ -214,17 +237,21 @@ def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
         if desktop:
             display = screen.enter_context(xvfb())
             screen.enter_context(client(box, display, home))
-        config = sandbox_config(home / "robot", box, workers=workers, desktop_display=display)
+        browser = {"pages_per_agency": pages_per_agency} if pages_per_agency else {}
+        config = sandbox_config(home / "robot", box, workers=workers, desktop_display=display, browser=browser)
         exclude = [box.process.pid] if box.process is not None else []
         with PeakMemory(exclude) as memory, profiling() as profile:
             started = time.monotonic()
+            started_at = time.time()
             night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console=False))
             wall = time.monotonic() - started
+        curve, growth = memory_curve(memory.samples, started, started_at, night.items)
         differences = differences_from_oracle(box, [i.case_id for i in _handled(night.items)])
     summary = night.result.summary
     return _cell(cases, workers, latency_ms, wall, night.items, memory.peak_bytes, summary.by_state.get("failed", 0),
                  dict(summary.errors_by_code), len(night.result.drift), len(differences),
-                 channel="desktop" if desktop else "web", browser=chromium_path(), phases=profile.per_run())
+                 channel="desktop" if desktop else "web", browser=chromium_path(), phases=profile.per_run(),
+                 pages_per_agency=config.browser.pages_per_agency, memory_curve=curve, growth_after_100=growth)
 
 
 def measure_processes(cases: int, processes: int, latency_ms: int = 0, *, seed: int = 11,
@@ -300,6 +327,12 @@ def markdown(report: BenchReport) -> str:
                   "| " + " | ".join(f"{by_processes[p].cases_per_min / base:.2f}×" for p in sorted(by_processes))
                   + " |"]
     for c in report.cells:
+        if c.memory_curve:
+            lines += ["", f"Memory over the night ({c.cases} cases, {c.workers} worker(s)): "
+                          + ", ".join(f"{done} cases {mb} MB" for done, mb in c.memory_curve)
+                          + ("" if c.growth_after_100 is None else
+                             f"; after the first 100 cases the peak rose {c.growth_after_100:.1%} above the figure at "
+                             "the 100th")]
         if c.phases:
             lines += ["", f"Where the time goes: {c.cases} cases, {c.workers} worker(s), latency {c.latency_ms} ms, "
                           f"on `{c.browser}` (phases nest: a login is inside the look-up that needed it):", "",
@@ -330,7 +363,8 @@ def write_results(report: BenchReport, results_dir: Path = RESULTS_DIR) -> tuple
 
 def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 11, floor: bool = False,
               selenium: bool = False, processes: bool = False, desktop: bool = False,
-              results_dir: Path = RESULTS_DIR) -> tuple[BenchReport, Path, Path]:
+              results_dir: Path = RESULTS_DIR, pages_per_agency: int | None = None
+              ) -> tuple[BenchReport, Path, Path]:
     """Measure each (cases, workers, latency_ms) in turn (never two at once: they would share the 2 cores). With
     `processes`, the middle figure is the number of robot processes on one PostgreSQL database instead."""
     report = BenchReport(name, datetime.now().isoformat(timespec="seconds"), machine())
@@ -338,10 +372,10 @@ def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 1
         what = f"{workers} process(es) on PostgreSQL" if processes else f"{workers} worker(s)"
         print(f"bench {name}: {cases} cases, {what}, latency {latency} ms …", flush=True)
         cell = (measure_processes(cases, workers, latency, seed=seed) if processes
-                else measure_night(cases, workers, latency, seed=seed))
+                else measure_night(cases, workers, latency, seed=seed, pages_per_agency=pages_per_agency))
         if desktop:  # the same night with the case system's desktop client, beside the web one
             report.cells.append(cell)
-            cell = measure_night(cases, workers, latency, seed=seed, desktop=True)
+            cell = measure_night(cases, workers, latency, seed=seed, desktop=True, pages_per_agency=pages_per_agency)
         report.cells.append(cell)
         print(f"  wall {cell.wall_s} s, p50 {cell.per_case_p50_s} s, p95 {cell.per_case_p95_s} s, "
               f"{cell.cases_per_min} cases/min, peak {cell.peak_memory_mb:.0f} MB, failed {cell.failed}, "

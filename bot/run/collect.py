@@ -11,23 +11,36 @@ from datetime import datetime
 from typing import TypeVar
 
 from bot.browser import profile
+from bot.drivers.af import Af
 from bot.drivers.base import gather_all
 from bot.drivers.casesystem import CaseRecord
+from bot.drivers.csn import Csn
+from bot.drivers.fk import Fk
 from bot.drivers.portal_drivers import Drivers
-from bot.drivers.skv import build_register
+from bot.drivers.skv import Skv, build_register
 from bot.facts import CaseFacts, Member, NoAnswer, Register
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 ADULT_ROLES = ("sokande", "medsokande")
 
 
-async def _each(members: Sequence[Member], ask: Callable[[Member], Awaitable[T]], portal: str) -> tuple[T, ...]:
-    answers = []
-    for member in members:
-        with profile.phase(portal):
-            answers.append(await ask(member))
-    return tuple(answers)
+async def _each(drivers: Sequence[D], members: Sequence[Member], ask: Callable[[D, Member], Awaitable[T]],
+                portal: str) -> tuple[T, ...]:
+    """Ask for every member, the agency's pages side by side (member i on page i mod pages), answers in the
+    members' order."""
+    async def lane(driver: D, mine: Sequence[tuple[int, Member]]) -> list[tuple[int, T]]:
+        answers = []
+        for index, member in mine:
+            with profile.phase(portal):
+                answers.append((index, await ask(driver, member)))
+        return answers
+
+    numbered = list(enumerate(members))
+    lanes = [lane(d, numbered[k::len(drivers)]) for k, d in enumerate(drivers) if numbered[k::len(drivers)]]
+    answered = sorted(pair for lane_answers in await gather_all(*lanes) for pair in lane_answers)
+    return tuple(answer for _, answer in answered)
 
 
 async def collect(drivers: Drivers, case_id: str) -> tuple[CaseRecord, CaseFacts]:
@@ -39,10 +52,10 @@ async def collect(drivers: Drivers, case_id: str) -> tuple[CaseRecord, CaseFacts
     # FK and CSN for every declared member (their incomes count; a gap for anyone must reach the triage), SKV for
     # every member (protected identity), AF for the adults (job-seeker status is about them).
     skv_answers, fk, csn, af = await gather_all(
-        _each(members, lambda m: drivers.skv.lookup(m.pnr), "skv"),
-        _each(members, lambda m: drivers.fk.payments(m.pnr, period), "fk"),
-        _each(members, lambda m: drivers.csn.payments(m.pnr), "csn"),
-        _each([m for m in members if m.role in ADULT_ROLES], lambda m: drivers.af.status(m.pnr), "af"),
+        _each(drivers.of(Skv), members, lambda d, m: d.lookup(m.pnr), "skv"),
+        _each(drivers.of(Fk), members, lambda d, m: d.payments(m.pnr, period), "fk"),
+        _each(drivers.of(Csn), members, lambda d, m: d.payments(m.pnr), "csn"),
+        _each(drivers.of(Af), [m for m in members if m.role in ADULT_ROLES], lambda d, m: d.status(m.pnr), "af"),
     )
     register: Register | NoAnswer = build_register(skv_answers, applicant.pnr)  # type: ignore[arg-type]
     facts = CaseFacts(

@@ -14,7 +14,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from bot.browser.launch import Chromium
 from bot.browser.worker import WorkerBrowser
-from bot.config import PORTAL_NAMES
+from bot.config import AGENCIES, PORTAL_NAMES
 from bot.drivers.portal_drivers import Drivers, make_drivers
 from bot.errors import CasebotError, ErrorCode
 from bot.log import case_context
@@ -91,7 +91,7 @@ class Worker:
         job = CaseJob(shift.store, item, self.drivers, shift.guidelines, shift.norms,
                       run_label=f"körning {shift.run_id}", stop=shift.options.stop,
                       protected=found_protected(shift.store, item))
-        drift_before = [len(d.drift) for d in self.drivers.all()]
+        drift_before = [len(d.drift) for d in self.drivers.every()]
         shift.store.worker_seen(self.id, run_id=shift.run_id, state="working", case_id=item.case_id)
         lease = asyncio.create_task(self._keep_lease(item))
         with case_context(item.case_id, step="start"):
@@ -136,7 +136,7 @@ class Worker:
                 logger.warning("{}: could not renew the lease: {}", item.case_id, exc)
 
     def _record_drift(self, item: WorkItem, before: list[int]) -> None:
-        notices = [n for d, start in zip(self.drivers.all(), before, strict=True) for n in d.drift[start:]]
+        notices = [n for d, start in zip(self.drivers.every(), before, strict=True) for n in d.drift[start:]]
         for notice in notices:
             where = f"{notice.portal}/{notice.screen}/{notice.element}"
             self.shift.store.record_event(self.shift.run_id, "WARNING", f"selector drift: {where} matched by "
@@ -194,7 +194,7 @@ class Worker:
         if self._closed:
             return
         self._closed = True
-        self.shift.drift.extend(n for d in self.drivers.all() for n in d.drift)
+        self.shift.drift.extend(n for d in self.drivers.every() for n in d.drift)
         await self.browser.close()
 
 
@@ -206,4 +206,6 @@ async def _open_browser(shift: Shift, wid: str) -> WorkerBrowser:
 
 async def _drivers_for(shift: Shift, browser: WorkerBrowser) -> Drivers:
     pages = {name: await browser.page(name) for name in PORTAL_NAMES}
-    return make_drivers(shift.config, shift.passwords, shift.selectors, pages, shift.channel)
+    extra = shift.config.browser.pages_per_agency - 1
+    lanes = {name: [await browser.page(name, lane) for lane in range(1, extra + 1)] for name in AGENCIES}
+    return make_drivers(shift.config, shift.passwords, shift.selectors, pages, shift.channel, lanes)
