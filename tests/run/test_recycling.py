@@ -41,3 +41,22 @@ def test_contexts_are_renewed_every_n_cases_and_the_night_goes_on(
         store.close()
     # After the 2nd and the 4th case; not after the 5th (the night was over).
     assert [e.data["cases"] for e in renewals] == [2, 2]
+
+
+@pytest.fixture(scope="module")
+def households(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    box = start_sandbox(tmp_path_factory.mktemp("lanes"), cases=4, seed=37)
+    try:
+        yield box
+    finally:
+        box.stop()
+
+
+def test_members_looked_up_on_two_pages_per_agency_give_the_same_night(
+        households: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in sandbox_environ().items():
+        monkeypatch.setenv(key, value)
+    config = sandbox_config(tmp_path, households, workers=1, browser={"pages_per_agency": 2})
+    night = asyncio.run(run_once(config, console=False))
+    assert night.exit_code == 0, [(i.case_id, i.last_error_code, i.last_error_message) for i in night.items]
+    assert differences_from_oracle(households) == {} and not night.result.drift
