@@ -180,7 +180,8 @@ class Driver:
                 self.check_response(response, what)
                 if self.on_login_page():
                     raise SessionExpired()
-                self.rendered = urlsplit(self.page.url).path
+                if response is None or response.status < 400:  # a refusal's page shows what was typed, not held
+                    self.rendered = urlsplit(self.page.url).path
                 return Answer(response)
             await control.click()
             text = await self._wait_in_place(watched, before, what, writes=writes)
