@@ -346,7 +346,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     report, json_path, md_path = run_bench(cells, name, seed=args.seed, floor=args.floor, selenium=args.selenium,
                                            processes=args.processes, desktop=args.desktop,
                                            results_dir=Path(args.out) if args.out else RESULTS_DIR,
-                                           pages_per_agency=args.pages_per_agency)
+                                           pages_per_agency=args.pages_per_agency,
+                                           recycle_after_cases=args.recycle_after_cases)
     print(md_path.read_text(encoding="utf-8"))
     print(f"results: {json_path}, {md_path}")
     return 0 if all(c.failed == 0 and c.oracle_differences == 0 for c in report.cells) else 1
@@ -509,6 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also time the Selenium peer (needs `pip install selenium` and Debian's chromium-driver)")
     p.add_argument("--out", help="results folder (default: the repo's bench/results/)")
     p.add_argument("--pages-per-agency", type=int, help="the robot's browser.pages_per_agency (default: the config's)")
+    p.add_argument("--recycle-after-cases", type=int,
+                   help="the robot's browser.recycle_after_cases (default: the config's)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("retry", help="release a case held for an operator (INTERNAL_ERROR, CASE_QUARANTINED)")

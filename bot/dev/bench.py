@@ -81,6 +81,7 @@ class Cell:
     channel: str = "web"  # the case system's: web, or desktop (its desktop client under Xvfb)
     browser: str = ""  # the Chromium binary the robot ran on
     pages_per_agency: int = 1
+    recycle_after_cases: int = 0  # per worker
     # Per phase (bot/browser/profile.py): runs, wall time, page loads and Playwright calls, in total and per run.
     phases: dict[str, dict[str, float]] = field(default_factory=dict)
     # Memory over the night: (cases finished, MB) about every tenth of the night, and how far the peak after the
@@ -228,7 +229,7 @@ def _cell(cases: int, workers: int, latency_ms: int, wall: float, items: Sequenc
 
 
 def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 11, desktop: bool = False,
-                  pages_per_agency: int | None = None) -> Cell:
+                  pages_per_agency: int | None = None, recycle_after_cases: int | None = None) -> Cell:
     """Seed a sandbox, run one night with `workers`, and measure it. `desktop`: the case system's calculation
     screen and park through its desktop client, on a virtual screen started for the night."""
     from bot.dev.virtual_screen import client, xvfb
@@ -238,7 +239,8 @@ def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
         if desktop:
             display = screen.enter_context(xvfb())
             screen.enter_context(client(box, display, home))
-        browser = {"pages_per_agency": pages_per_agency} if pages_per_agency else {}
+        browser = {k: v for k, v in (("pages_per_agency", pages_per_agency),
+                                     ("recycle_after_cases", recycle_after_cases)) if v}
         config = sandbox_config(home / "robot", box, workers=workers, desktop_display=display, browser=browser)
         exclude = [box.process.pid] if box.process is not None else []
         with PeakMemory(exclude) as memory, profiling() as profile:
@@ -252,7 +254,8 @@ def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
     return _cell(cases, workers, latency_ms, wall, night.items, memory.peak_bytes, summary.by_state.get("failed", 0),
                  dict(summary.errors_by_code), len(night.result.drift), len(differences),
                  channel="desktop" if desktop else "web", browser=chromium_path(), phases=profile.per_run(),
-                 pages_per_agency=config.browser.pages_per_agency, memory_curve=curve, growth_after_100=growth)
+                 pages_per_agency=config.browser.pages_per_agency, memory_curve=curve, growth_after_100=growth,
+                 recycle_after_cases=config.browser.recycle_after_cases)
 
 
 def measure_processes(cases: int, processes: int, latency_ms: int = 0, *, seed: int = 11,
@@ -364,8 +367,8 @@ def write_results(report: BenchReport, results_dir: Path = RESULTS_DIR) -> tuple
 
 def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 11, floor: bool = False,
               selenium: bool = False, processes: bool = False, desktop: bool = False,
-              results_dir: Path = RESULTS_DIR, pages_per_agency: int | None = None
-              ) -> tuple[BenchReport, Path, Path]:
+              results_dir: Path = RESULTS_DIR, pages_per_agency: int | None = None,
+              recycle_after_cases: int | None = None) -> tuple[BenchReport, Path, Path]:
     """Measure each (cases, workers, latency_ms) in turn (never two at once: they would share the 2 cores). With
     `processes`, the middle figure is the number of robot processes on one PostgreSQL database instead."""
     report = BenchReport(name, datetime.now().isoformat(timespec="seconds"), machine())
@@ -373,7 +376,8 @@ def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 1
         what = f"{workers} process(es) on PostgreSQL" if processes else f"{workers} worker(s)"
         print(f"bench {name}: {cases} cases, {what}, latency {latency} ms …", flush=True)
         cell = (measure_processes(cases, workers, latency, seed=seed) if processes
-                else measure_night(cases, workers, latency, seed=seed, pages_per_agency=pages_per_agency))
+                else measure_night(cases, workers, latency, seed=seed, pages_per_agency=pages_per_agency,
+                                   recycle_after_cases=recycle_after_cases))
         if desktop:  # the same night with the case system's desktop client, beside the web one
             report.cells.append(cell)
             cell = measure_night(cases, workers, latency, seed=seed, desktop=True, pages_per_agency=pages_per_agency)
