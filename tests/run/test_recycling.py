@@ -5,31 +5,25 @@ oracle expects."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config
 from bot.run.entry import run_once
 from bot.store import open_store
+from tests.own_sandbox import own_sandbox, robot_passwords
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def five_cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = start_sandbox(tmp_path_factory.mktemp("recycling"), cases=5, seed=31)
-    try:
-        yield box
-    finally:
-        box.stop()
+five_cases = own_sandbox(cases=5, seed=31)
+households = own_sandbox(cases=4, seed=37)
 
 
 def test_contexts_are_renewed_every_n_cases_and_the_night_goes_on(
         five_cases: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in sandbox_environ().items():
-        monkeypatch.setenv(key, value)
+    robot_passwords(monkeypatch)
     config = sandbox_config(tmp_path, five_cases, workers=1, browser={"recycle_after_cases": 2})
     night = asyncio.run(run_once(config, console=False))
     assert night.exit_code == 0, [(i.case_id, i.last_error_code, i.last_error_message) for i in night.items]
@@ -43,19 +37,9 @@ def test_contexts_are_renewed_every_n_cases_and_the_night_goes_on(
     assert [e.data["cases"] for e in renewals] == [2, 2]
 
 
-@pytest.fixture(scope="module")
-def households(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = start_sandbox(tmp_path_factory.mktemp("lanes"), cases=4, seed=37)
-    try:
-        yield box
-    finally:
-        box.stop()
-
-
 def test_members_looked_up_on_two_pages_per_agency_give_the_same_night(
         households: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in sandbox_environ().items():
-        monkeypatch.setenv(key, value)
+    robot_passwords(monkeypatch)
     config = sandbox_config(tmp_path, households, workers=1, browser={"pages_per_agency": 2})
     night = asyncio.run(run_once(config, console=False))
     assert night.exit_code == 0, [(i.case_id, i.last_error_code, i.last_error_message) for i in night.items]

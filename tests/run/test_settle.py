@@ -47,6 +47,9 @@ class FakeDrivers:
     def all(self) -> tuple[()]:
         return ()
 
+    def every(self) -> list[object]:
+        return []
+
     def set_context(self, case_id: str | None, step: str | None) -> None:
         pass
 

@@ -6,35 +6,28 @@ and one park each."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.chaos import CASE_ENV, FAIL_AT_ENV
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config
 from bot.run.entry import run_once
+from tests.own_sandbox import own_sandbox, robot_passwords
 
 pytestmark = pytest.mark.browser
 CASES = 4
 
 
-@pytest.fixture(scope="module")
-def late_answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = start_sandbox(tmp_path_factory.mktemp("late-answers"), cases=CASES, seed=23)
-    try:
-        box.set_knobs("casesystem", write_answer_delay_ms=2500)
-        yield box
-    finally:
-        box.stop()
+late_answers = own_sandbox(cases=CASES, seed=23, write_answer_delay_ms=2500)
+quick_answers = own_sandbox(cases=3, seed=29)
 
 
 def test_every_unanswered_write_is_read_back_and_none_is_made_twice(
         late_answers: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    for key, value in sandbox_environ().items():
-        monkeypatch.setenv(key, value)
+    robot_passwords(monkeypatch)
     # The robot waits 1.5 s for an answer; the case system answers every write after 2.5 s.
     config = sandbox_config(tmp_path, late_answers, workers=1, timeouts={"element_s": 1.5})
     night = asyncio.run(run_once(config, console=False))
@@ -58,19 +51,9 @@ def test_every_unanswered_write_is_read_back_and_none_is_made_twice(
     assert "got no answer in time, but the system shows it: taken" in text
 
 
-@pytest.fixture(scope="module")
-def quick_answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = start_sandbox(tmp_path_factory.mktemp("quick-answers"), cases=3, seed=29)
-    try:
-        yield box
-    finally:
-        box.stop()
-
-
 def test_a_retry_after_a_save_reads_the_form_first_and_does_not_save_it_again(
         quick_answers: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in sandbox_environ().items():
-        monkeypatch.setenv(key, value)
+    robot_passwords(monkeypatch)
     with httpx.Client(timeout=30) as client:
         work = [c["case_id"] for c in client.get(quick_answers.url("casesystem", "/_admin/inbox")).json()]
         reference = quick_answers.reference()["reference_case"]
