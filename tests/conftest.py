@@ -21,6 +21,7 @@ SLOW_FIRST = (
     "tests/reliability/test_portal_faults.py", "tests/run/test_night.py", "tests/reliability/test_kill9.py",
     "tests/upkeep/test_layout_v2.py", "tests/schedule/test_scheduler.py", "tests/desktop/test_desktop_night.py",
     "tests/desktop/test_desktop_rerecord.py", "tests/reliability/test_hostile_data.py",
+    "tests/upkeep/test_layout_v3.py", "tests/run/test_unanswered_writes.py", "tests/run/test_recycling.py",
     "tests/drivers/test_agency_drivers.py",
 )
 

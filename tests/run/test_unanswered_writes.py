@@ -17,7 +17,7 @@ from bot.run.entry import run_once
 from tests.own_sandbox import own_sandbox, robot_passwords
 
 pytestmark = pytest.mark.browser
-CASES = 4
+CASES = 3  # each case waits out three unanswered writes
 
 
 late_answers = own_sandbox(cases=CASES, seed=23, write_answer_delay_ms=2500)
