@@ -165,9 +165,8 @@ class Driver:
 
         No answer in time is PORTAL_SLOW for a search (`writes=False`), but OUTCOME_UNKNOWN for a write: the
         system may have taken it, so the caller reads what the system holds before anything is sent again."""
-        element = self.selectors.element(screen, button) if self.has(screen, button) else None
-        outcome = element.outcome if element is not None and element.outcome is not None else NAVIGATION
-        control = await self.el(screen, button)
+        control = await self.el(screen, button)  # not in the file: SELECTOR_MISSING before anything is clicked
+        outcome = self.selectors.element(screen, button).outcome or NAVIGATION
         watched = await self.el(screen, outcome.element) if outcome.element else None
         before = (await watched.inner_text()).strip() if watched is not None and outcome.changes else None
 

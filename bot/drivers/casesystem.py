@@ -133,18 +133,19 @@ def _case_needs() -> Needs:
             "rows": Need("tabellen över tidigare beräkningsrader", columns=("month", "code", "applied", "approved"))},
         "calc_form": {
             **fields, **totals,
-            "save": Need("knappen som sparar beräkningen", writes=True),
-            "locked": Need("meddelandet att beräkningen är låst (utan det läser roboten statusen i stället)",
+            "save": Need("knappen som sparar beräkningen"),
+            "locked": Need("meddelandet att beräkningen är låst (utan det märks ett låst formulär först när fälten "
+                           "inte går att fylla)",
                            conditional=True, required=False)},
         "journal": {
             "notes": Need("tabellen över journalanteckningar", columns=("text",)),
             "new_note": Need("fältet för en ny anteckning"),
-            "save": Need("knappen som sparar anteckningen", writes=True)},
+            "save": Need("knappen som sparar anteckningen")},
         "decision": {
             "needs_completion": Need("kryssrutan 'Behöver kompletteras'"),
-            "park": Need("knappen som parkerar ärendet för signering", writes=True),
+            "park": Need("knappen som parkerar ärendet för signering"),
             "manual_reason": Need("fältet för orsak till manuell handläggning"),
-            "manual": Need("knappen som sätter ärendet till manuell handläggning", writes=True)}}
+            "manual": Need("knappen som sätter ärendet till manuell handläggning")}}
 
 
 class CaseSystem(Driver):

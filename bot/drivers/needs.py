@@ -22,7 +22,6 @@ class Need:
     # False: the robot works without it (with what is lost said in `what`), so a file recorded when it did not
     # show may lack it. True: the night cannot start without it.
     required: bool = True
-    writes: bool = False  # a control that changes data: its outcome decides whether the write happened
 
 
 Needs = Mapping[str, Mapping[str, Need]]
