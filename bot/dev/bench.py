@@ -10,16 +10,21 @@ benchmark night must have none). The oracle check says whether the fast night wa
 `--processes`: the same night worked by 1, 2 and 4 robot *processes* (each `casebot run`/`casebot worker`
 with one worker, its own folders and Chromium, as separate hosts would be) sharing one PostgreSQL database.
 
-Results: `bench/results/<date>-<name>.json` (every figure, the machine it ran on) and `.md` (the table).
+`--demo`: `casebot demo` timed whole, through its own code path, in a fresh folder (a row of kind "demo").
+
+Results: `bench/results/<date>-<name>.json` (every figure, the machine it ran on) and `.md` (the table, and issue
+20's targets judged from this report's rows: `bot/dev/targets.py`; `casebot bench --targets` judges several).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -37,9 +42,10 @@ import psutil
 
 from bot.browser.launch import chromium_path
 from bot.browser.profile import profiling
-from bot.config import write_config
+from bot.config import load_config, write_config
 from bot.dev.measure import AGENCIES, percentile
 from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.targets import console_lines, judge, markdown_table, rows_from_files, rows_of_report, targets_markdown
 from bot.paths import PROJECT_ROOT
 from bot.run.entry import run_once
 from bot.store import WorkItem, open_store
@@ -88,6 +94,10 @@ class Cell:
     # first 100 cases rose above the figure at the 100th (None for a night of 100 cases or fewer).
     memory_curve: list[tuple[int, int]] = field(default_factory=list)
     growth_after_100: float | None = None
+    # CPU seconds of the night per kind of process (PeakMemory.cpu_by_kind), the sandbox included: on 2 cores the
+    # night can go no faster than their sum per case allows.
+    cpu_s_by_kind: dict[str, float] = field(default_factory=dict)
+    kind: str = "night"  # or "demo": `casebot demo` timed whole (sandbox start, night, report, oracle check)
 
 
 @dataclass
@@ -124,6 +134,9 @@ class PeakMemory:
         self.interval_s = interval_s
         self.peak_bytes = 0
         self.samples: list[tuple[float, int]] = []  # (monotonic time, bytes): the curve over the night
+        # CPU seconds (user + system) per process as last sampled, and what each had used when the night began.
+        self._cpu: dict[int, tuple[str, float]] = {}
+        self._cpu_at_start: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -138,15 +151,31 @@ class PeakMemory:
         me = psutil.Process()
         excluded = self._excluded()
         total = 0
+        first = not self._cpu
         for proc in [me, *me.children(recursive=True)]:
-            if proc.pid in excluded:
-                continue
             with suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                times = proc.cpu_times()
+                used = times.user + times.system
+                # Classified once, while it runs: a process on its way out no longer shows its command line.
+                kind = self._cpu[proc.pid][0] if proc.pid in self._cpu else process_kind(proc, me.pid, excluded)
+                self._cpu[proc.pid] = (kind, used)
+                if first:
+                    self._cpu_at_start[proc.pid] = used
+                if proc.pid in excluded:
+                    continue
                 info = proc.memory_full_info()
                 total += getattr(info, "pss", info.rss)
         self.peak_bytes = max(self.peak_bytes, total)
         self.samples.append((time.monotonic(), total))
         return total
+
+    def cpu_by_kind(self) -> dict[str, float]:
+        """CPU seconds used since the first sample, per kind of process, most first. A process that ended between
+        two samples lost up to `interval_s` of its CPU here (renderers of renewed contexts), so a lower bound."""
+        kinds: dict[str, float] = {}
+        for pid, (kind, used) in self._cpu.items():
+            kinds[kind] = kinds.get(kind, 0.0) + used - self._cpu_at_start.get(pid, 0.0)
+        return {k: round(v, 1) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])}
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -160,6 +189,27 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.sample()  # the CPU up to the very end
+
+
+def process_kind(proc: psutil.Process, robot_pid: int, sandbox: set[int]) -> str:
+    """What a process of the night is, for the CPU table: the robot, Chromium's parts, Playwright's driver, the
+    sandbox portals."""
+    if proc.pid == robot_pid:
+        return "robot (Python)"
+    if proc.pid in sandbox:
+        return "sandbox portals"
+    try:
+        cmdline = " ".join(proc.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return "other"
+    if "--type=renderer" in cmdline:
+        return "Chromium renderers"
+    if "chrom" in cmdline or "headless_shell" in cmdline:
+        return "Chromium helpers (GPU, network, utility)" if "--type=" in cmdline else "Chromium browser process"
+    if "playwright" in cmdline or proc.name() == "node":
+        return "Playwright driver (Node)"
+    return "other"
 
 
 def memory_curve(samples: Sequence[tuple[float, int]], started: float, started_at: float,
@@ -255,7 +305,7 @@ def measure_night(cases: int, workers: int, latency_ms: int = 0, *, seed: int = 
                  dict(summary.errors_by_code), len(night.result.drift), len(differences),
                  channel="desktop" if desktop else "web", browser=chromium_path(), phases=profile.per_run(),
                  pages_per_agency=config.browser.pages_per_agency, memory_curve=curve, growth_after_100=growth,
-                 recycle_after_cases=config.browser.recycle_after_cases)
+                 recycle_after_cases=config.browser.recycle_after_cases, cpu_s_by_kind=memory.cpu_by_kind())
 
 
 def measure_processes(cases: int, processes: int, latency_ms: int = 0, *, seed: int = 11,
@@ -294,6 +344,48 @@ def measure_processes(cases: int, processes: int, latency_ms: int = 0, *, seed: 
                  dict(summary.errors_by_code), drift, len(differences), processes=processes, store="postgresql")
 
 
+def measure_demo(cases: int = 50, workers: int = 2, *, seed: int = 1) -> Cell:
+    """`casebot demo` as `cmd_demo` runs it (`run_demo`), in a fresh folder, timed whole: starting and seeding the
+    sandbox, the night, the morning report and the oracle check. Not a fresh clone (the Python files are compiled
+    and the packages installed already), so a close lower bound of what a new user waits. The demo's own console
+    output is kept out of the bench's; failures and drift are read back from its store, the oracle differences
+    from its oracle line. Its peak memory includes the sandbox, which the demo starts itself."""
+    from bot.dev.demo import run_demo
+
+    with tempfile.TemporaryDirectory(prefix="casebot-bench-demo-") as tmp:
+        output = io.StringIO()
+        with PeakMemory() as memory, contextlib.redirect_stdout(output):
+            started = time.monotonic()
+            run_demo(Path(tmp), cases=cases, seed=seed, workers=workers)
+            wall = time.monotonic() - started
+        config = load_config(Path(tmp) / "robot" / "config.yaml")
+        with open_store(config.store_url) as store:
+            (run,) = store.list_runs()
+            items = store.items(run.id)
+            summary = store.run_summary(run.id)
+            drift = sum(1 for e in store.events(run.id) if e.code == "SELECTOR_DRIFT")
+    oracle = re.search(r"oracle check: (\d+) of (\d+) handled", output.getvalue())
+    if oracle is None:
+        raise RuntimeError("the demo printed no oracle check: " + output.getvalue()[-2000:])
+    differences = int(oracle[2]) - int(oracle[1])
+    return _cell(cases, workers, 0, wall, items, memory.peak_bytes, summary.by_state.get("failed", 0),
+                 dict(summary.errors_by_code), drift, differences, kind="demo", browser=chromium_path())
+
+
+def cpu_lines(cell: Cell, cores: int) -> list[str]:
+    """The night's CPU per case by process, and the throughput that CPU allows on `cores` at best."""
+    handled = max(1, cell.done)
+    total = sum(cell.cpu_s_by_kind.values())
+    lines = [f"CPU per case ({cell.cases} cases, {cell.workers} worker(s), latency {cell.latency_ms} ms; all processes "
+             f"of the night, the sandbox too): {total / handled:.2f} CPU s, so at most "
+             f"{cores * 60 * handled / total if total else 0:.0f} cases a minute on {cores} cores "
+             f"(measured {cell.cases_per_min}):", "",
+             "| process | CPU s | CPU s per case | share |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {kind} | {seconds} | {seconds / handled:.3f} | {seconds / total:.0%} |"
+              for kind, seconds in cell.cpu_s_by_kind.items() if total]
+    return lines
+
+
 def _dash(value: float | None) -> str:
     return "–" if value is None else f"{value}"
 
@@ -304,14 +396,22 @@ def _r(value: float | None) -> float | None:
 
 def markdown(report: BenchReport) -> str:
     m = report.machine
+    nights = [c for c in report.cells if c.kind != "demo"]
     lines = [f"# casebot bench: {report.name} ({report.started})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; {m['chromium']}; "
-             "sandbox on the same machine.", "",
-             "| cases | channel | processes | workers | store | latency ms | wall s | per case p50 s | p95 s | "
-             "cases/min | peak MB | failed | drift | oracle diffs | HTTP floor wall s | robot ÷ floor | "
-             "Selenium p50 s | Selenium ÷ robot (p50) |",
-             "| ---: | --- |" + " ---: |" * 2 + " --- |" + " ---: |" * 13]
+             "sandbox on the same machine."]
+    if nights:
+        lines += ["", "| cases | channel | processes | workers | store | latency ms | wall s | per case p50 s | "
+                      "p95 s | cases/min | peak MB | failed | drift | oracle diffs | HTTP floor wall s | "
+                      "robot ÷ floor | Selenium p50 s | Selenium ÷ robot (p50) |",
+                  "| ---: | --- |" + " ---: |" * 2 + " --- |" + " ---: |" * 13]
     for c in report.cells:
+        if c.kind == "demo":
+            lines += ["", f"`casebot demo` ({c.cases} cases, {c.workers} worker(s), fresh folder): wall {c.wall_s} s "
+                          f"from the sandbox's start to the oracle check; per case p50 {c.per_case_p50_s} s, p95 "
+                          f"{c.per_case_p95_s} s; peak {c.peak_memory_mb:.0f} MB with the sandbox; failed {c.failed}, "
+                          f"drift {c.drift}, oracle differences {c.oracle_differences}."]
+            continue
         lines.append(f"| {c.cases} | {c.channel} | {c.processes} | {c.workers} | {c.store} | {c.latency_ms} | "
                      f"{c.wall_s} | "
                      f"{c.per_case_p50_s} | "
@@ -337,6 +437,8 @@ def markdown(report: BenchReport) -> str:
                           + ("" if c.growth_after_100 is None else
                              f"; after the first 100 cases the peak rose {c.growth_after_100:.1%} above the figure at "
                              "the 100th")]
+        if c.cpu_s_by_kind:
+            lines += ["", *cpu_lines(c, report.machine.get("cores") or 1)]
         if c.phases:
             lines += ["", f"Where the time goes: {c.cases} cases, {c.workers} worker(s), latency {c.latency_ms} ms, "
                           f"on `{c.browser}` (phases nest: a login is inside the look-up that needed it):", "",
@@ -353,6 +455,9 @@ def markdown(report: BenchReport) -> str:
             base = cells[1].cases_per_min or 1
             row = [f"{cells[w].cases_per_min / base:.2f}×" if w in cells else "–" for w in SCALING_WORKERS]
             lines.append(f"| {lat} | " + " | ".join(row) + " |")
+    lines += ["", "Targets (issue 20), judged from this report's figures alone (`casebot bench --targets FILE...` "
+                  "judges several reports together):", "",
+              *markdown_table(judge(rows_of_report(asdict(report))))]
     return "\n".join(lines) + "\n"
 
 
@@ -368,9 +473,11 @@ def write_results(report: BenchReport, results_dir: Path = RESULTS_DIR) -> tuple
 def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 11, floor: bool = False,
               selenium: bool = False, processes: bool = False, desktop: bool = False,
               results_dir: Path = RESULTS_DIR, pages_per_agency: int | None = None,
-              recycle_after_cases: int | None = None) -> tuple[BenchReport, Path, Path]:
+              recycle_after_cases: int | None = None,
+              demo: tuple[int, int] | None = None) -> tuple[BenchReport, Path, Path]:
     """Measure each (cases, workers, latency_ms) in turn (never two at once: they would share the 2 cores). With
-    `processes`, the middle figure is the number of robot processes on one PostgreSQL database instead."""
+    `processes`, the middle figure is the number of robot processes on one PostgreSQL database instead. `demo`:
+    (cases, workers) of a timed `casebot demo`, after the nights."""
     report = BenchReport(name, datetime.now().isoformat(timespec="seconds"), machine())
     for cases, workers, latency in cells:
         what = f"{workers} process(es) on PostgreSQL" if processes else f"{workers} worker(s)"
@@ -395,8 +502,29 @@ def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 1
                 cell.selenium_over_robot = round(cell.selenium_p50_s / cell.per_case_p50_s, 2)
             print(f"  Selenium peer: wall {cell.selenium_wall_s} s, p50 {cell.selenium_p50_s} s", flush=True)
         write_results(report, results_dir)  # after every cell: a long grid interrupted keeps what it measured
+    if demo is not None:
+        print(f"bench {name}: casebot demo, {demo[0]} cases, {demo[1]} worker(s) …", flush=True)
+        cell = measure_demo(*demo)
+        report.cells.append(cell)
+        print(f"  wall {cell.wall_s} s, failed {cell.failed}, drift {cell.drift}, oracle differences "
+              f"{cell.oracle_differences}", flush=True)
     json_path, md_path = write_results(report, results_dir)
     return report, json_path, md_path
+
+
+def judge_results(patterns: Sequence[str], results_dir: Path = RESULTS_DIR,
+                  write: bool = False) -> tuple[list[str], Path | None]:
+    """Issue 20's targets judged from saved results files together (no new night): the console table, and with
+    `write` the Markdown table in `<results_dir>/<date>-targets.md`, dated by the latest report judged."""
+    rows, paths = rows_from_files(patterns)
+    verdicts = judge(rows)
+    lines = [f"Targets (issue 20) from {len(paths)} results file(s):", *console_lines(verdicts)]
+    if not write:
+        return lines, None
+    day = max((str(r.get("started") or "")[:10] for r in rows), default="") or datetime.now().date().isoformat()
+    path = results_dir / f"{day}-targets.md"
+    path.write_text(targets_markdown(verdicts, [p.name for p in paths]), encoding="utf-8")
+    return lines, path
 
 
 def scaling_cells(cases: int) -> list[tuple[int, int, int]]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
-from bot.dev.bench import BenchReport, Cell, PeakMemory, markdown, percentile, write_results
+from bot.dev.bench import BenchReport, Cell, PeakMemory, cpu_lines, markdown, percentile, write_results
 
 
 def _cell(workers: int, latency: int, per_min: float) -> Cell:
@@ -49,3 +50,22 @@ def test_process_cells_get_their_own_speedup_row(tmp_path: Path) -> None:
     assert "| 40 | web | 4 | 1 | postgresql | 0 |" in table
     assert "| 1 process | 2 processes | 4 processes |" in table and "| 1.00× | 1.50× | 1.25× |" in table
     assert "Throughput relative to one worker" not in table  # one worker per process: no worker scaling here
+
+
+def test_cpu_per_case_says_what_two_cores_allow_at_best() -> None:
+    # 40 cases used 96 CPU seconds in all: 2.4 CPU s a case, so 2 cores finish at most 2 × 60 / 2.4 = 50 a minute.
+    cell = _cell(1, 0, 20.0)
+    cell.cpu_s_by_kind = {"Chromium renderers": 48.0, "Chromium browser process": 24.0, "robot (Python)": 24.0}
+    lines = cpu_lines(cell, cores=2)
+    assert "2.40 CPU s, so at most 50 cases a minute on 2 cores (measured 20.0)" in lines[0]
+    assert "| Chromium renderers | 48.0 | 1.200 | 50% |" in lines
+    assert "| robot (Python) | 24.0 | 0.600 | 25% |" in lines
+
+
+def test_cpu_is_counted_by_kind_of_process_from_the_first_sample() -> None:
+    with PeakMemory() as memory:
+        deadline = time.process_time() + 0.3
+        while time.process_time() < deadline:  # burn CPU in this process, which is the robot's
+            pass
+    kinds = memory.cpu_by_kind()
+    assert kinds["robot (Python)"] >= 0.2
