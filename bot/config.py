@@ -12,6 +12,9 @@ norms_dir: norms                # optional: next year's riksnorm table (<year>.y
 store: {url: "sqlite:///data/casebot.db", lease_s: 120}   # or postgresql://host/db for several robot hosts
 preflight: {reference_case: TEST-2024-0001, reference_pnr: "19800101-1234"}   # read-only screen check
 desktop: {display: ":0"}        # with channel: desktop, the X display the client is on
+console: {host: 127.0.0.1, port: 8470, session_minutes: 30, login_attempts: 5, window_minutes: 15,
+          trusted_proxy: {address: 10.0.0.5, user_header: X-Remote-User, role_header: X-Remote-Role},
+          metrics_token_env: CASEBOT_METRICS_TOKEN}   # `casebot console`; the session key: CASEBOT_CONSOLE_SECRET
 alerts:                         # a failed run, a stop at preflight, failed cases: tell operations
   email: {host: smtp.kommun.example, port: 587, starttls: true, sender: casebot@kommun.example,
           to: [it-drift@kommun.example], username: casebot}   # password: CASEBOT_SMTP_PASSWORD or keyring casebot/smtp
@@ -118,6 +121,8 @@ class RetentionSettings(Settings):
     traces_days: int = Field(14, ge=0)
     screenshots_days: int = Field(14, ge=0)
     logs_days: int = Field(90, ge=0)
+    # Worker rows not heard from for this long are dropped from the store (dead or stopped robots' workers).
+    workers_days: int = Field(7, ge=1)
 
 
 class PortalSettings(Settings):
@@ -275,6 +280,61 @@ class BrowserSettings(Settings):
     pages_per_agency: int = Field(1, ge=1, le=8)
 
 
+CONSOLE_ROLES = ("operations", "admin", "viewer")
+
+
+def _check_ip(value: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError as exc:
+        raise ValueError("not an IP address (pin the proxy's own address, e.g. 10.0.0.5)") from exc
+
+
+class TrustedProxySettings(Settings):
+    """Single sign-on through the municipality's reverse proxy: a request from `address` carrying `user_header`
+    is that user; the same header from anywhere else is ignored (and logged)."""
+
+    address: Annotated[str, AfterValidator(_check_ip)]
+    user_header: str = Field("X-Remote-User", min_length=1)
+    role_header: str | None = Field("X-Remote-Role", min_length=1)  # None: roles from default_role/the account
+    default_role: Literal["operations", "admin", "viewer"] | None = None
+
+
+class ConsoleSettings(Settings):
+    """`casebot console`: the operations console's address, sessions, login limits, single sign-on, /metrics."""
+
+    host: str = Field("127.0.0.1", min_length=1)
+    port: int = Field(8470, ge=1, le=65535)
+    tls_cert: ResolvedPath | None = None
+    tls_key: ResolvedPath | None = None
+    session_minutes: float = Field(30.0, gt=0, le=24 * 60)  # idle expiry
+    session_max_hours: float = Field(8.0, gt=0, le=24)  # absolute expiry, however busy
+    login_attempts: int = Field(5, ge=1, le=100)  # failed logins per user name and per address ...
+    window_minutes: float = Field(15.0, gt=0, le=24 * 60)  # ... within this window, then 429 until it passes
+    trusted_proxy: TrustedProxySettings | None = None
+    # None: /metrics is open to whoever reaches the console; set: the environment variable holding the bearer
+    # token Prometheus must send (a token is a secret, so never in this file).
+    metrics_token_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _cert_and_key(self) -> ConsoleSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("give both tls_cert and tls_key, or neither")
+        return self
+
+
+class InsightsSettings(Settings):
+    """The automation rate's caseworker time saved (`casebot insights`, the report's Automatiseringsgrad sheet):
+    minutes a caseworker no longer spends per case the robot prepared. Our own estimate: the research
+    (shared/domain-research.md) found no published figure for a caseworker's time per monthly application, only the
+    robot's own (3-17 min per case with the database look-ups, Arbetsvärlden on Trelleborg; "5-30 seconds")."""
+
+    minutes_saved_full: float = Field(20.0, ge=0, le=600)
+    minutes_saved_partial: float = Field(8.0, ge=0, le=600)
+
+
 class Config(Settings):
     # validate_default: the defaults are relative paths too and must be resolved against the file's folder.
     data_dir: ResolvedPath = Field(Path("data"), validate_default=True)
@@ -291,6 +351,8 @@ class Config(Settings):
     browser: BrowserSettings = BrowserSettings()
     alerts: AlertSettings = AlertSettings()
     desktop: DesktopSettings | None = None
+    insights: InsightsSettings = InsightsSettings()
+    console: ConsoleSettings = ConsoleSettings()
     portals: Portals
     source: Path | None = Field(None, exclude=True)  # the file this came from; set by load_config
 

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from loguru import logger
 from playwright.async_api import Error as PlaywrightError
@@ -93,6 +94,9 @@ class Night:
                                  retention.screenshots_days)
         if purged:
             logger.info("{} trace(s) and screenshot(s) past their retention deleted", len(purged))
+        forgotten = shift.store.forget_workers(datetime.now(UTC) - timedelta(days=retention.workers_days))
+        if forgotten:
+            logger.info("{} worker(s) not heard from for {} days forgotten", forgotten, retention.workers_days)
 
     def _passwords_worth_trying(self) -> bool:
         refused = known_refusal(self.shift.store, self.shift.config, self.shift.passwords)
@@ -163,7 +167,8 @@ class Night:
             shift.stop_night(SystemException(ErrorCode.NORM_TABLE_MISSING, str(no_table)), step="preflight",
                              what="stopping before the first case")
             return
-        added = shift.store.add_work_items(shift.run_id, [NewWorkItem(r.case_id, r.period, r.pnr) for r in rows])
+        added = shift.store.add_work_items(shift.run_id, [NewWorkItem(r.case_id, r.period, r.pnr, r.caseworker)
+                                                                 for r in rows])
         logger.info("inbox: {} case(s) to prepare, {} new to this run", len(rows), added)
 
     # -- work -----------------------------------------------------------------------------------------

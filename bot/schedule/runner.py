@@ -2,6 +2,8 @@
 
 What guards a fire, in order:
 - blackout: the date (in the job's time zone) is a holiday or a closed day → skipped, and said so;
+- the pause: an operator paused the scheduler for a maintenance window (`pause.py`, the console or `casebot
+  schedule --pause`) → skipped as `paused`, naming who paused it and why;
 - leadership: with a PostgreSQL store several hosts may run `casebot schedule`; only the elected leader (an
   advisory lock, see `leader.py`) starts the night, the others skip the fire as `not_leader` and stand by;
 - one run at a time: another job's run (in this process) or another scheduler's run on this host (a lock file in
@@ -13,6 +15,10 @@ What guards a fire, in order:
 
 SIGTERM/SIGINT stop the scheduler: the run in hand stops after its current step (checkpointed), and the process
 exits cleanly. The next run continues that run.
+
+Every fire is stored as an event beside the runs (not tied to one), with structured data the console reads:
+`SCHEDULE_SKIPPED` (WARNING; `data={"job", "outcome": blackout|paused|not_leader|busy, "detail", "at"}`) or
+`SCHEDULE_FIRED` (INFO; `data={"job", "outcome": "ran", "run_id", "at"}`).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from bot.run.entry import NightReport, run_once
 from bot.schedule.leader import Leadership, leadership_for
 from bot.schedule.load import ScheduledJob, window_end
 from bot.schedule.model import cron_trigger
+from bot.schedule.pause import describe_pause, scheduler_paused
 from bot.store import open_store
 from bot.store.sql import default_owner
 
@@ -53,7 +60,7 @@ class FireRecord:
 
     job: str
     at: dt.datetime
-    outcome: str  # "ran", "blackout", "busy", "not_leader"
+    outcome: str  # "ran", "blackout", "paused", "not_leader", "busy"
     detail: str = ""
     night: NightReport | None = None
 
@@ -108,6 +115,9 @@ class NightScheduler:
         holiday = scheduled.blacked_out(now.date())
         if holiday is not None:
             return self._record(FireRecord(job.name, now, "blackout", f"{now.date()}: {holiday}"))
+        paused = self._paused()
+        if paused is not None:
+            return self._record(FireRecord(job.name, now, "paused", describe_pause(paused)))
         assert self.leadership is not None
         if not self.leadership.claim():
             return self._record(FireRecord(job.name, now, "not_leader", f"another host's scheduler leads; "
@@ -134,12 +144,27 @@ class NightScheduler:
         finally:
             self._busy.release()
 
+    def _paused(self) -> dict[str, object] | None:
+        """The pause switch; a store that cannot be read does not stop the night here (the run itself opens the
+        store first and reports it with its code)."""
+        try:
+            with open_store(self.config.store_url) as store:
+                return scheduler_paused(store)
+        except Exception as exc:  # noqa: BLE001 - logged; the run reports the store's error itself
+            logger.warning("schedule: could not read the pause switch ({}); firing", exc)
+            return None
+
     def _record(self, record: FireRecord) -> FireRecord:
+        data: dict[str, object] = {"job": record.job, "outcome": record.outcome, "at": record.at.isoformat()}
         if record.outcome != "ran":
             logger.warning("schedule {}: skipped at {:%Y-%m-%d %H:%M:%S} ({}): {}", record.job, record.at,
                            record.outcome, record.detail)
             self._store_event(f"schedule {record.job}: fire skipped ({record.outcome}): {record.detail}",
-                              "SCHEDULE_SKIPPED")
+                              "SCHEDULE_SKIPPED", data={**data, "detail": record.detail})
+        else:
+            run_id = record.night.result.run_id if record.night is not None else None
+            self._store_event(f"schedule {record.job}: fired, {record.detail}", "SCHEDULE_FIRED", level="INFO",
+                              data={**data, "run_id": run_id})
         self.fires.append(record)
         if self.on_fire is not None:
             self.on_fire(record)
@@ -148,12 +173,14 @@ class NightScheduler:
     def _missed(self, event: JobExecutionEvent) -> None:
         logger.warning("schedule {}: the fire due at {} was missed by more than its misfire grace; not run",
                        event.job_id, event.scheduled_run_time)
-        self._store_event(f"schedule {event.job_id}: fire due at {event.scheduled_run_time} missed", "SCHEDULE_MISSED")
+        self._store_event(f"schedule {event.job_id}: fire due at {event.scheduled_run_time} missed", "SCHEDULE_MISSED",
+                          data={"job": event.job_id, "outcome": "missed", "at": event.scheduled_run_time.isoformat()})
 
-    def _store_event(self, message: str, code: str) -> None:
+    def _store_event(self, message: str, code: str, *, level: str = "WARNING",
+                     data: dict[str, object] | None = None) -> None:
         # Not tied to a run: `casebot status` shows these beside the runs, so a skipped night is never silent.
         with contextlib.suppress(Exception), open_store(self.config.store_url) as store:
-            store.record_event(None, "WARNING", message, code=code)
+            store.record_event(None, level, message, code=code, data=data)
 
     # -- the process ----------------------------------------------------------------------------------------
     def log_to_scheduler_file(self) -> None:
@@ -204,6 +231,10 @@ class NightScheduler:
         self.start()
         for name, times in self.next_fire_times(1):
             logger.info("schedule {}: next run {}", name, times[0].isoformat() if times else "never")
+        paused = self._paused()
+        if paused is not None:
+            logger.warning("the scheduler is {}: every fire is skipped until `casebot schedule --resume`",
+                           describe_pause(paused))
         while not stopping.wait(1.0):
             pass
         self.shutdown()

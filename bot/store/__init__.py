@@ -7,11 +7,14 @@ from pathlib import Path
 from bot.errors import ErrorCode, SystemException
 from bot.store.base import LeaseExpired, Store
 from bot.store.models import (
+    CONSOLE_ROLES,
     FINAL_STATES,
     OUTCOMES,
     STATES,
     STEPS,
+    AuditEntry,
     Checkpoint,
+    ConsoleUser,
     Event,
     NewWorkItem,
     Run,
@@ -22,8 +25,9 @@ from bot.store.models import (
 from bot.store.sql import Clock
 from bot.store.sqlite import SqliteStore
 
-__all__ = ["FINAL_STATES", "OUTCOMES", "STATES", "STEPS", "Checkpoint", "Event", "LeaseExpired", "NewWorkItem", "Run",
-           "RunSummary", "SqliteStore", "Store", "WorkItem", "WorkerInfo", "open_store"]
+__all__ = ["CONSOLE_ROLES", "FINAL_STATES", "OUTCOMES", "STATES", "STEPS", "AuditEntry", "Checkpoint", "ConsoleUser",
+           "Event", "LeaseExpired", "NewWorkItem", "Run", "RunSummary", "SqliteStore", "Store", "WorkItem",
+           "WorkerInfo", "open_store"]
 
 
 def open_store(url: str, *, clock: Clock | None = None) -> Store:

@@ -23,10 +23,22 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Self
 
 from bot.errors import ErrorCode, SystemException
-from bot.store.models import Checkpoint, Event, NewWorkItem, RefusedLogin, Run, RunSummary, WorkerInfo, WorkItem
+from bot.store.models import (
+    AuditEntry,
+    Checkpoint,
+    ConsoleUser,
+    Event,
+    NewWorkItem,
+    RefusedLogin,
+    Run,
+    RunSummary,
+    WorkerInfo,
+    WorkItem,
+)
 
 
 class LeaseExpired(SystemException):
@@ -162,7 +174,11 @@ class Store(ABC):
 
     @abstractmethod
     def workers(self) -> list[WorkerInfo]:
-        """Every worker that ever reported, the most recently heard from first."""
+        """Every worker that ever reported (and was not forgotten), the most recently heard from first."""
+
+    @abstractmethod
+    def forget_workers(self, heard_before: datetime) -> int:
+        """Drop the workers not heard from since `heard_before` (stopped or dead long ago). Returns how many."""
 
     # -- refused logins -------------------------------------------------------------------------------
     @abstractmethod
@@ -175,6 +191,40 @@ class Store(ABC):
 
     @abstractmethod
     def forget_refused_login(self, portal: str, username: str) -> None: ...
+
+    # -- the operations console ---------------------------------------------------------------------------
+    @abstractmethod
+    def record_audit(self, who: str, role: str, action: str, *, target: str | None = None,
+                     detail: dict[str, Any] | None = None, result: str = "ok") -> AuditEntry:
+        """Write down one console (or console CLI) action: who, in which role, did what to what, and how it went
+        ("ok", "refused: …", "failed: …"). The detail and texts are stored masked."""
+
+    @abstractmethod
+    def audit_log(self, limit: int = 200, *, action: str | None = None) -> list[AuditEntry]:
+        """The latest actions, newest first; only `action` ones when given."""
+
+    @abstractmethod
+    def set_control(self, key: str, value: str | None) -> None:
+        """Set a small switch shared by every process on the store (e.g. `scheduler.paused`); None removes it."""
+
+    @abstractmethod
+    def control(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    def save_console_user(self, name: str, role: str, password_hash: str, *,
+                          disabled: bool = False) -> ConsoleUser:
+        """Add the account, or replace its role, hash and disabled flag (its creation time stays)."""
+
+    @abstractmethod
+    def console_user(self, name: str) -> ConsoleUser | None: ...
+
+    @abstractmethod
+    def console_users(self) -> list[ConsoleUser]:
+        """Every account, by name."""
+
+    @abstractmethod
+    def delete_console_user(self, name: str) -> bool:
+        """False when there was no such account."""
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     @abstractmethod

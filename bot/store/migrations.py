@@ -112,6 +112,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE work_items ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE work_items ADD COLUMN released TEXT",
     )),
+    Migration(6, "the operations console: its audit log, accounts and shared switches; each case's caseworker", (
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            who TEXT NOT NULL,
+            role TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT,
+            detail_json TEXT NOT NULL DEFAULT '{}',
+            result TEXT NOT NULL
+        )""",
+        "CREATE INDEX audit_log_by_action ON audit_log (action, id)",
+        """CREATE TABLE console_users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0
+        )""",
+        # Small switches every robot process and the console share (the scheduler's pause): one row per key.
+        """CREATE TABLE controls (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated TEXT NOT NULL
+        )""",
+        # Existing rows get NULL: the inbox was not read for it then.
+        "ALTER TABLE work_items ADD COLUMN caseworker TEXT",
+    )),
 )
 
 LATEST = MIGRATIONS[-1].version

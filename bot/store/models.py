@@ -38,6 +38,7 @@ class NewWorkItem:
     case_id: str
     period: str
     pnr: str | None = None  # stored masked only
+    caseworker: str | None = None  # as the case system's inbox shows it (staff, not the applicant: kept readable)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class WorkItem:
     crashes: int = 0
     # When an operator released the item from a hold (INTERNAL_ERROR, CASE_QUARANTINED) for another try.
     released: datetime | None = None
+    # The case's caseworker as the case system's inbox showed it when the item was added (None: not shown).
+    caseworker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,34 @@ class WorkerInfo:
             except PermissionError:
                 return True
         return True
+
+
+CONSOLE_ROLES: tuple[str, ...] = ("operations", "admin", "viewer")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One console action: who did what, when, with which result ("ok", "refused: …", "failed: …")."""
+
+    id: int
+    at: datetime
+    who: str
+    role: str
+    action: str
+    target: str | None
+    detail: dict[str, Any]
+    result: str
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    """An operations console account; the password only as a slow salted hash made by the console."""
+
+    name: str
+    role: str  # one of CONSOLE_ROLES
+    password_hash: str
+    created: datetime
+    disabled: bool = False
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,18 @@ from loguru import logger
 
 from bot.errors import ErrorCode, held_codes
 from bot.log import new_run_id  # the run's log file is named after its id: one format for both
-from bot.masking import mask_pnr, mask_text, mask_value
+from bot.masking import mask_pnr, mask_pnrs_in, mask_text, mask_value
 from bot.store.base import LeaseExpired, Store
 from bot.store.models import (
+    CONSOLE_ROLES,
     LEVELS,
     OUTCOMES,
     RUN_STATUSES,
     STATES,
     STEPS,
+    AuditEntry,
     Checkpoint,
+    ConsoleUser,
     Event,
     NewWorkItem,
     RefusedLogin,
@@ -122,7 +125,7 @@ class SqlStore(Store):
             duration_ms=row["duration_ms"], amount=row["amount"], reasons=json.loads(row["reasons_json"]),
             empty_fields=json.loads(row["empty_fields_json"]), masked_pnr=row["masked_pnr"],
             not_before=_dt(row["not_before"]), worked_by=row["worked_by"], crashes=int(row["crashes"] or 0),
-            released=_dt(row["released"]))
+            released=_dt(row["released"]), caseworker=row["caseworker"])
 
     @staticmethod
     def _checkpoint(row: Row) -> Checkpoint:
@@ -206,10 +209,12 @@ class SqlStore(Store):
     # -- work items -----------------------------------------------------------------------------------------
     def add_work_items(self, run_id: str, items: Iterable[NewWorkItem]) -> int:
         now = _ts(self.now())
-        rows = [(run_id, i.case_id, i.period, mask_pnr(i.pnr) if i.pnr else None, now) for i in items]
+        rows = [(run_id, i.case_id, i.period, mask_pnr(i.pnr) if i.pnr else None, _caseworker(i.caseworker), now)
+                for i in items]
         with self._write() as conn:
-            return sum(conn.execute("INSERT INTO work_items (run_id, case_id, period, masked_pnr, created) "
-                                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, case_id) DO NOTHING", row).rowcount
+            return sum(conn.execute("INSERT INTO work_items (run_id, case_id, period, masked_pnr, caseworker, created) "
+                                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, case_id) DO NOTHING",
+                                    row).rowcount
                        for row in rows)
 
     def claim_next(self, run_id: str, worker_id: str, lease_seconds: float = 300.0, *,
@@ -457,6 +462,10 @@ class SqlStore(Store):
                            heartbeat=_dt(r["heartbeat"]) or datetime.min)
                 for r in self._read("SELECT * FROM workers ORDER BY heartbeat DESC, id")]
 
+    def forget_workers(self, heard_before: datetime) -> int:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM workers WHERE heartbeat < ?", (_ts(heard_before),)).rowcount
+
     def refused_login(self, portal: str, username: str) -> RefusedLogin | None:
         rows = self._read("SELECT * FROM refused_logins WHERE portal = ? AND username = ?", (portal, username))
         if not rows:
@@ -497,6 +506,85 @@ class SqlStore(Store):
             sql += " LIMIT ?"
             params.append(limit)
         return [self._event(r) for r in self._read(sql, params)]
+
+    # -- the operations console ---------------------------------------------------------------------------
+    @staticmethod
+    def _audit(row: Row) -> AuditEntry:
+        return AuditEntry(id=row["id"], at=_dt(row["at"]) or datetime.min, who=row["who"], role=row["role"],
+                          action=row["action"], target=row["target"], detail=json.loads(row["detail_json"] or "{}"),
+                          result=row["result"])
+
+    @staticmethod
+    def _console_user(row: Row) -> ConsoleUser:
+        return ConsoleUser(name=row["name"], role=row["role"], password_hash=row["password_hash"],
+                           created=_dt(row["created"]) or datetime.min, disabled=bool(row["disabled"]))
+
+    def record_audit(self, who: str, role: str, action: str, *, target: str | None = None,
+                     detail: dict[str, Any] | None = None, result: str = "ok") -> AuditEntry:
+        if not who or not action:
+            raise ValueError("an audit entry names who did it and the action")
+        with self._write() as conn:
+            row = conn.execute(
+                "INSERT INTO audit_log (at, who, role, action, target, detail_json, result) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (_ts(self.now()), who, role, action, mask_text(target) if target is not None else None,
+                 _json(mask_value(dict(detail or {}))), mask_text(result))).fetchone()
+        return self._audit(row)
+
+    def audit_log(self, limit: int = 200, *, action: str | None = None) -> list[AuditEntry]:
+        if action is None:
+            rows = self._read("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._read("SELECT * FROM audit_log WHERE action = ? ORDER BY id DESC LIMIT ?", (action, limit))
+        return [self._audit(r) for r in rows]
+
+    def set_control(self, key: str, value: str | None) -> None:
+        with self._write() as conn:
+            if value is None:
+                conn.execute("DELETE FROM controls WHERE key = ?", (key,))
+            else:
+                conn.execute("INSERT INTO controls (key, value, updated) VALUES (?, ?, ?) ON CONFLICT (key) "
+                             "DO UPDATE SET value = excluded.value, updated = excluded.updated",
+                             (key, value, _ts(self.now())))
+
+    def control(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM controls WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def save_console_user(self, name: str, role: str, password_hash: str, *,
+                          disabled: bool = False) -> ConsoleUser:
+        if role not in CONSOLE_ROLES:
+            raise ValueError(f"unknown console role {role!r}; one of {', '.join(CONSOLE_ROLES)}")
+        if not name or not password_hash:
+            raise ValueError("a console account needs a name and a password hash")
+        with self._write() as conn:
+            row = conn.execute(
+                "INSERT INTO console_users (name, role, password_hash, created, disabled) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, "
+                "disabled = excluded.disabled RETURNING *",
+                (name, role, password_hash, _ts(self.now()), int(disabled))).fetchone()
+        return self._console_user(row)
+
+    def console_user(self, name: str) -> ConsoleUser | None:
+        rows = self._read("SELECT * FROM console_users WHERE name = ?", (name,))
+        return self._console_user(rows[0]) if rows else None
+
+    def console_users(self) -> list[ConsoleUser]:
+        return [self._console_user(r) for r in self._read("SELECT * FROM console_users ORDER BY name")]
+
+    def delete_console_user(self, name: str) -> bool:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM console_users WHERE name = ?", (name,)).rowcount > 0
+
+
+def _caseworker(name: str | None) -> str | None:
+    """A caseworker's name is staff data the morning report must show, so it is kept readable (`mask_text` would
+    also mask it wherever it matches a name registered for the case at hand, e.g. an applicant's namesake);
+    only a personnummer, which never belongs there, is masked."""
+    if name is None:
+        return None
+    text = " ".join(mask_pnrs_in(name).split())
+    return text or None
 
 
 def _percentile(sorted_values: list[int], pct: float) -> int | None:
