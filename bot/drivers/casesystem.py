@@ -7,10 +7,10 @@ in `with_session`, so an idle-expired session costs one re-login, not the case.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from playwright.async_api import Response
@@ -34,6 +34,9 @@ from bot.facts import (
     Role,
     Source,
 )
+from bot.selectors.model import Element
+from bot.selectors.page_js import RECORDS_JS
+from bot.selectors.resolve import column_keys
 
 TOTAL_TEXTS = {"summa_norm": "Summa norm", "summa_kostnader": "Summa skäliga kostnader",
                "summa_inkomster": "Summa inkomster", "att_betala": "Att betala ut"}
@@ -62,6 +65,10 @@ ALREADY_PARKED_TEXT = "redan parkerat"
 ALREADY_MANUAL_TEXT = "redan satt till manuell"
 
 
+# Inbox columns the robot can do without: a screen that does not show one (an older module) reads it as None.
+OPTIONAL_INBOX_COLUMNS = frozenset({"caseworker"})
+
+
 @dataclass(frozen=True)
 class InboxRow:
     case_id: str
@@ -69,6 +76,29 @@ class InboxRow:
     application_type: str
     period: str
     status_text: str
+    caseworker: str | None = None  # as the inbox shows it; None when the screen has no such column
+
+
+def table_records(element: Element, found: Mapping[str, Any], optional: Collection[str] = ()
+                  ) -> tuple[list[dict[str, str | None]], dict[str, list[str]]]:
+    """What RECORDS_JS read from a table ({"keys", "records"}) as {logical column: text}, and the columns that are
+    missing though required (their listed keys). An `optional` column the table does not show is None in every
+    record, as is an empty cell of it."""
+    keys, missing = column_keys(element, list(found["keys"]))
+    broken = {column: wanted for column, wanted in missing.items() if column not in optional}
+    records: list[dict[str, str | None]] = []
+    for record in found["records"]:
+        row: dict[str, str | None] = {column: record.get(key, "") for column, key in keys.items()}
+        for column in optional:
+            if column in element.columns:
+                row[column] = row.get(column) or None
+        records.append(row)
+    return records, broken
+
+
+def inbox_row(record: Mapping[str, str | None]) -> InboxRow:
+    return InboxRow(record["case_id"] or "", record["pnr"] or "", record["type"] or "", record["period"] or "",
+                    record["status"] or "", record.get("caseworker"))
 
 
 @dataclass(frozen=True)
@@ -109,7 +139,8 @@ def _case_needs() -> Needs:
         "acknowledge": Need("knappen som kvitterar driftmeddelandet (roboten stannar med SELECTOR_MISSING om ett "
                             "meddelande visas och knappen inte är inspelad)", conditional=True, required=False)},
         "inbox": {
-            "table": Need("inkorgens tabell", columns=("case_id", "pnr", "type", "period", "status")),
+            "table": Need("inkorgens tabell", columns=("case_id", "pnr", "type", "period", "status"),
+                          optional_columns=tuple(sorted(OPTIONAL_INBOX_COLUMNS))),
             # Without it only the first page would be read, and the cases on the others silently left.
             "next_page": Need("länken till nästa sida i inkorgen", conditional=True)},
         "case": {
@@ -191,13 +222,21 @@ class CaseSystem(Driver):
             page_no = 1
             while True:
                 await self.goto(f"/inkorg?status={status}&sida={page_no}")
-                for row in await self.read_records("inbox", "table"):
-                    if row["case_id"]:
-                        rows.append(InboxRow(row["case_id"], row["pnr"], row["type"], row["period"], row["status"]))
+                rows.extend(inbox_row(r) for r in await self._inbox_records() if r["case_id"])
                 if not await self.present("inbox", "next_page"):
                     return rows
                 page_no += 1
         return await self.with_session(action)
+
+    async def _inbox_records(self) -> list[dict[str, str | None]]:
+        """`read_records` of the inbox table, except that the columns it can do without may be missing."""
+        located = await self.el("inbox", "table")
+        found = await located.evaluate_all(f"(els) => ({RECORDS_JS})(els[0])")
+        records, broken = table_records(self.selectors.element("inbox", "table"), found, OPTIONAL_INBOX_COLUMNS)
+        if broken and (found["records"] or found["keys"]):  # an empty list has nothing to check
+            raise self.fail(ErrorCode.SELECTOR_MISSING, "screen 'inbox', 'table': no "
+                            f"{'; '.join(f'{c} {k}' for c, k in broken.items())} among {found['keys']}")
+        return records
 
     # -- reading a case -------------------------------------------------------------------------------
     async def status(self, case_id: str) -> str:

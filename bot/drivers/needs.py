@@ -22,6 +22,9 @@ class Need:
     # False: the robot works without it (with what is lost said in `what`), so a file recorded when it did not
     # show may lack it. True: the night cannot start without it.
     required: bool = True
+    # Columns the code reads when the screen shows them and does without when it does not (an older module's
+    # inbox without the caseworker): their absence is "not shown", never broken.
+    optional_columns: tuple[str, ...] = ()
 
 
 Needs = Mapping[str, Mapping[str, Need]]

@@ -1,7 +1,8 @@
 """The morning report: what the nightly run did, as an .xlsx a caseworker opens with her coffee.
 
 Built only from the state store (no portal, no browser), so it can be rebuilt for any past run and reads the
-same whoever builds it. Three sheets: a summary with a chart, one row per case, and the warnings and errors.
+same whoever builds it. Four sheets: a summary with a chart, one row per case (with its caseworker, so each
+filters her own), the warnings and errors, and the automation rate by month (bot/insights.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.config import InsightsSettings
 from bot.errors import ErrorCode, runbook_for
+from bot.report.automation_sheet import AUTOMATION_SHEET, build_automation_sheet
 from bot.report.xlsx import Value, save_private, write_table
 from bot.store.base import Store
 from bot.store.models import Event, Run, RunSummary, WorkItem
@@ -26,7 +29,7 @@ from bot.store.models import Event, Run, RunSummary, WorkItem
 SUMMARY_SHEET = "Sammanfattning"
 CASES_SHEET = "Ärenden"
 EVENTS_SHEET = "Avvikelser och fel"
-SHEETS: tuple[str, ...] = (SUMMARY_SHEET, CASES_SHEET, EVENTS_SHEET)
+SHEETS: tuple[str, ...] = (SUMMARY_SHEET, CASES_SHEET, EVENTS_SHEET, AUTOMATION_SHEET)
 
 OUTCOME_LABELS: dict[str, str] = {
     "auto": "Klar för signering",
@@ -45,8 +48,8 @@ STATE_LABELS: dict[str, str] = {
 }
 REPORTED_LEVELS: tuple[str, ...] = ("WARNING", "ERROR", "CRITICAL")
 
-CASE_HEADERS: tuple[str, ...] = ("Ärende", "Personnummer", "Period", "Utfall", "Belopp", "Skäl", "Tomma fält",
-                                 "Felkod", "Felmeddelande", "Runbook", "Steg", "Försök", "Tid (s)")
+CASE_HEADERS: tuple[str, ...] = ("Ärende", "Personnummer", "Handläggare", "Period", "Utfall", "Belopp", "Skäl",
+                                 "Tomma fält", "Felkod", "Felmeddelande", "Runbook", "Steg", "Försök", "Tid (s)")
 EVENT_HEADERS: tuple[str, ...] = ("Tid", "Nivå", "Ärende", "Felkod", "Meddelande", "Runbook", "Portal", "Skärm",
                                   "Element", "Strategi")
 # `#,##0` rather than a literal space: Excel puts the reader's own thousands separator there, which for a Swedish
@@ -135,6 +138,7 @@ def _case_row(item: WorkItem) -> list[Value]:
     return [
         item.case_id,
         item.masked_pnr,  # masked by the store; `put` masks again in case something else wrote the column
+        item.caseworker,  # as the case system's inbox shows it, so each caseworker can filter their own cases
         item.period,
         outcome_label(item),
         item.amount,
@@ -245,9 +249,10 @@ def _events_sheet(ws: Worksheet, events: list[Event]) -> None:
                 wrap_columns=[EVENT_HEADERS.index("Meddelande") + 1])
 
 
-def build_morning_report(store: Store, run_id: str, path: Path) -> Path:
-    """Write the morning report of run `run_id` to `path` (.xlsx, owner-only) and return the path.
-    RunNotFound (a KeyError) if the store has no such run."""
+def build_morning_report(store: Store, run_id: str, path: Path, *, insights: InsightsSettings | None = None) -> Path:
+    """Write the morning report of run `run_id` to `path` (.xlsx, owner-only) and return the path; `insights`: the
+    minutes saved per case for the Automatiseringsgrad sheet (None: the defaults). RunNotFound (a KeyError) if the
+    store has no such run."""
     if store.get_run(run_id) is None:
         raise RunNotFound(run_id)
     summary = store.run_summary(run_id)
@@ -261,4 +266,5 @@ def build_morning_report(store: Store, run_id: str, path: Path) -> Path:
     _summary_sheet(summary_ws, summary, len(events), reason_counts(items))
     _cases_sheet(wb.create_sheet(CASES_SHEET), items)
     _events_sheet(wb.create_sheet(EVENTS_SHEET), events)
+    build_automation_sheet(wb.create_sheet(AUTOMATION_SHEET), store, run_id, insights)
     return save_private(wb, Path(path))

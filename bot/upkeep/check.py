@@ -88,7 +88,10 @@ async def check_screen(driver: Driver, screen: str) -> list[ElementCheck]:
                 if not shown["keys"]:
                     checks.append(check("not shown", detail="no records to read", sub=sub))
                 elif column in missing:
-                    checks.append(check("broken", detail=f"none of {wanted} among {shown['keys']}", sub=sub))
+                    need = driver.needs.get(screen, {}).get(name)
+                    status_if_missing: Status = ("not shown" if need is not None and column in need.optional_columns
+                                                 else "broken")
+                    checks.append(check(status_if_missing, detail=f"none of {wanted} among {shown['keys']}", sub=sub))
                 else:
                     status: Status = "ok" if keys[column] == wanted[0] else "healed"
                     checks.append(check(status, f"column {keys[column]!r}", sub=sub))

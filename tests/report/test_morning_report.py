@@ -135,7 +135,8 @@ def test_workbook_is_written_owner_only_with_the_three_sheets(night: Night, tmp_
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not [p for p in path.parent.iterdir() if p != path]  # no temporary file left behind
     wb = load_workbook(path)
-    assert wb.sheetnames == list(SHEETS) == ["Sammanfattning", "Ärenden", "Avvikelser och fel"]
+    assert wb.sheetnames == list(SHEETS) == ["Sammanfattning", "Ärenden", "Avvikelser och fel",
+                                           "Automatiseringsgrad"]
 
 
 def test_summary_counts_equal_the_store_and_feed_the_chart(night: Night, tmp_path: Path) -> None:
@@ -241,7 +242,7 @@ def test_formula_looking_text_stays_text(night: Night, tmp_path: Path) -> None:
     # The file itself, not just openpyxl's reading of it: no sheet holds a single formula element.
     with zipfile.ZipFile(path) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
-        assert len(sheets) == 3
+        assert len(sheets) == len(SHEETS)
         for name in sheets:
             assert "<f>" not in archive.read(name).decode() and "<f " not in archive.read(name).decode()
 
@@ -255,7 +256,7 @@ def test_every_sheet_has_frozen_bold_header_filter_and_widths(night: Night, tmp_
         for column in range(1, ws.max_column + 1):
             width = ws.column_dimensions[ws.cell(row=1, column=column).column_letter].width
             assert 6 <= width <= 60, (ws.title, column, width)
-    skal = wb["Ärenden"].column_dimensions["F"].width
+    skal = wb["Ärenden"].column_dimensions["G"].width
     assert skal > len("Skäl") + 2  # sized from the reasons, not the header
 
 
@@ -293,7 +294,7 @@ def test_an_empty_unfinished_run_still_gives_a_report(tmp_path: Path) -> None:
         wb = load_workbook(build_morning_report(store, run.id, tmp_path / "r.xlsx"))
     values = _summary_values(wb["Sammanfattning"])
     assert values["Antal ärenden"] == 0 and values["Körtid"] is None and values["Status"] == "running"
-    assert wb["Ärenden"].max_row == 1 and wb["Ärenden"].auto_filter.ref == "A1:M1"
+    assert wb["Ärenden"].max_row == 1 and wb["Ärenden"].auto_filter.ref == "A1:N1"
 
 
 def test_rebuilding_replaces_the_report(night: Night, tmp_path: Path) -> None:
