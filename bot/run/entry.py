@@ -74,7 +74,8 @@ async def run_once(config: Config, *, environ: Mapping[str, str] | None = None, 
                 if relay is not None:
                     relay.cancel()
             report = build_morning_report(store, result.run_id,
-                                          config.data_dir / "reports" / f"morning-{result.run_id}.xlsx")
+                                          config.data_dir / "reports" / f"morning-{result.run_id}.xlsx",
+                                          insights=config.insights)
             logger.info("morning report: {}", report)
             return NightReport(result, report, logs.path, store.items(result.run_id))
         finally:

@@ -31,6 +31,29 @@ RENT_RISE_CAPPED = "RENT_RISE_CAPPED"
 HOUSEHOLD_CHANGED = "HOUSEHOLD_CHANGED"
 ADDRESS_CHANGED = "ADDRESS_CHANGED"
 
+# One generic Swedish line per reason code (docs/contract.md). The reasons a case carries name people and amounts;
+# a ranking over many cases says what the rule is about, never whom it concerned.
+REASON_SUMMARIES_SV: dict[str, str] = {
+    FIRST_APPLICATION: "Nyansökan: första ansökan utreds av handläggare",
+    PROTECTED_IDENTITY: "Skyddade personuppgifter i hushållet eller på adressen",
+    AGENCY_NO_ANSWER: "En myndighet kunde inte lämna uppgifter för en person i hushållet",
+    HOUSEHOLD_MISMATCH: "Hushållet stämmer inte med folkbokföringen",
+    UNKNOWN_INCOME_TYPE: "En inkomsttyp som riktlinjerna inte känner till",
+    INCOME_DEVIATION: "Inkomsten i ansökan skiljer sig från myndighetens uppgift",
+    RENT_ABOVE_CAP: "Boendekostnaden är över riktlinjernas högsta godtagbara (eller taket saknas)",
+    YOUNG_ADULT_SCHOOL: "Hemmavarande ungdom: skolgången behöver kontrolleras",
+    NORM_FIGURE_MISSING: "En riksnormsiffra saknas i normtabellen",
+    GUIDELINE_FIGURE_MISSING: "En siffra saknas i kommunens riktlinjer",
+    JOBBSTIMULANS_UNKNOWN: "Beslutshistoriken räcker inte för att avgöra jobbstimulans",
+    INCOME_NEW: "Ny inkomst sedan förra beslutet",
+    INCOME_GONE: "En inkomst har upphört sedan förra beslutet",
+    INCOME_CHANGED: "Ändrad inkomst sedan förra beslutet",
+    COST_CHANGED: "Ändrad kostnad sedan förra beslutet",
+    RENT_RISE_CAPPED: "Hyreshöjningen över gränsen: förra månadens boendekostnad används",
+    HOUSEHOLD_CHANGED: "Hushållet har ändrats sedan förra beslutet",
+    ADDRESS_CHANGED: "Ny adress sedan förra beslutet: boendekostnaden bedöms på nytt",
+}
+
 
 @dataclass(frozen=True)
 class Reason:
