@@ -219,6 +219,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from bot.schedule.load import load_schedules
     from bot.schedule.runner import NightScheduler
 
+    if args.pause is not None or args.resume:
+        return _pause_or_resume(args)
     try:
         config = load_config(args.config)
         jobs = load_schedules(Path(args.schedules or SCHEDULES_DIR))
@@ -238,6 +240,39 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return scheduler.serve()
 
 
+def _pause_or_resume(args: argparse.Namespace) -> int:
+    """`casebot schedule --pause REASON` / `--resume`: the maintenance-window switch every scheduler on the store
+    obeys at its next fire; written to the console's audit log with the OS user as who."""
+    import getpass
+
+    from bot.schedule.pause import describe_pause, pause_scheduler, resume_scheduler, scheduler_paused
+
+    who = getpass.getuser()
+    reason = (args.pause or "").strip()
+    if args.pause is not None and not reason:
+        print("casebot: say why the scheduler is paused: --pause REASON (e.g. the maintenance window)",
+              file=sys.stderr)
+        return 2
+    try:
+        _config, store = _config_and_store(args)
+    except CasebotError as exc:
+        return _print_failure(exc)
+    with store:
+        if args.pause is not None:
+            state = pause_scheduler(store, by=who, reason=reason)
+            store.record_audit(who, "cli", "pause_scheduler", target="scheduler", detail={"reason": state["reason"]})
+            print(f"scheduler {describe_pause(state)}; every fire is skipped until `casebot schedule --resume`")
+            return 0
+        if scheduler_paused(store) is None:
+            store.record_audit(who, "cli", "resume_scheduler", target="scheduler", result="refused: not paused")
+            print("casebot: the scheduler is not paused", file=sys.stderr)
+            return 1
+        was = resume_scheduler(store, by=who)
+        store.record_audit(who, "cli", "resume_scheduler", target="scheduler", detail={"was": was})
+        print(f"scheduler resumed (it was {describe_pause(was or {})}); the next fire runs the night")
+        return 0
+
+
 def _config_and_store(args: argparse.Namespace) -> tuple[Config, Store]:
     from bot.config import load_config
     from bot.store import open_store
@@ -248,9 +283,10 @@ def _config_and_store(args: argparse.Namespace) -> tuple[Config, Store]:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Recent runs and their outcomes; the failing cases of the latest (or the given) run with their codes."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from bot.errors import runbook_for
+    from bot.schedule.pause import describe_pause, scheduler_paused
     from bot.status import worker_lines
 
     try:
@@ -258,6 +294,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     except CasebotError as exc:
         return _print_failure(exc)
     with store:
+        # Dead and stopped robots' workers leave the store after the retention (a run start does the same).
+        store.forget_workers(datetime.now(UTC) - timedelta(days=config.retention.workers_days))
         runs = store.list_runs(args.runs)
         if not runs:
             print("no runs yet")
@@ -282,6 +320,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         skipped = [e for e in store.events() if e.run_id is None and (e.code or "").startswith("SCHEDULE_")]
         for event in skipped[-5:]:
             print(f"schedule: {event.at.astimezone():%Y-%m-%d %H:%M} {event.message}")
+        paused = scheduler_paused(store)
+        if paused is not None:
+            print(f"scheduler: PAUSED, {describe_pause(paused)} (casebot schedule --resume)")
         held = store.held_items()
         if held:
             print(f"\nheld for an operator (not taken until released with `casebot retry CASE`): {len(held)}")
@@ -323,17 +364,51 @@ def cmd_report(args: argparse.Namespace) -> int:
     with store:
         target = Path(args.out) if args.out else config.data_dir / "reports" / f"morning-{args.run}.xlsx"
         try:
-            print(build_morning_report(store, args.run, target))
+            print(build_morning_report(store, args.run, target, insights=config.insights))
         except RunNotFound:
             print(f"casebot: no run {args.run} in {config.store_url} (see casebot status)", file=sys.stderr)
             return 2
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from bot.dev.bench import RESULTS_DIR, process_cells, run_bench, scaling_cells
+def cmd_insights(args: argparse.Namespace) -> int:
+    """The automation rate per application month: the shares prepared fully, partially and left manual, what held
+    cases back, and the caseworker time saved (with its assumption)."""
+    import json
+    from datetime import date
 
-    if args.scaling:
+    from bot.insights import rate_from_store, rate_lines
+
+    if args.months < 1:
+        print("casebot: --months must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        config, store = _config_and_store(args)
+    except CasebotError as exc:
+        return _print_failure(exc)
+    with store:
+        rate = rate_from_store(store, args.months, args.until or date.today(), config.insights)
+    if args.json:
+        print(json.dumps(rate.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(rate_lines(rate)))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.dev.bench import RESULTS_DIR, judge_results, process_cells, run_bench, scaling_cells
+
+    if args.targets:
+        try:
+            lines, written = judge_results(args.targets, Path(args.out) if args.out else RESULTS_DIR, args.write)
+        except (OSError, ValueError) as exc:
+            print(f"casebot: cannot read the results: {exc}", file=sys.stderr)
+            return 2
+        print("\n".join(lines) + (f"\nwritten: {written}" if written else ""))
+        return 0
+    if args.demo:
+        cells, name = [], args.name or f"demo-{args.cases}c-{args.workers}w"
+    elif args.scaling:
         cells, name = scaling_cells(args.cases), args.name or f"scaling-{args.cases}c"
     elif args.desktop:
         cells = [(args.cases, args.workers, args.latency)]
@@ -347,7 +422,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
                                            processes=args.processes, desktop=args.desktop,
                                            results_dir=Path(args.out) if args.out else RESULTS_DIR,
                                            pages_per_agency=args.pages_per_agency,
-                                           recycle_after_cases=args.recycle_after_cases)
+                                           recycle_after_cases=args.recycle_after_cases,
+                                           demo=(args.cases, args.workers) if args.demo else None)
     print(md_path.read_text(encoding="utf-8"))
     print(f"results: {json_path}, {md_path}")
     return 0 if all(c.failed == 0 and c.oracle_differences == 0 for c in report.cells) else 1
@@ -420,6 +496,85 @@ def cmd_guidelines_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    """The operations console: a web app on the state store, on 127.0.0.1 unless told otherwise (and then only
+    with TLS or an explicit --public-without-tls)."""
+    from bot.config import load_config
+    from bot.console.app import serve
+    from bot.console.security import bind_refusal
+
+    try:
+        config = load_config(args.config)
+    except CasebotError as exc:
+        return _print_failure(exc)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("casebot: give both --tls-cert and --tls-key", file=sys.stderr)
+        return 2
+    updates: dict[str, object] = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    if args.tls_cert:
+        updates.update(tls_cert=Path(args.tls_cert).resolve(), tls_key=Path(args.tls_key).resolve())
+    settings = config.console.model_copy(update=updates)
+    refusal = bind_refusal(settings.host, settings.tls_cert is not None, args.public_without_tls)
+    if refusal is not None:
+        print(f"casebot: {refusal}", file=sys.stderr)
+        return 2
+    serve(config, settings)
+    return 0
+
+
+def cmd_console_user(args: argparse.Namespace) -> int:
+    """Console accounts: add, list, remove, set-role. Each change goes into the audit log under the OS user."""
+    import getpass
+
+    from bot.console import auth
+
+    try:
+        _, store = _config_and_store(args)
+    except CasebotError as exc:
+        return _print_failure(exc)
+    by = getpass.getuser()
+    with store:
+        if args.user_command == "list":
+            for user in store.console_users():
+                print(f"{user.name:<24} {user.role:<11} {'disabled' if user.disabled else 'active':<9} "
+                      f"since {user.created.astimezone():%Y-%m-%d}")
+            return 0
+        if args.user_command == "remove":
+            if not auth.remove_user(store, args.name, by):
+                print(f"casebot: no console user {args.name}", file=sys.stderr)
+                return 1
+            print(f"{args.name}: removed")
+            return 0
+        if args.user_command == "set-role":
+            if auth.set_role(store, args.name, args.role, by) is None:
+                print(f"casebot: no console user {args.name}", file=sys.stderr)
+                return 1
+            print(f"{args.name}: role {args.role}")
+            return 0
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass(f"password for {args.name}: ")
+            if getpass.getpass("again: ") != password:
+                print("casebot: the passwords differ", file=sys.stderr)
+                return 2
+        problem = auth.check_new_password(password)
+        if problem is not None:
+            print(f"casebot: password: {problem}", file=sys.stderr)
+            return 2
+        auth.add_user(store, args.name, args.role, password, by)
+    print(f"{args.name}: {args.role}")
+    return 0
+
+
+def _month_arg(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise argparse.ArgumentTypeError(f"not a month YYYY-MM: {value!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casebot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -484,6 +639,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedules", help="the folder of schedule files (default: the repo's schedules/)")
     p.add_argument("--list", action="store_true", help="show each job's next fire times and exit")
     p.add_argument("--count", type=int, default=3, help="with --list: how many fire times per job")
+    switch = p.add_mutually_exclusive_group()
+    switch.add_argument("--pause", metavar="REASON",
+                        help="pause every scheduler on the store (a maintenance window): fires are skipped, and why")
+    switch.add_argument("--resume", action="store_true", help="end the pause: the next fire runs the night")
     p.set_defaults(func=cmd_schedule)
 
     p = sub.add_parser("status", help="recent runs, their outcomes, the failing cases, and the workers")
@@ -512,6 +671,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pages-per-agency", type=int, help="the robot's browser.pages_per_agency (default: the config's)")
     p.add_argument("--recycle-after-cases", type=int,
                    help="the robot's browser.recycle_after_cases (default: the config's)")
+    p.add_argument("--demo", action="store_true",
+                   help="time `casebot demo` (--cases, --workers; its own seed) in a fresh folder instead of a night")
+    p.add_argument("--targets", nargs="+", metavar="FILE",
+                   help="judge issue 20's targets from saved results (.json files or glob patterns), no new night")
+    p.add_argument("--write", action="store_true",
+                   help="with --targets: also write the table to <results folder>/<date>-targets.md")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("retry", help="release a case held for an operator (INTERNAL_ERROR, CASE_QUARANTINED)")
@@ -539,11 +704,49 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file")
     q.set_defaults(func=cmd_guidelines_check)
 
+    p = sub.add_parser("insights", help="the automation rate per month: shares prepared fully, partially, left "
+                                        "manual; what held cases back; caseworker time saved")
+    p.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.add_argument("--months", type=int, default=6, help="how many application months, up to --until (default 6)")
+    p.add_argument("--until", type=_month_arg, help="the last application month shown, YYYY-MM (default: this "
+                                                     "month)")
+    p.add_argument("--json", action="store_true", help="the same figures as JSON")
+    p.set_defaults(func=cmd_insights)
+
     p = sub.add_parser("report", help="rebuild a run's morning report (.xlsx)")
     p.add_argument("--config", required=True, help="the robot's YAML config file")
     p.add_argument("--run", required=True, help="the run id (see casebot status)")
     p.add_argument("--out", help="where to write it (default: data/reports/morning-<run>.xlsx)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("console", help="the operations console: nights, workers, schedules, drift, actions, "
+                                       "/metrics (a web app, 127.0.0.1:8470 by default)")
+    p.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.add_argument("--host", help="address to listen on (default: the config's console.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: the config's console.port, 8470)")
+    p.add_argument("--tls-cert", help="TLS certificate (PEM): needed to listen on a non-loopback address")
+    p.add_argument("--tls-key", help="TLS private key (PEM)")
+    p.add_argument("--public-without-tls", action="store_true",
+                   help="listen on a non-loopback address without TLS (only when something else encrypts it)")
+    p.set_defaults(func=cmd_console)
+
+    p = sub.add_parser("console-user", help="the operations console's accounts (roles operations, admin, viewer)")
+    users = p.add_subparsers(dest="user_command", required=True)
+    q = users.add_parser("add", help="add an account (or replace its password and role)")
+    q.add_argument("name")
+    q.add_argument("--role", required=True, choices=("operations", "admin", "viewer"))
+    q.add_argument("--password-stdin", action="store_true", help="read the password from stdin, not the terminal")
+    q.add_argument("--config", required=True, help="the robot's YAML config file")
+    q = users.add_parser("list", help="the accounts and their roles")
+    q.add_argument("--config", required=True, help="the robot's YAML config file")
+    q = users.add_parser("remove", help="remove an account")
+    q.add_argument("name")
+    q.add_argument("--config", required=True, help="the robot's YAML config file")
+    q = users.add_parser("set-role", help="change an account's role")
+    q.add_argument("name")
+    q.add_argument("--role", required=True, choices=("operations", "admin", "viewer"))
+    q.add_argument("--config", required=True, help="the robot's YAML config file")
+    p.set_defaults(func=cmd_console_user)
     return parser
 
 

@@ -20,10 +20,12 @@ LAYERS: list[tuple[str, ...]] = [
     ("bot.config", "bot.credentials", "bot.selectors", "bot.store", "bot.browser"),
     ("bot.drivers",),
     ("bot.desktop",),  # the pixel channel, a case-system channel beside the web driver
-    ("bot.upkeep", "bot.report"),  # the screen check and the recorder; the morning report
+    ("bot.upkeep", "bot.report", "bot.insights"),  # the screen check and the recorder; the morning report and
+    # the automation rate it carries
     ("bot.run",),  # the night
     ("bot.alerts", "bot.status"),
     ("bot.schedule",),
+    ("bot.console",),  # the operations console: reads the store, acts through the scheduler and the CLI
     ("bot.dev",),  # sandbox launcher, demo, bench: around the robot, never in it
     ("bot.cli", "bot.__main__"),
 ]
