@@ -317,8 +317,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         stops = [e for e in store.events(chosen) if e.level == "CRITICAL"]
         for event in stops:
             print(f"  STOPPED: {event.message}")
-        skipped = [e for e in store.events() if e.run_id is None and (e.code or "").startswith("SCHEDULE_")]
-        for event in skipped[-5:]:
+        schedule_codes = ("SCHEDULE_SKIPPED", "SCHEDULE_MISSED", "SCHEDULE_FIRED", "SCHEDULE_PAUSED",
+                          "SCHEDULE_RESUMED")
+        latest = store.events(codes=schedule_codes, newest_first=True, limit=5)
+        for event in reversed(latest):
             print(f"schedule: {event.at.astimezone():%Y-%m-%d %H:%M} {event.message}")
         paused = scheduler_paused(store)
         if paused is not None:

@@ -550,7 +550,8 @@ def schedules_view(config: Config, store: Store, now: datetime, *, schedules_dir
                                 job.limit, scheduled.source.name, fires, skipped))
     except ConfigError as exc:
         problem = mask_text(str(exc))
-    events = store.events(level="WARNING") + store.events(level="INFO")
+    events = store.events(codes=("SCHEDULE_SKIPPED", "SCHEDULE_MISSED", "SCHEDULE_FIRED"), newest_first=True,
+                          limit=50 * fires_shown)
     skipped_fires = [_fire_line(e) for e in events if e.code in ("SCHEDULE_SKIPPED", "SCHEDULE_MISSED")]
     ran = [_fire_line(e) for e in events if e.code == "SCHEDULE_FIRED"]
     return SchedulesView(jobs, _paused(store), _newest(skipped_fires, fires_shown), _newest(ran, fires_shown),
@@ -671,7 +672,8 @@ def drift_view(store: Store, *, runbooks_dir: Path = RUNBOOKS_DIR,
 
 def _console_preflight(store: Store) -> tuple[datetime | None, list[Event]]:
     """When the latest console preflight ran, and what it found."""
-    loose = [e for e in store.events(level="WARNING") + store.events(level="ERROR")
+    # The latest few hundred of each level: a console preflight writes its events together, and only the last counts.
+    loose = [e for level in ("WARNING", "ERROR") for e in store.events(level=level, newest_first=True, limit=500)
              if e.run_id is None and _is_preflight(e)]
     loose.sort(key=lambda e: (e.at, e.id))
     group: list[Event] = []

@@ -165,7 +165,10 @@ class Store(ABC):
 
     @abstractmethod
     def events(self, run_id: str | None = None, *, case_id: str | None = None, level: str | None = None,
-               limit: int | None = None) -> list[Event]: ...
+               codes: Sequence[str] | None = None, limit: int | None = None,
+               newest_first: bool = False) -> list[Event]:
+        """In the order recorded (`newest_first`: the other way, so `limit` keeps the latest); `codes`: only
+        events with one of these codes."""
 
     # -- workers ------------------------------------------------------------------------------------------
     @abstractmethod

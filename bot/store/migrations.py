@@ -139,6 +139,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         # Existing rows get NULL: the inbox was not read for it then.
         "ALTER TABLE work_items ADD COLUMN caseworker TEXT",
+        # The console and `casebot status` look events up by code (fires, drift) over years of nights.
+        "CREATE INDEX events_by_code ON events (code, id)",
     )),
 )
 

@@ -495,13 +495,19 @@ class SqlStore(Store):
         return self._event(row)
 
     def events(self, run_id: str | None = None, *, case_id: str | None = None, level: str | None = None,
-               limit: int | None = None) -> list[Event]:
+               codes: Sequence[str] | None = None, limit: int | None = None,
+               newest_first: bool = False) -> list[Event]:
         sql, params = "SELECT * FROM events WHERE 1 = 1", list[Any]()
         for column, value in (("run_id", run_id), ("case_id", case_id), ("level", level and level.upper())):
             if value is not None:
                 sql += f" AND {column} = ?"
                 params.append(value)
-        sql += " ORDER BY id"
+        if codes is not None:
+            if not codes:
+                return []
+            sql += f" AND code IN ({', '.join('?' for _ in codes)})"
+            params.extend(str(c) for c in codes)
+        sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)

@@ -454,6 +454,17 @@ def test_events_are_masked_and_filterable(store: Store) -> None:
         store.record_event(run.id, "LOUD", "x")
 
 
+def test_events_by_code_newest_first(store: Store) -> None:
+    for n in range(4):
+        store.record_event(None, "WARNING", f"skipped {n}", code="SCHEDULE_SKIPPED")
+        store.record_event(None, "INFO", f"fired {n}", code="SCHEDULE_FIRED")
+    store.record_event(None, "WARNING", "no code")
+    latest = store.events(codes=("SCHEDULE_SKIPPED", "SCHEDULE_FIRED"), newest_first=True, limit=3)
+    assert [e.message for e in latest] == ["fired 3", "skipped 3", "fired 2"]
+    assert [e.message for e in store.events(codes=["SCHEDULE_SKIPPED"])] == [f"skipped {n}" for n in range(4)]
+    assert store.events(codes=()) == []
+
+
 # -- the database itself ------------------------------------------------------------------------------------
 def test_the_sqlite_database_is_wal_and_owner_only(db: Path) -> None:
     SqliteStore(db).close()
