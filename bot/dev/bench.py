@@ -82,6 +82,7 @@ class Cell:
     selenium_wall_s: float | None = None
     selenium_p50_s: float | None = None
     selenium_over_robot: float | None = None  # by per-case p50: how many times faster the robot is
+    selenium_browser: str = ""  # the Chromium binary chromedriver drove (the robot's, for a fair comparison)
     processes: int = 1  # robot processes sharing the store (each with `workers` workers)
     store: str = "sqlite"
     channel: str = "web"  # the case system's: web, or desktop (its desktop client under Xvfb)
@@ -441,7 +442,9 @@ def markdown(report: BenchReport) -> str:
             lines += ["", *cpu_lines(c, report.machine.get("cores") or 1)]
         if c.phases:
             lines += ["", f"Where the time goes: {c.cases} cases, {c.workers} worker(s), latency {c.latency_ms} ms, "
-                          f"on `{c.browser}` (phases nest: a login is inside the look-up that needed it):", "",
+                          f"on `{c.browser}`"
+                          + (f" (the Selenium peer on `{c.selenium_browser}`)" if c.selenium_browser else "")
+                          + " (phases nest: a login is inside the look-up that needed it):", "",
                       "| phase | runs | wall s | s per run | page loads per run | Playwright calls per run |",
                       "| --- | ---: | ---: | ---: | ---: | ---: |"]
             lines += [f"| {name} | {f['runs']} | {f['wall_s']} | {f['wall_per_run_s']} | {f['loads_per_run']} | "
@@ -498,6 +501,7 @@ def run_bench(cells: Sequence[tuple[int, int, int]], name: str, *, seed: int = 1
             print(f"  plain-HTTP floor: wall {cell.floor_wall_s} s, p50 {cell.floor_p50_s} s", flush=True)
         if selenium:
             cell.selenium_wall_s, cell.selenium_p50_s = measure_selenium(cases, workers, latency, seed=seed)
+            cell.selenium_browser = chromium_path()  # what selenium_peer._browser gives chromedriver
             if cell.per_case_p50_s:
                 cell.selenium_over_robot = round(cell.selenium_p50_s / cell.per_case_p50_s, 2)
             print(f"  Selenium peer: wall {cell.selenium_wall_s} s, p50 {cell.selenium_p50_s} s", flush=True)

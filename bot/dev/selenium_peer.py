@@ -43,7 +43,11 @@ def _browser(download_dir: Path):  # type: ignore[no-untyped-def]
     options.set_capability("unhandledPromptBehavior", "accept")
     options.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
                                               "download.prompt_for_download": False})
-    return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    # The old headless shell (the robot's binary, so the comparison is fair) ignores the download preferences;
+    # told through the DevTools protocol, as Playwright tells it, it saves where the script looks.
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)})
+    return driver
 
 
 class Peer:
