@@ -12,6 +12,10 @@ command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headles
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v scrot >/dev/null 2>&1 || missing+=(scrot)
 command -v xclip >/dev/null 2>&1 || missing+=(xclip)   # the desktop channel reads fields back through the clipboard
+# certutil: the robot's Chromium trusts tls.ca_bundle through an NSS database of its own (bot/browser/trust.py).
+command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
+# --test: the proxy tests (tests/net) run a real HTTP proxy as a child process
+[ "$with_postgres" = 1 ] && ! command -v tinyproxy >/dev/null 2>&1 && missing+=(tinyproxy)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install.sh: installing ${missing[*]} from Debian" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

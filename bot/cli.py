@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except CasebotError as exc:
         return _print_failure(exc)
     print("\n".join(summary_lines(night)))
-    notify(night, config.alerts)
+    notify(night, config.alerts, proxy=config.proxy, tls=config.tls)
     return night.exit_code
 
 
@@ -569,6 +569,47 @@ def cmd_console_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    """systemd units for the scheduler, a worker and the console, checked with `systemd-analyze verify` where the
+    machine has it: printed, or written to --out; `--env-template` prints the environment file to fill in."""
+    import tempfile
+
+    from bot import service
+    from bot.config import load_config
+
+    try:
+        config = load_config(args.config)
+    except CasebotError as exc:
+        return _print_failure(exc)
+    if args.env_template:
+        print(service.env_template(config), end="")
+        return 0
+    plan = service.plan_for(config, user=args.user, python=args.python)
+    texts = service.units(plan)
+    for line in service.warnings(plan):
+        print(f"casebot service: warning: {line}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="casebot-units-") as scratch:
+        verdict = service.verify_units(service.write_units(texts, Path(scratch)))
+    if verdict is None:
+        print("casebot service: systemd-analyze is not on this machine: the units are not verified",
+              file=sys.stderr)
+    elif not verdict.ok:
+        print(f"casebot service: systemd-analyze verify complains, nothing written:\n{verdict.output}",
+              file=sys.stderr)
+        return 1
+    steps = service.install_lines(plan, args.config)
+    if args.out:
+        for path in service.write_units(texts, Path(args.out)):
+            print(f"{path}: written")
+        print("\nthen, as root:\n  " + "\n  ".join(s for s in steps if "--out" not in s))
+        return 0
+    for name, text in texts.items():
+        print(f"# ==> {name} <==\n{text}")
+    print(f"# ==> {plan.env_file} (names only: fill in the values) <==\n{service.env_template(config, plan.env_file)}")
+    print("# To install, as root:\n" + "\n".join(f"#   {s}" for s in steps))
+    return 0
+
+
 def _month_arg(value: str) -> str:
     import re
 
@@ -749,6 +790,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--role", required=True, choices=("operations", "admin", "viewer"))
     q.add_argument("--config", required=True, help="the robot's YAML config file")
     p.set_defaults(func=cmd_console_user)
+
+    p = sub.add_parser("service", help="systemd units for the scheduler, a worker and the console, and the "
+                                       "environment file's template")
+    p.add_argument("--config", required=True, help="the robot's YAML config file (as the service will read it)")
+    p.add_argument("--user", default="casebot", help="the dedicated user (and group) the units run as")
+    p.add_argument("--out", help="write the units into this folder (e.g. /etc/systemd/system) instead of printing")
+    p.add_argument("--python", help="run `PYTHON -m bot` (default: the casebot installed beside this interpreter)")
+    p.add_argument("--env-template", action="store_true",
+                   help="print only the environment file's template: every variable the config needs, no values")
+    p.set_defaults(func=cmd_service)
     return parser
 
 

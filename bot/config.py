@@ -12,6 +12,9 @@ norms_dir: norms                # optional: next year's riksnorm table (<year>.y
 store: {url: "sqlite:///data/casebot.db", lease_s: 120}   # or postgresql://host/db for several robot hosts
 preflight: {reference_case: TEST-2024-0001, reference_pnr: "19800101-1234"}   # read-only screen check
 desktop: {display: ":0"}        # with channel: desktop, the X display the client is on
+proxy: {url: "http://proxy.kommun.example:3128", username: casebot,   # password: CASEBOT_PROXY_PASSWORD or keyring
+        no_proxy: [.intern.kommun.example, 10.0.0.0/8]}                # casebot/proxy; without proxy: no proxy at all
+tls: {ca_bundle: /etc/casebot/kommun-ca.pem, expiry_warning_days: 30}   # trusted besides the system's roots
 console: {host: 127.0.0.1, port: 8470, session_minutes: 30, login_attempts: 5, window_minutes: 15,
           trusted_proxy: {address: 10.0.0.5, user_header: X-Remote-User, role_header: X-Remote-Role},
           metrics_token_env: CASEBOT_METRICS_TOKEN}   # `casebot console`; the session key: CASEBOT_CONSOLE_SECRET
@@ -325,6 +328,108 @@ class ConsoleSettings(Settings):
         return self
 
 
+class TlsSettings(Settings):
+    """Whom the robot trusts for HTTPS, in Chromium and in every HTTP client: the system's trust store, plus
+    `ca_bundle` (the municipality's own CA, PEM, one or more certificates). Certificate errors are never ignored."""
+
+    ca_bundle: ResolvedPath | None = None  # None: the system's trust store only
+    # A portal certificate that expires within this many days is a warning at preflight, in the report and alert.
+    expiry_warning_days: int = Field(30, ge=0, le=365)
+
+
+def check_proxy_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError("the proxy is http://host:port (the scheme in which browsers and HTTP clients speak to it; "
+                         "https:// sites still go through it, tunnelled)")
+    if parts.username or parts.password:
+        raise ValueError("no user in the proxy URL: give proxy.username, and the password through the environment "
+                         "or the OS keyring")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("the proxy URL is http://host:port, with nothing after the port")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError("not a valid proxy URL (bad port)") from exc
+    if port is None:
+        raise ValueError("give the proxy's port (http://host:port): proxies rarely listen on 80")
+    return f"http://{parts.netloc}"
+
+
+def check_no_proxy(value: str) -> str:
+    """One entry of `proxy.no_proxy`: a host (name or IP, optionally :port), a .suffix (every host under it) or an
+    IP network (CIDR). The browser and the HTTP clients read the same list (`bot.net.goes_direct`)."""
+    import ipaddress
+    import re
+
+    entry = value.strip().lower()
+    if "/" in entry:
+        try:
+            return str(ipaddress.ip_network(entry, strict=False))
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an IP network (e.g. 10.0.0.0/8)") from exc
+    host, port = entry, None
+    if entry.startswith("["):  # [v6] or [v6]:port
+        host, _, rest = entry[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else None
+        if rest and port is None:
+            raise ValueError(f"{value!r}: expected [address] or [address]:port")
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    if port is not None and (not port.isdigit() or not 0 < int(port) < 65536):
+        raise ValueError(f"{value!r}: bad port")
+    try:
+        ipaddress.ip_address(host)
+        return entry
+    except ValueError:
+        pass
+    if host.startswith(".") and port is not None:
+        raise ValueError(f"{value!r}: a .suffix takes no port")
+    if not re.fullmatch(r"\.?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*", host):
+        raise ValueError(f"{value!r} is not a host, .suffix or IP network")
+    return entry
+
+
+class ProxySettings(Settings):
+    """The outbound proxy every request of the robot goes through (the browser, the alerts' webhook), but the
+    hosts in `no_proxy`. Its password, when `username` is set, comes from CASEBOT_PROXY_PASSWORD or the OS keyring
+    (`keyring set casebot/proxy <username>`), like every password. SMTP (alert e-mail) is not HTTP and never goes
+    through it.
+
+    Without a `proxy:` section the robot uses no proxy, and ignores HTTP_PROXY/HTTPS_PROXY in its environment: a
+    service's environment is easily inherited by accident, and a night that quietly depends on it breaks when the
+    unit file changes. `from_environment: true` takes the proxy (and NO_PROXY) from the environment on purpose."""
+
+    url: Annotated[str, AfterValidator(check_proxy_url)] | None = None
+    username: str | None = Field(None, min_length=1)
+    password_env: EnvName | None = None
+    keyring_service: str | None = Field(None, min_length=1)
+    no_proxy: list[Annotated[str, AfterValidator(check_no_proxy)]] = Field(default_factory=list)
+    from_environment: bool = False
+
+    @model_validator(mode="after")
+    def _url_or_environment(self) -> ProxySettings:
+        if self.from_environment == (self.url is not None):
+            raise ValueError("give the proxy's url, or from_environment: true (HTTPS_PROXY/HTTP_PROXY), not both")
+        return self
+
+    @property
+    def name(self) -> str:
+        return "proxy"
+
+    @property
+    def what(self) -> str:
+        return f"the proxy {self.url}" if self.url else "the proxy from the environment"
+
+    @property
+    def env_var(self) -> str:
+        return self.password_env or "CASEBOT_PROXY_PASSWORD"
+
+    @property
+    def service(self) -> str:
+        return self.keyring_service or "casebot/proxy"
+
+
 class InsightsSettings(Settings):
     """The automation rate's caseworker time saved (`casebot insights`, the report's Automatiseringsgrad sheet):
     minutes a caseworker no longer spends per case the robot prepared. Our own estimate: the research
@@ -352,6 +457,8 @@ class Config(Settings):
     alerts: AlertSettings = AlertSettings()
     desktop: DesktopSettings | None = None
     insights: InsightsSettings = InsightsSettings()
+    proxy: ProxySettings | None = None  # None: no proxy, the environment's HTTP_PROXY ignored
+    tls: TlsSettings = TlsSettings()
     console: ConsoleSettings = ConsoleSettings()
     portals: Portals
     source: Path | None = Field(None, exclude=True)  # the file this came from; set by load_config

@@ -57,6 +57,9 @@ class ErrorCode(StrEnum):
     CASE_QUARANTINED = "CASE_QUARANTINED"
     RECORDING_FAILED = "RECORDING_FAILED"
     OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+    PROXY_FAILED = "PROXY_FAILED"
+    TLS_CERTIFICATE = "TLS_CERTIFICATE"
+    TLS_EXPIRES_SOON = "TLS_EXPIRES_SOON"
 
     @property
     def info(self) -> CodeInfo:
@@ -136,7 +139,21 @@ CATALOGUE: dict[ErrorCode, CodeInfo] = {
     ErrorCode.OUTCOME_UNKNOWN: CodeInfo(
         "Okänt om sparandet gick igenom / a write got no answer and reading back could not tell; the retry reads "
         "what the system holds before it writes again", _S, retryable=True),
+    ErrorCode.PROXY_FAILED: CodeInfo(
+        "Proxyn släpper inte igenom roboten / the outbound proxy cannot be reached or refused the robot's login", _S,
+        stops_run=True),
+    ErrorCode.TLS_CERTIFICATE: CodeInfo(
+        "Portalens certifikat godtas inte / a portal's TLS certificate is untrusted, expired or for another host",
+        _S, stops_run=True),
+    ErrorCode.TLS_EXPIRES_SOON: CodeInfo(
+        "Certifikatet går snart ut / a portal's TLS certificate expires within tls.expiry_warning_days (a warning; "
+        "the night goes on)", _S),
 }
+
+
+# Warnings that something will stop a night on a known date (a certificate running out): each one also goes out
+# as an alert, a night that otherwise went well included.
+EXPIRY_WARNING_CODES = (ErrorCode.TLS_EXPIRES_SOON.value,)
 
 
 def held_codes() -> tuple[str, ...]:

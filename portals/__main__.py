@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--host", default="127.0.0.1")
             p.add_argument("--port-base", type=int, default=8100)
             p.add_argument("--quiet", action="store_true")
+            p.add_argument("--ca-dir", type=Path, default=None,
+                           help="a test CA folder shared with other sandboxes (default: a new CA in DIR/tls)")
+            p.add_argument("--certificate", action="append", default=[], metavar="PORTAL=KIND",
+                           help="serve PORTAL with a bad certificate: expired, wrong_host, untrusted or expiring")
         if name == "up":
             p.add_argument("--reseed", action="store_true")
     args = parser.parse_args(argv)
@@ -35,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         summary = seed.seed_database(args.data, args.cases, args.seed, args.period)
         print(f"seeded {db.db_path(args.data)}: {summary}", flush=True)
     if args.command in ("serve", "up"):
-        asyncio.run(server.serve(args.data, args.host, args.port_base, args.quiet))
+        certificates = dict(item.split("=", 1) for item in args.certificate if "=" in item)
+        if len(certificates) != len(args.certificate):
+            parser.error("--certificate takes PORTAL=KIND")
+        asyncio.run(server.serve(args.data, args.host, args.port_base, args.quiet, ca_dir=args.ca_dir,
+                                 certificates=certificates))
     return 0
 
 

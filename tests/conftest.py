@@ -10,9 +10,10 @@ import pytest_asyncio
 from playwright.async_api import Browser
 
 from bot.browser.launch import CHROMIUM_ARGS, chromium_path, running_chromium
+from bot.browser.trust import browser_env
 from bot.browser.worker import WorkerBrowser
 from bot.dev.virtual_screen import xvfb as virtual_xvfb
-from tests.sandbox_proc import Sandbox, start_sandbox
+from tests.sandbox_proc import Sandbox, start_sandbox, trusted_home
 
 # The files that take longest (end to end, a minute or more each on two cores): run first, so the two processes
 # share them and the many short files fill in after (bench: `--durations=30`).
@@ -59,8 +60,10 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        # The robot's own launch settings (Debian's Chromium, no calls home), in the sync API the sandbox tests use.
-        chromium = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
+        # The robot's own launch settings (Debian's Chromium, no calls home, the sandboxes' test CA trusted the
+        # robot's way), in the sync API the sandbox tests use.
+        chromium = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS),
+                                      env=browser_env(trusted_home()))
         try:
             yield chromium
         finally:
@@ -94,7 +97,7 @@ def xvfb_display(xvfb: str, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest_asyncio.fixture(scope="session")
 async def abrowser() -> AsyncIterator[Browser]:
     """The robot's own async browser launch, for tests of drivers, selectors and the recorder."""
-    async with running_chromium() as chromium:
+    async with running_chromium(home=trusted_home()) as chromium:
         yield chromium.browser
 
 

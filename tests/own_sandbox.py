@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.dev.sandbox import Sandbox, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, sandbox_environ
+from tests.sandbox_proc import start_sandbox
 
 
 def own_sandbox(cases: int, seed: int, **knobs: object) -> Callable[..., Iterator[Sandbox]]:

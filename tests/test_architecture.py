@@ -17,7 +17,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("bot.yamlload", "bot.chaos", "bot.log"),
     ("bot.calc",),  # pure: the calculation
     ("bot.triage", "bot.note"),  # pure: which cases a human must see; the decision and the note
-    ("bot.config", "bot.credentials", "bot.selectors", "bot.store", "bot.browser"),
+    ("bot.config", "bot.credentials", "bot.selectors", "bot.store", "bot.browser", "bot.tls",
+     "bot.net"),  # the outbound proxy, for the browser and the HTTP clients
     ("bot.drivers",),
     ("bot.desktop",),  # the pixel channel, a case-system channel beside the web driver
     ("bot.upkeep", "bot.report", "bot.insights"),  # the screen check and the recorder; the morning report and
@@ -26,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("bot.alerts", "bot.status"),
     ("bot.schedule",),
     ("bot.console",),  # the operations console: reads the store, acts through the scheduler and the CLI
-    ("bot.dev",),  # sandbox launcher, demo, bench: around the robot, never in it
+    ("bot.dev", "bot.service"),  # sandbox launcher, demo, bench: around the robot, never in it; its systemd units
     ("bot.cli", "bot.__main__"),
 ]
 

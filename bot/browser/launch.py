@@ -11,9 +11,13 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from loguru import logger
 from playwright.async_api import Browser, Playwright, async_playwright
+
+from bot.browser.trust import browser_env
+from bot.net import Proxy, chromium_proxy
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 # The binary itself, not /usr/bin's shell wrapper, so the browser process is Playwright's own child.
@@ -64,13 +68,21 @@ NO_IMAGES = ("--blink-settings=primaryHoverType=2,availableHoverTypes=2,primaryP
              "availablePointerTypes=4,imagesEnabled=false")
 
 
-async def launch_chromium(pw: Playwright, headless: bool = True, block_images: bool = True) -> Browser:
+async def launch_chromium(pw: Playwright, headless: bool = True, block_images: bool = True, *,
+                          home: Path | None = None, proxy: Proxy | None = None) -> Browser:
+    """`home`: the HOME whose NSS database says which CAs the browser trusts (`bot.browser.trust.browser_home`);
+    None: the robot's own HOME. `proxy`: the outbound proxy (`bot.net`); None: none, whatever the environment's
+    HTTP_PROXY says (Chromium on Linux would read it)."""
     path = chromium_path(headless)
     if not os.path.exists(path):
         raise BrowserNotInstalled(f"Chromium not found at {path}: {INSTALL_HINT}, or set CASEBOT_CHROMIUM to the "
                                   "browser's path")
-    args = [*CHROMIUM_ARGS, *([NO_IMAGES] if headless and block_images else [])]
-    return await pw.chromium.launch(executable_path=path, headless=headless, args=args)
+    args = [*CHROMIUM_ARGS, *([NO_IMAGES] if headless and block_images else []),
+            *(["--no-proxy-server"] if proxy is None else [])]
+    trusted = browser_env(home)
+    env: dict[str, str | float | bool] | None = None if trusted is None else {**trusted}  # Playwright's type
+    return await pw.chromium.launch(executable_path=path, headless=headless, args=args, env=env,
+                                    proxy=chromium_proxy(proxy))
 
 
 @dataclass
@@ -81,17 +93,22 @@ class Chromium:
     browser: Browser
     headless: bool
     block_images: bool = True
+    home: Path | None = None
+    proxy: Proxy | None = None
 
     async def relaunch(self) -> None:
-        self.browser = await launch_chromium(self.playwright, headless=self.headless, block_images=self.block_images)
+        self.browser = await launch_chromium(self.playwright, headless=self.headless, block_images=self.block_images,
+                                             home=self.home, proxy=self.proxy)
 
 
 @asynccontextmanager
-async def running_chromium(*, headless: bool = True, block_images: bool = True) -> AsyncIterator[Chromium]:
+async def running_chromium(*, headless: bool = True, block_images: bool = True,
+                           home: Path | None = None, proxy: Proxy | None = None) -> AsyncIterator[Chromium]:
     """Playwright and the machine's Chromium, started for the block and stopped after it, whatever happened."""
     async with async_playwright() as pw:
-        chromium = Chromium(pw, await launch_chromium(pw, headless=headless, block_images=block_images), headless,
-                            block_images)
+        chromium = Chromium(pw, await launch_chromium(pw, headless=headless, block_images=block_images, home=home,
+                                                      proxy=proxy),
+                            headless, block_images, home, proxy)
         try:
             yield chromium
         finally:

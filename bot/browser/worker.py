@@ -14,6 +14,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 
 from bot.browser.artifacts import make_private, private_dir
 from bot.browser.launch import running_chromium
+from bot.net import Proxy
 
 
 def _safe_name(text: str) -> str:
@@ -131,10 +132,11 @@ class WorkerBrowser:
 
 @asynccontextmanager
 async def lone_worker(worker_id: str, *, default_timeout_ms: int, headless: bool = True,
-                      block_media: bool = True) -> AsyncIterator[WorkerBrowser]:
+                      block_media: bool = True, home: Path | None = None,
+                      proxy: Proxy | None = None) -> AsyncIterator[WorkerBrowser]:
     """A browser of its own with one worker's contexts, for a job outside the night (the screen check, the
-    recorder): nothing kept on failure, everything closed after."""
-    async with running_chromium(headless=headless, block_images=block_media) as chromium:
+    recorder): nothing kept on failure, everything closed after. `proxy`: `bot.net.resolve_proxy(config.proxy)`."""
+    async with running_chromium(headless=headless, block_images=block_media, home=home, proxy=proxy) as chromium:
         worker = await WorkerBrowser.open(chromium.browser, worker_id, None, default_timeout_ms=default_timeout_ms)
         try:
             yield worker

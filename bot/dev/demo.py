@@ -32,6 +32,7 @@ def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, ke
     try:
         for name, url in sandbox.urls.items():
             print(f"  {name:<11} {url}", flush=True)
+        print(f"  {'test CA':<11} {sandbox.ca_file} (HTTPS: import it into a browser to open the portals)", flush=True)
         config = sandbox_config(robot_home, sandbox, workers=workers)
         config_file = write_config(config, robot_home / "config.yaml")
         started = time.monotonic()

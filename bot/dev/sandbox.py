@@ -1,6 +1,7 @@
 """Start and stop the sandbox portals as a child process (`python -m portals`), for the demo, tests and benchmarks.
 
-The robot never imports the sandbox: it only starts it, like any other program, and talks to it over HTTP.
+The robot never imports the sandbox: it only starts it, like any other program, and talks to it over HTTPS,
+trusting the test CA the sandbox made at start (`ca_file`), never with verification switched off.
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bot.config import PORTAL_NAMES, Config
+from bot.config import PORTAL_NAMES, Config, TlsSettings
+from bot.tls import ssl_context
 
 
 def free_port_base(count: int = len(PORTAL_NAMES)) -> int:
@@ -44,39 +48,79 @@ def free_port_base(count: int = len(PORTAL_NAMES)) -> int:
     raise RuntimeError("no free block of ports on 127.0.0.1")
 
 
+def ca_file_of(data_dir: Path, ca_dir: Path | None = None) -> Path:
+    """Where the sandbox's server writes the CA its portals' certificates are signed by."""
+    return (ca_dir if ca_dir is not None else data_dir / "tls") / "ca.pem"
+
+
 @dataclass
 class Sandbox:
     data_dir: Path
     port_base: int
     process: subprocess.Popen[bytes] | None = None
     urls: dict[str, str] = field(default_factory=dict)
+    ca_dir: Path | None = None  # a CA folder shared with other sandboxes; None: the data folder's own
+    # Portals serving a bad certificate on purpose (portal -> kind): their admin routes cannot be reached either.
+    certificates: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ca_file(self) -> Path:
+        """The test CA to trust: the robot's `tls.ca_bundle` for this sandbox."""
+        return ca_file_of(self.data_dir, self.ca_dir)
+
+    @property
+    def tls(self) -> TlsSettings:
+        return TlsSettings(ca_bundle=self.ca_file)
+
+    @cached_property
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl_context(self.tls)
+
+    def http_client(self, **options: Any) -> httpx.Client:
+        """An HTTP client that verifies the portals' certificates against the sandbox's CA."""
+        return httpx.Client(verify=self.ssl_context, **{"timeout": 10, **options})
+
+    def async_http_client(self, **options: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(verify=self.ssl_context, **{"timeout": 10, **options})
+
+    @property
+    def well_served(self) -> tuple[str, ...]:
+        """The portals serving the good certificate."""
+        return tuple(p for p in PORTAL_NAMES if p not in self.certificates)
 
     def url(self, portal: str, path: str = "") -> str:
         return self.urls[portal] + path
 
+    def get(self, portal: str, path: str, **options: Any) -> httpx.Response:
+        with self.http_client() as client:
+            return client.get(self.url(portal, path), **options)
+
+    def post(self, portal: str, path: str, **options: Any) -> httpx.Response:
+        with self.http_client() as client:
+            return client.post(self.url(portal, path), **options)
+
     def set_knobs(self, portal: str, **knobs: object) -> dict[str, object]:
-        response = httpx.post(self.url(portal, "/_admin/knobs"), json=knobs, timeout=10)
+        response = self.post(portal, "/_admin/knobs", json=knobs)
         response.raise_for_status()
         return response.json()
 
     def reset_knobs(self) -> None:
         defaults = {"latency_ms": 0, "error_rate": 0.0, "maintenance": False, "session_ttl_s": 1800,
                     "layout": "v1", "system_message_rate": 0.0, "caseworker_editing": ""}
-        with httpx.Client(timeout=10) as client:  # one connection pool: ten calls, not ten handshakes
-            for portal in PORTAL_NAMES:
+        with self.http_client() as client:  # one connection pool: ten calls, not ten handshakes
+            for portal in self.well_served:
                 client.post(self.url(portal, "/_admin/knobs"), json=defaults).raise_for_status()
                 client.post(self.url(portal, "/_admin/unlock")).raise_for_status()
 
     def admin_get(self, portal: str, path: str) -> Any:
         """The JSON an admin route answers."""
-        response = httpx.get(self.url(portal, path), timeout=10)
+        response = self.get(portal, path)
         response.raise_for_status()
         return response.json()
 
     def make_hostile(self, case_id: str, kind: str) -> None:
         """Rewrite a new case with hostile data of `kind` (see `portals.hostile.KINDS`)."""
-        response = httpx.post(self.url("casesystem", f"/_admin/cases/{case_id}/hostile"), json={"kind": kind},
-                              timeout=10)
+        response = self.post("casesystem", f"/_admin/cases/{case_id}/hostile", json={"kind": kind})
         if response.status_code != 200:
             raise ValueError(response.json().get("error", response.text))
 
@@ -96,20 +140,50 @@ class Sandbox:
                 self.process.wait()
 
 
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _answers(sandbox: Sandbox, portal: str) -> bool:
+    """The portal's health check, over HTTPS verified against the sandbox's CA; for a portal serving a bad
+    certificate on purpose (which no verifying client accepts), that it listens."""
+    if portal in sandbox.certificates:
+        return _listening(sandbox.port_base + PORTAL_NAMES.index(portal))
+    if not sandbox.ca_file.exists():  # the server writes it before it listens
+        return False
+    try:
+        return sandbox.get(portal, "/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | None = None,
-                  timeout_s: float = 60.0, port_base: int | None = None, *, _attempt: int = 1) -> Sandbox:
-    """Seed `data_dir` afresh and serve it; returns once every portal answers its health check. `period`: the
-    application month (default: the current month, as a municipality would see it today)."""
+                  timeout_s: float = 60.0, port_base: int | None = None, *, ca_dir: Path | None = None,
+                  certificates: dict[str, str] | None = None, _attempt: int = 1) -> Sandbox:
+    """Seed `data_dir` afresh and serve it over HTTPS; returns once every portal answers its health check.
+    `period`: the application month (default: the current month, as a municipality would see it today).
+    `ca_dir`: a test CA folder shared between sandboxes (made there if missing; default: a new CA in the data
+    folder). `certificates`: portal -> a bad certificate it serves instead ("expired", "wrong_host",
+    "untrusted", "expiring"), for tests of what the robot does then."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    if ca_dir is None:  # the server makes a new CA: wait for that one, not an earlier sandbox's
+        ca_file_of(data_dir).unlink(missing_ok=True)
     base = port_base if port_base is not None else free_port_base()
+    bad = dict(certificates or {})
     log = open(data_dir / "sandbox.log", "wb")  # noqa: SIM115 - lives as long as the process
     process = subprocess.Popen(
         [sys.executable, "-m", "portals", "up", "--reseed", "--data", str(data_dir), "--cases", str(cases),
-         "--seed", str(seed), *(["--period", period] if period else []), "--port-base", str(base), "--quiet"],
+         "--seed", str(seed), *(["--period", period] if period else []), "--port-base", str(base), "--quiet",
+         *(["--ca-dir", str(ca_dir)] if ca_dir is not None else []),
+         *(arg for portal, kind in bad.items() for arg in ("--certificate", f"{portal}={kind}"))],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     sandbox = Sandbox(data_dir, base, process,
-                      {name: f"http://127.0.0.1:{base + i}" for i, name in enumerate(PORTAL_NAMES)})
+                      {name: f"https://127.0.0.1:{base + i}" for i, name in enumerate(PORTAL_NAMES)}, ca_dir, bad)
     deadline = time.monotonic() + timeout_s
     pending = set(PORTAL_NAMES)
     while pending:
@@ -117,17 +191,15 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | 
             output = (data_dir / "sandbox.log").read_text()[-3000:]
             if port_base is None and _attempt < 3 and "address already in use" in output:
                 # Another process took one of the free ports between the pick and the bind: pick again.
-                return start_sandbox(data_dir, cases, seed, period, timeout_s, None, _attempt=_attempt + 1)
+                return start_sandbox(data_dir, cases, seed, period, timeout_s, None, ca_dir=ca_dir,
+                                     certificates=certificates, _attempt=_attempt + 1)
             raise RuntimeError(f"sandbox exited with {process.returncode}: {output}")
         if time.monotonic() > deadline:
             sandbox.stop()
             raise RuntimeError(f"sandbox not up after {timeout_s}s: {(data_dir / 'sandbox.log').read_text()[-3000:]}")
         for name in list(pending):
-            try:
-                if httpx.get(sandbox.url(name, "/healthz"), timeout=1).status_code == 200:
-                    pending.discard(name)
-            except httpx.HTTPError:
-                pass
+            if _answers(sandbox, name):
+                pending.discard(name)
         time.sleep(0.1)
     return sandbox
 
@@ -142,11 +214,13 @@ SANDBOX_PASSWORDS = {"casesystem": "robot-pass", "skv": "skv-pass", "fk": "fk-pa
 def sandbox_config(home: Path, sandbox: Sandbox | int = 8100, *, desktop_display: str | None = None,
                    **overrides: Any) -> Config:
     """A robot config for the local sandbox, for the demo and tests: its URLs and training accounts, and, given a
-    running sandbox rather than a port base, its reference case for the preflight check."""
+    running sandbox rather than a port base, its reference case for the preflight check and its test CA as the
+    one to trust (`tls.ca_bundle`)."""
     port_base = sandbox if isinstance(sandbox, int) else sandbox.port_base
     if not isinstance(sandbox, int):
         overrides.setdefault("preflight", sandbox.reference())
-    portals = {name: {"url": f"http://127.0.0.1:{port_base + i}", "username": SANDBOX_USERS[name]}
+        overrides.setdefault("tls", {"ca_bundle": str(sandbox.ca_file)})
+    portals = {name: {"url": f"https://127.0.0.1:{port_base + i}", "username": SANDBOX_USERS[name]}
                for i, name in enumerate(PORTAL_NAMES)}
     if desktop_display is not None:  # the case system's calculation screen and park through its desktop client
         portals["casesystem"]["channel"] = "desktop"
@@ -203,7 +277,7 @@ def differences_from_oracle(sandbox: Sandbox, case_ids: list[str] | None = None)
     expected = {row["case_id"]: row for row in sandbox.admin_get("casesystem", "/_admin/expected")}
     wanted = case_ids if case_ids is not None else sorted(expected)
     found: dict[str, list[str]] = {}
-    with httpx.Client(timeout=10) as client:
+    with sandbox.http_client() as client:
         for case_id in wanted:
             exp = expected[case_id]
             case = client.get(sandbox.url("casesystem", f"/_admin/cases/{case_id}")).json()

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from bot.browser.launch import CHROMIUM_ARGS, chromium_path
+from bot.browser.trust import browser_env, browser_home
 from bot.calc.fields import ALL_FIELDS
 from bot.dev.floor import ADULT_ROLES, FloorCase, load_cases
 from bot.dev.measure import AGENCIES
@@ -31,7 +32,7 @@ USERNAMES = {"casesystem": "robot", **dict.fromkeys(AGENCIES, "kommun")}
 TIMEOUT_S = 15
 
 
-def _browser(download_dir: Path):  # type: ignore[no-untyped-def]
+def _browser(download_dir: Path, box: Sandbox):  # type: ignore[no-untyped-def]
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -43,7 +44,10 @@ def _browser(download_dir: Path):  # type: ignore[no-untyped-def]
     options.set_capability("unhandledPromptBehavior", "accept")
     options.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
                                               "download.prompt_for_download": False})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    # The sandbox's CA trusted the robot's way (an NSS database under the HOME chromedriver hands its browser).
+    home = browser_home(box.tls, download_dir.with_name(f"{download_dir.name}-tls"))
+    service = Service(CHROMEDRIVER, env=browser_env(home))
+    driver = webdriver.Chrome(options=options, service=service)
     # The old headless shell (the robot's binary, so the comparison is fair) ignores the download preferences;
     # told through the DevTools protocol, as Playwright tells it, it saves where the script looks.
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)})
@@ -61,7 +65,7 @@ class Peer:
         self.By, self.ec = By, ec
         self.box = box
         self.downloads = download_dir
-        self.driver = _browser(download_dir)
+        self.driver = _browser(download_dir, box)
         # Polled every 50 ms, not the default 500 ms: a fair peer waits no longer than it must.
         self.wait = WebDriverWait(self.driver, TIMEOUT_S, poll_frequency=0.05)
         for portal, password in passwords.items():
@@ -158,7 +162,8 @@ class Peer:
             links[0].click()
             self.wait.until(lambda d: [p for p in set(self.downloads.iterdir()) - before
                                        if p.suffix == ".csv"])
-            for path in set(self.downloads.iterdir()) - before:
+            # Only the finished file: Chromium's .crdownload may still be listed, and be gone a moment later.
+            for path in [p for p in set(self.downloads.iterdir()) - before if p.suffix == ".csv"]:
                 path.read_text(encoding="utf-8-sig")
                 path.unlink()
 

@@ -64,7 +64,8 @@ def client(box: Sandbox, display: str, workdir: Path, layout: str = "v1") -> Ite
     geometry = workdir / f"client-{layout}-geometry.json"
     geometry.unlink(missing_ok=True)
     process = subprocess.Popen([sys.executable, "-m", "portals.desktop", "--url", box.url("casesystem"), "--layout",
-                                layout, "--geometry-file", str(geometry)], env={**os.environ, "DISPLAY": display})
+                                layout, "--geometry-file", str(geometry), "--ca-file", str(box.ca_file)],
+                               env={**os.environ, "DISPLAY": display})
     try:
         watcher = ClientGeometry(geometry)
         watcher.wait("login")

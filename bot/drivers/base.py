@@ -19,9 +19,11 @@ from bot.browser import profile
 from bot.calc.money import parse_kr, shown
 from bot.drivers.needs import LOGIN, Needs, search_screen
 from bot.errors import CasebotError, ErrorCode, SystemException, error_for
+from bot.net import proxy_problem
 from bot.selectors.model import NAVIGATION, SelectorFile
 from bot.selectors.page_js import RECORDS_JS
 from bot.selectors.resolve import ElementNotFound, Resolution, Scope, column_keys, resolve
+from bot.tls import chromium_certificate_problem
 
 T = TypeVar("T")
 
@@ -149,6 +151,13 @@ class Driver:
             if browser_gone(first_line):
                 raise self.fail(ErrorCode.BROWSER_CRASHED, f"the browser died while opening {path}: {first_line}"
                                 ) from exc
+            problem = proxy_problem(first_line)
+            if problem is not None:  # every portal behind the same proxy fails alike: PROXY_FAILED stops the night
+                raise self.fail(ErrorCode.PROXY_FAILED, f"cannot open {path}: {problem}") from exc
+            refused = chromium_certificate_problem(first_line)
+            if refused is not None:  # a certificate changed since preflight: every further page would fail too
+                raise self.fail(ErrorCode.TLS_CERTIFICATE, f"the browser refused the certificate of {self.base_url}: "
+                                f"{refused}") from exc
             raise self.fail(ErrorCode.PORTAL_DOWN, f"cannot reach {path}: {first_line}") from exc
         self.check_response(response, path)
         if path != LOGIN_PATH and self.on_login_page():
@@ -243,6 +252,8 @@ class Driver:
     def check_response(self, response: Response | None, what: str) -> None:
         if response is None:
             return
+        if response.status == 407:  # the proxy's page, not the portal's: it did not take the robot's login
+            raise self.fail(ErrorCode.PROXY_FAILED, f"the proxy refused the robot's login for {what} (HTTP 407)")
         if response.status == 503 and response.headers.get("retry-after"):
             raise self.fail(ErrorCode.PORTAL_MAINTENANCE, f"maintenance page for {what}")
         if response.status >= 500:

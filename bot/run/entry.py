@@ -7,7 +7,7 @@ import contextlib
 import signal
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -15,11 +15,12 @@ from loguru import logger
 
 from bot.config import Config
 from bot.credentials import resolve_all
-from bot.errors import CasebotError
+from bot.errors import EXPIRY_WARNING_CODES, CasebotError
 from bot.log import new_run_id, setup_logging
 from bot.report import OUTCOME_LABELS, build_morning_report
 from bot.run.night import Night, RunOptions, RunResult
 from bot.store import WorkItem, open_store
+from bot.store.models import Event
 
 
 @dataclass
@@ -28,6 +29,8 @@ class NightReport:
     report_path: Path
     log_path: Path
     items: list[WorkItem]  # the run's work items as the store holds them at the end
+    # Warnings of something running out (EXPIRY_WARNING_CODES: a certificate), which the alert repeats.
+    expiry_warnings: list[Event] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -69,7 +72,7 @@ async def run_once(config: Config, *, environ: Mapping[str, str] | None = None, 
             install_stop_signals(options.stop)
             relay = asyncio.create_task(_relay(stop, options.stop)) if stop is not None else None
             try:
-                result = await Night(config, store, passwords, options=options).run()
+                result = await Night(config, store, passwords, options=options, environ=environ).run()
             finally:
                 if relay is not None:
                     relay.cancel()
@@ -77,7 +80,8 @@ async def run_once(config: Config, *, environ: Mapping[str, str] | None = None, 
                                           config.data_dir / "reports" / f"morning-{result.run_id}.xlsx",
                                           insights=config.insights)
             logger.info("morning report: {}", report)
-            return NightReport(result, report, logs.path, store.items(result.run_id))
+            return NightReport(result, report, logs.path, store.items(result.run_id),
+                               store.events(result.run_id, codes=EXPIRY_WARNING_CODES))
         finally:
             logs.close()
     finally:

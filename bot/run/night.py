@@ -2,8 +2,9 @@
 
 - Init: open (or continue) the run in the store; delete traces past their retention; refuse to try a password a
   portal already refused (it would lock the account).
-- Check the screens: one worker logs in everywhere and walks every screen read-only (the preflight). Broken
-  screens stop the night before any case is touched.
+- Check the screens: every portal's TLS certificate checked by a handshake (refused: TLS_CERTIFICATE, expiring
+  soon: a warning), then one worker logs in everywhere and walks every screen read-only (the preflight). A refused
+  certificate or broken screens stop the night before any case is touched.
 - Get work: the case system's new applications, and cases an earlier run left under way, become work items.
 - Work: N workers (`bot.run.worker`), each with its own browser contexts and logins, claim cases from the store
   with a lease; each case is `bot.run.case`; `bot.run.settle` alone decides each item's state.
@@ -15,7 +16,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from loguru import logger
 from playwright.async_api import Error as PlaywrightError
@@ -23,6 +26,7 @@ from playwright.async_api import Error as PlaywrightError
 from bot.browser import profile
 from bot.browser.artifacts import purge_artifacts
 from bot.browser.launch import running_chromium
+from bot.browser.trust import browser_home
 from bot.calc import load_guidelines, load_norms
 from bot.calc.guidelines import Guidelines
 from bot.calc.norms import NormTables
@@ -31,6 +35,7 @@ from bot.desktop.channel import DesktopChannel
 from bot.drivers.casesystem import IN_PROGRESS, NEW
 from bot.drivers.portal_drivers import Drivers
 from bot.errors import CasebotError, ErrorCode, SystemException
+from bot.net import check_proxy, resolve_proxy
 from bot.paths import SELECTORS_DIR
 from bot.run.held import without_held
 from bot.run.refusals import known_refusal, remember_refusal
@@ -41,7 +46,7 @@ from bot.selectors.load import load_all
 from bot.selectors.model import SelectorFile
 from bot.store.base import Store
 from bot.store.models import NewWorkItem, Run
-from bot.upkeep.preflight import check_drivers, record_preflight
+from bot.upkeep.preflight import check_certificates, check_drivers, record_certificates, record_preflight
 
 __all__ = ["Night", "RunOptions", "RunResult"]
 
@@ -49,7 +54,11 @@ __all__ = ["Night", "RunOptions", "RunResult"]
 class Night:
     def __init__(self, config: Config, store: Store, passwords: dict[str, str], *,
                  selectors: dict[str, SelectorFile] | None = None, options: RunOptions | None = None,
-                 guidelines: Guidelines | None = None, norms: NormTables | None = None) -> None:
+                 guidelines: Guidelines | None = None, norms: NormTables | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
+        # The proxy's password, like the portals', from `environ` (default: the process's) or the keyring.
+        self.proxy = resolve_proxy(config.proxy, environ)
+        self.home: Path | None = None  # the browser's HOME, whose NSS database trusts tls.ca_bundle
         self.shift = Shift(
             config, store, passwords,
             selectors=selectors if selectors is not None else load_all(config.selectors_dir or SELECTORS_DIR),
@@ -59,8 +68,10 @@ class Night:
 
     async def run(self) -> RunResult:
         self._init()
-        if self._passwords_worth_trying() and self._open_desktop():
-            async with running_chromium(headless=self.shift.options.headless) as self.shift.chromium:
+        if (self._passwords_worth_trying() and self._open_desktop() and await self._proxy_ok()
+                and self._certificates_ok()):
+            async with running_chromium(headless=self.shift.options.headless, proxy=self.proxy,
+                                        home=self.home) as self.shift.chromium:
                 first = await self._check_screens_and_get_work()
                 if first is not None:
                     await self._work(first)
@@ -70,8 +81,9 @@ class Night:
         """Work a run another process opened (and will close). Returns when nothing is left to claim, the run was
         closed, or a stop error (wrong password, …) makes going on useless."""
         self.shift.run_id = run.id
-        if self._passwords_worth_trying() and self._open_desktop():
-            async with running_chromium(headless=self.shift.options.headless) as self.shift.chromium:
+        if self._passwords_worth_trying() and self._open_desktop() and self._browser_trust():
+            async with running_chromium(headless=self.shift.options.headless, proxy=self.proxy,
+                                        home=self.home) as self.shift.chromium:
                 await self._work(None)
         self._remember_refusal()
         return RunResult(run.id, self.shift.store.run_summary(run.id), self.shift.stop_error, self.shift.drift)
@@ -120,6 +132,39 @@ class Night:
         logger.info("desktop client on {}: its {} screen is showing as recorded",
                     config.desktop.display if config.desktop else "?", showing)
         self.shift.channel = desktop.route
+        return True
+
+    async def _proxy_ok(self) -> bool:
+        """The way out, before any browser: a proxy that cannot be reached or refuses the robot's login stops the
+        night here (PROXY_FAILED), instead of as every portal "down"."""
+        failure = await check_proxy(self.proxy, [portal.url for _, portal in self.shift.config.portals.items()])
+        if failure is not None:
+            self.shift.stop_night(failure, step="preflight", what="the proxy does not let the robot out")
+        return failure is None
+
+    def _certificates_ok(self) -> bool:
+        """Every https portal's certificate as the robot's clients see it: one the robot refuses (untrusted,
+        expired, another host) stops the night here, naming the portal and the problem (TLS_CERTIFICATE); one
+        about to expire is a warning for the report and the alert."""
+        shift = self.shift
+        try:
+            checks = check_certificates(shift.config, proxy=self.proxy)
+        except CasebotError as exc:  # an unreadable tls.ca_bundle
+            shift.stop_night(exc, step="preflight", what="stopping before any login")
+            return False
+        failure = record_certificates(shift.store, shift.run_id, checks, shift.config.tls.expiry_warning_days)
+        if failure is not None:
+            shift.stop_night(failure, step="preflight", what="stopping before any login")
+            return False
+        return self._browser_trust()
+
+    def _browser_trust(self) -> bool:
+        """Chromium's own NSS database trusting `tls.ca_bundle`; False (the night stopped) when it cannot be made."""
+        try:
+            self.home = browser_home(self.shift.config.tls, self.shift.config.data_dir)
+        except CasebotError as exc:
+            self.shift.stop_night(exc, step="preflight", what="cannot give the browser the configured CA bundle")
+            return False
         return True
 
     # -- check the screens, get work ------------------------------------------------------------------

@@ -60,7 +60,8 @@ async def serve_workers(config: Config, *, environ: Mapping[str, str] | None = N
             run = store.latest_unfinished_run()
             if run is not None and store.has_open_items(run.id):
                 logger.info("joining run {}", run.id)
-                result = await Night(config, store, passwords, options=RunOptions(run_id=run.id, stop=stop)).join(run)
+                result = await Night(config, store, passwords, options=RunOptions(run_id=run.id, stop=stop),
+                                     environ=environ).join(run)
                 joined += 1
                 if result.stopped_by is not None:
                     logger.critical("worker stopping: {}", result.stopped_by)

@@ -138,7 +138,8 @@ class NightScheduler:
                                                  stop=self.stop_requested))
                 finally:
                     self.log_to_scheduler_file()  # a run logs to its own file, then closes it
-                notify(night, self.config.alerts, self.environ)
+                notify(night, self.config.alerts, self.environ, proxy=self.config.proxy,
+                       tls=self.config.tls)
                 return self._record(FireRecord(job.name, now, "ran", f"run {night.result.run_id}: "
                                                                      f"{night.result.summary.run.status}", night))
         finally:

@@ -1,22 +1,29 @@
-"""The preflight check, before any case is touched: every portal's screens walked read-only and every selector
-resolved. A night that would fail case after case on a changed screen stops here instead, naming the elements.
+"""The preflight check, before any case is touched: every portal's certificate checked by a TLS handshake, then
+every portal's screens walked read-only and every selector resolved. A night that would fail case after case on
+a refused certificate or a changed screen stops here instead, naming the portals and the elements.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from loguru import logger
 
+from bot.browser.trust import browser_home
 from bot.browser.worker import lone_worker
 from bot.config import PORTAL_NAMES, Config
 from bot.drivers.base import Driver
 from bot.drivers.portal_drivers import make_driver, reference_of
 from bot.errors import ErrorCode, SystemException
+from bot.net import Proxy, resolve_proxy
 from bot.selectors.model import SelectorFile
 from bot.store.base import Store
+from bot.tls import HandshakeFailed, ServerCertificate, check_server
 from bot.upkeep.check import PortalCheck, check_portal
+
+TLS_TIMEOUT_S = 10.0
 
 
 async def check_drivers(drivers: Sequence[Driver], config: Config) -> list[PortalCheck]:
@@ -29,7 +36,8 @@ async def check_selectors(config: Config, passwords: Mapping[str, str], selector
                           portals: Sequence[str] = PORTAL_NAMES, *, headless: bool = True) -> list[PortalCheck]:
     """`casebot check-selectors`: a browser of its own, one context per portal, nothing written anywhere."""
     async with lone_worker("preflight", default_timeout_ms=int(config.timeouts.page_s * 1000),
-                           headless=headless) as worker:
+                           headless=headless, proxy=resolve_proxy(config.proxy),
+                           home=browser_home(config.tls, config.data_dir)) as worker:
         drivers = [make_driver(config, name, await worker.page(name), passwords[name], selectors[name])
                    for name in portals]
         return await check_drivers(drivers, config)
@@ -74,4 +82,82 @@ def record_preflight(store: Store, run_id: str, results: Sequence[PortalCheck]) 
     if failure is None:
         healed = sum(len(r.having("healed")) for r in results)
         logger.info("preflight: every screen checked, {} element(s) found by a fallback", healed)
+    return failure
+
+
+# -- certificates ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CertificateCheck:
+    """One portal's TLS handshake at preflight: the certificate it presented, or why there was none to judge."""
+
+    portal: str
+    url: str
+    certificate: ServerCertificate | None = None
+    unreachable: str = ""  # the server could not be reached: not a certificate problem (the walk reports it)
+
+    @property
+    def refused(self) -> bool:
+        return self.certificate is not None and not self.certificate.trusted
+
+    def expiring(self, days: int) -> bool:
+        return self.certificate is not None and self.certificate.trusted and self.certificate.expires_within(days)
+
+    def words(self) -> str:
+        assert self.certificate is not None
+        return f"{self.portal} ({self.url}): {self.certificate.detail}; {self.certificate.describe()}"
+
+
+def check_certificates(config: Config, portals: Sequence[str] = PORTAL_NAMES, *,
+                       proxy: Proxy | None = None) -> list[CertificateCheck]:
+    """A TLS handshake with every https portal, trusting what the robot's clients and Chromium trust, and the way
+    they reach it (`proxy`: `bot.net.resolve_proxy(config.proxy)`). Plain http portals (a closed test network)
+    have no certificate to check."""
+    checks = []
+    for name in portals:
+        url = config.portals[name].url
+        if not url.startswith("https://"):
+            continue
+        try:
+            checks.append(CertificateCheck(name, url, check_server(url, config.tls, TLS_TIMEOUT_S, proxy=proxy)))
+        except HandshakeFailed as exc:
+            checks.append(CertificateCheck(name, url, unreachable=str(exc)))
+        except OSError as exc:
+            checks.append(CertificateCheck(name, url, unreachable=f"{type(exc).__name__}: {exc}"))
+    return checks
+
+
+def certificate_failure(checks: Sequence[CertificateCheck]) -> SystemException | None:
+    """TLS_CERTIFICATE naming every portal whose certificate the robot refuses, and why; None when none."""
+    refused = [c for c in checks if c.refused]
+    if not refused:
+        return None
+    return SystemException(ErrorCode.TLS_CERTIFICATE, "; ".join(c.words() for c in refused), step="preflight",
+                           portal=refused[0].portal)
+
+
+def record_certificates(store: Store, run_id: str, checks: Sequence[CertificateCheck],
+                        warning_days: int) -> SystemException | None:
+    """Put the certificate check into the run's events (a refused certificate an error, one expiring within
+    `warning_days` a warning) and say whether the night must stop."""
+    for check in checks:
+        cert = check.certificate
+        if cert is None:
+            logger.warning("preflight: no TLS handshake with {} ({}): {}", check.portal, check.url, check.unreachable)
+        elif check.refused:
+            store.record_event(run_id, "ERROR", f"certificate refused at preflight: {check.words()}",
+                               code=ErrorCode.TLS_CERTIFICATE.value,
+                               data={"step": "preflight", "runbook": ErrorCode.TLS_CERTIFICATE.runbook,
+                                     "portal": check.portal, "problem": cert.problem,
+                                     "not_after": cert.not_after.isoformat(), "issuer": cert.issuer})
+        elif check.expiring(warning_days):
+            days = int(cert.days_left())
+            store.record_event(run_id, "WARNING", f"certificate expires soon: {check.portal} ({check.url}): "
+                               f"{cert.describe()}, expires on {cert.not_after:%Y-%m-%d} ({days} days)",
+                               code=ErrorCode.TLS_EXPIRES_SOON.value,
+                               data={"step": "preflight", "runbook": ErrorCode.TLS_EXPIRES_SOON.runbook,
+                                     "portal": check.portal, "not_after": cert.not_after.isoformat(),
+                                     "days_left": days})
+    failure = certificate_failure(checks)
+    if failure is None:
+        logger.info("preflight: {} portal certificate(s) trusted", sum(1 for c in checks if c.certificate))
     return failure

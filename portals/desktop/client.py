@@ -1,6 +1,7 @@
 """The case system's desktop client, as a municipality reaches it through Citrix: pixels and a keyboard, no DOM.
 
-`python -m portals.desktop --url http://127.0.0.1:8100 [--layout v2] [--geometry-file F]` opens one window:
+`python -m portals.desktop --url https://127.0.0.1:8100 --ca-file CA [--layout v2] [--geometry-file F]` opens one
+window (the server's certificate is verified against the system's roots and CA, the sandbox's test CA):
 login → case number → the calculation screen (every amount field in tab order, the totals, "Behöver
 kompletteras", save and park) with a status bar, and modal dialogs for every answer. It talks to the sandbox case
 system's desktop API (portals/casesystem/desktop_api.py), so what is typed here lands in the same case and the same
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import tkinter as tk
 from pathlib import Path
 from typing import Any
@@ -38,11 +40,12 @@ LAYOUTS: dict[str, dict[str, Any]] = {
 
 
 class Client:
-    def __init__(self, root: tk.Tk, url: str, layout: str, geometry_file: Path | None) -> None:
+    def __init__(self, root: tk.Tk, url: str, layout: str, geometry_file: Path | None,
+                 ca_file: Path | None = None) -> None:
         self.root, self.url, self.layout = root, url.rstrip("/"), LAYOUTS[layout]
         self.layout_name = layout
         self.geometry_file = geometry_file
-        self.http = httpx.Client(timeout=30)
+        self.http = httpx.Client(timeout=30, verify=trust(ca_file))
         self.token = ""
         self.case: dict[str, Any] = {}
         self.entries: dict[str, tk.Entry] = {}
@@ -271,13 +274,22 @@ class Client:
         self.dialog("parked", "Ärendet är parkerat för signering.")
 
 
+def trust(ca_file: Path | None) -> ssl.SSLContext:
+    """The system's roots plus `ca_file`; certificates and host names always checked."""
+    context = ssl.create_default_context()
+    if ca_file is not None:
+        context.load_verify_locations(cafile=str(ca_file))
+    return context
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m portals.desktop", description=__doc__)
-    parser.add_argument("--url", required=True, help="the sandbox case system, e.g. http://127.0.0.1:8100")
+    parser.add_argument("--url", required=True, help="the sandbox case system, e.g. https://127.0.0.1:8100")
+    parser.add_argument("--ca-file", type=Path, help="a CA to trust besides the system's (the sandbox's test CA)")
     parser.add_argument("--layout", choices=tuple(LAYOUTS), default="v1")
     parser.add_argument("--geometry-file", type=Path, help="write where each label and field is drawn")
     args = parser.parse_args(argv)
     root = tk.Tk()
-    Client(root, args.url, args.layout, args.geometry_file)
+    Client(root, args.url, args.layout, args.geometry_file, args.ca_file)
     root.mainloop()
     return 0

@@ -14,13 +14,14 @@ import pytest
 
 from bot.config import Config, write_config
 from bot.console import actions
-from bot.dev.sandbox import Sandbox, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, sandbox_config, sandbox_environ
 from bot.schedule.load import load_schedules
 from bot.schedule.pause import PAUSE_KEY
 from bot.schedule.runner import NightScheduler
 from bot.store import SqliteStore
 from tests.console.conftest import ServedConsole
 from tests.console.seed import seed, write_schedules
+from tests.sandbox_proc import start_sandbox
 
 pytestmark = pytest.mark.browser
 

@@ -161,9 +161,9 @@ def test_back_off_doubles_up_to_its_cap() -> None:
 
 def test_sandbox_config_and_summary_hold_no_secrets(tmp_path: Path) -> None:
     config = sandbox_config(tmp_path, 9000, workers=3)
-    assert config.portals.fk.url == "http://127.0.0.1:9002"
+    assert config.portals.fk.url == "https://127.0.0.1:9002"
     assert config.portals.casesystem.username == "robot"
     summary = config.summary()
-    assert summary["workers"] == 3 and summary["portals"]["skv"] == {"url": "http://127.0.0.1:9001",
+    assert summary["workers"] == 3 and summary["portals"]["skv"] == {"url": "https://127.0.0.1:9001",
                                                                      "username": "kommun", "layout": None}
     assert "password" not in str(summary)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.dev.virtual_screen import client, xvfb
 from bot.note import NOTE_MARKER_PREFIX
 from bot.paths import SELECTORS_DIR
 from bot.run.entry import run_once
+from tests.sandbox_proc import start_sandbox
 
 CASES = 6
 HANDED = ("klar_for_signering", "manuell")

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import write_config
-from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ
 from bot.dev.virtual_screen import client, xvfb
 from tests.desktop.test_desktop_night import CASES, copy_of_selectors, night
+from tests.sandbox_proc import start_sandbox
 
 
 @pytest.mark.browser

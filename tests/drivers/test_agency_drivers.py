@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Page, Route
 
@@ -37,6 +36,7 @@ from bot.errors import BusinessException, ErrorCode, SystemException
 from bot.facts import AfAnswer, CsnAnswer, CsnPayment, FkAnswer, NoAnswer, Register, RegisteredPerson, Source, pnr_key
 from portals.af.app import activity_text  # what the frame prints for a stored activity: the test's oracle
 from tests.drivers.conftest import ACCOUNTS
+from tests.sandbox_proc import https_get, https_post, shared_async_client
 
 AGENCIES = ("skv", "fk", "af", "csn")
 DRIVERS: dict[str, type[Driver]] = {"skv": Skv, "fk": Fk, "af": Af, "csn": Csn}
@@ -303,7 +303,7 @@ async def test_csn_statement_that_is_not_a_file(make: MakeDriver, db: sqlite3.Co
     looking at the search screen again."""
     csn = await make("csn")
     (pnr,) = a_person(db, "csn")
-    troubles = [lambda: httpx.post(fresh_sandbox.url("csn", "/_admin/sessions/drop"), timeout=5),
+    troubles = [lambda: https_post(fresh_sandbox.url("csn", "/_admin/sessions/drop"), timeout=5),
                 None,  # the retry after the re-login
                 lambda: fresh_sandbox.set_knobs("csn", maintenance=True)]
     download = csn._download_statement
@@ -369,7 +369,7 @@ async def expire_sessions(sandbox: Any, worker: Any) -> None:
     await asyncio.sleep(1.5)
     for portal in AGENCIES:
         cookies = {c["name"]: c["value"] for c in await worker.contexts[portal].cookies()}
-        async with httpx.AsyncClient(timeout=5, follow_redirects=False,
+        async with shared_async_client(timeout=5, follow_redirects=False,
                                      cookies={f"{portal}_sid": cookies[f"{portal}_sid"]}) as client:
             answer = await client.get(sandbox.url(portal, "/"))
             assert answer.status_code == 303 and "utgangen=1" in answer.headers["location"]
@@ -416,7 +416,7 @@ async def test_wrong_password_stops_without_locking_the_account(make: MakeDriver
     with pytest.raises(SystemException) as caught:
         await ask(driver, a_person(db, portal))
     assert caught.value.code is ErrorCode.LOGIN_FAILED
-    users = httpx.get(fresh_sandbox.url(portal, "/_admin/users"), timeout=5).json()
+    users = https_get(fresh_sandbox.url(portal, "/_admin/users"), timeout=5).json()
     account = next(u for u in users if u["username"] == "kommun")
     assert not account["locked"] and account["failed_attempts"] <= driver.max_login_attempts < 5
 

@@ -8,14 +8,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.calc.fields import ALL_FIELDS
-from bot.dev.sandbox import Sandbox, start_sandbox
+from bot.dev.sandbox import Sandbox
 from bot.drivers.casesystem import CaseSystem
 from bot.errors import ErrorCode, SystemException
 from tests.drivers.conftest import ACCOUNTS
+from tests.sandbox_proc import https_get, start_sandbox
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def pnr12(text: str) -> str:
 
 
 def audit(box: Sandbox, case_id: str) -> list[dict[str, object]]:
-    return httpx.get(box.url("casesystem", f"/_admin/audit?case_id={case_id}"), timeout=10).json()
+    return https_get(box.url("casesystem", f"/_admin/audit?case_id={case_id}"), timeout=10).json()
 
 
 def cases_in(db: sqlite3.Connection, status: str, app_type: str = "Återansökan") -> list[str]:
@@ -112,17 +112,17 @@ async def test_park_twice_parks_once(cs: CaseSystem, box: Sandbox, db: sqlite3.C
     assert await cs.park(case_id, needs_completion=True) == "klar_for_signering"
     status_changes = [a for a in audit(box, case_id) if a["field"] == "status" and a["username"] == "robot"]
     assert [a["new"] for a in status_changes] == ["klar_for_signering"]
-    case = httpx.get(box.url("casesystem", f"/_admin/cases/{case_id}"), timeout=10).json()
+    case = https_get(box.url("casesystem", f"/_admin/cases/{case_id}"), timeout=10).json()
     assert case["needs_completion"] is True and case["assigned_to"] == case["caseworker"]
 
 
 async def test_manual_handling_with_reason(cs: CaseSystem, box: Sandbox, db: sqlite3.Connection) -> None:
     case_id = cases_in(db, "inkommen")[7]
     assert await cs.set_manual(case_id, "casebot: Nyansökan [FIRST_APPLICATION]") == "manuell"
-    case = httpx.get(box.url("casesystem", f"/_admin/cases/{case_id}"), timeout=10).json()
+    case = https_get(box.url("casesystem", f"/_admin/cases/{case_id}"), timeout=10).json()
     assert case["manual_reason"] == "casebot: Nyansökan [FIRST_APPLICATION]"
     assert await cs.set_manual(case_id, "again") == "manuell"  # already manual: nothing changes
-    case = httpx.get(box.url("casesystem", f"/_admin/cases/{case_id}"), timeout=10).json()
+    case = https_get(box.url("casesystem", f"/_admin/cases/{case_id}"), timeout=10).json()
     assert case["manual_reason"] == "casebot: Nyansökan [FIRST_APPLICATION]"
 
 

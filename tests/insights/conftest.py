@@ -17,8 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Config, write_config
 from bot.console.metrics import metrics_text
-from bot.dev.sandbox import Sandbox, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, sandbox_config, sandbox_environ
 from bot.store import SqliteStore
+from tests.sandbox_proc import start_sandbox
 
 CASES = 14
 SEED = 5  # its 14 cases reach every outcome: 4 auto, 7 partial, 3 manual

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import write_config
-from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ
 from bot.store import open_store
+from tests.sandbox_proc import start_sandbox
 
 CASES = 5
 

@@ -20,12 +20,13 @@ from openpyxl import load_workbook
 
 from bot.calc.fields import ALL_FIELDS
 from bot.config import Config
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.note import NOTE_MARKER_PREFIX
 from bot.run.entry import NightReport, run_once
 from portals.hostile import HOSTILE_NAMES, KINDS, LONG_TEXT_CHARS, XSS_FLAG
 from tests.artefacts import artefact_texts
 from tests.sandbox.casesystem_helpers import CASEWORKER, login, open_in_frame
+from tests.sandbox_proc import start_sandbox
 
 pytestmark = pytest.mark.browser
 

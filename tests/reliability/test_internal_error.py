@@ -15,10 +15,11 @@ import pytest
 
 from bot.chaos import CASE_ENV, RAISE_AT_ENV
 from bot.config import Config
-from bot.dev.sandbox import Sandbox, sandbox_config, sandbox_environ, start_sandbox, wrong_statuses
+from bot.dev.sandbox import Sandbox, sandbox_config, sandbox_environ, wrong_statuses
 from bot.note import NOTE_MARKER_PREFIX
 from bot.run.entry import NightReport, run_once
 from bot.store import open_store
+from tests.sandbox_proc import start_sandbox
 
 CASES = 4
 

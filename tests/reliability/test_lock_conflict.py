@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.calc.fields import ALL_FIELDS
-from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ
 from bot.run.entry import run_once
+from tests.sandbox_proc import start_sandbox
 
 
 @pytest.mark.browser

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.errors import ErrorCode
 from bot.run.entry import run_once
+from tests.sandbox_proc import start_sandbox
 
 CASES = 3
 

@@ -17,10 +17,11 @@ from openpyxl import load_workbook
 
 from bot.browser.worker import WorkerBrowser
 from bot.chaos import FAIL_AT_ENV
-from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ
 from bot.report.morning import CASE_HEADERS, CASES_SHEET
 from bot.run.entry import run_once
 from tests.artefacts import artefact_texts
+from tests.sandbox_proc import start_sandbox
 
 MASKED_PNR = re.compile(r"\d{6,8}-?(XXXX|\*{4})")
 

@@ -13,19 +13,19 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import openpyxl
 import pytest
 
 from bot.calc.fields import ALL_FIELDS
 from bot.config import Config
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.drivers.casesystem import CaseSystem
 from bot.note import NOTE_MARKER_PREFIX
 from bot.run.entry import NightReport, run_once
 from bot.store import NewWorkItem, SqliteStore
 from tests.artefacts import artefact_texts
 from tests.drivers.conftest import ACCOUNTS
+from tests.sandbox_proc import https_get, start_sandbox, trusted_home
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ def night(config: Config, **kwargs: object) -> NightReport:
 
 
 def robot_audit(box: Sandbox) -> list[dict[str, object]]:
-    rows = httpx.get(box.url("casesystem", "/_admin/audit"), timeout=30).json()
+    rows = https_get(box.url("casesystem", "/_admin/audit"), timeout=30).json()
     return [r for r in rows if r["username"] == "robot"]
 
 
@@ -144,7 +144,7 @@ def test_a_case_saved_but_not_parked_is_finished_by_the_next_run(box: Sandbox, c
         from bot.browser.launch import running_chromium
         from bot.selectors.load import load_selector_file
 
-        async with running_chromium() as chromium:
+        async with running_chromium(home=trusted_home()) as chromium:
             page = await chromium.browser.new_page()
             cs = CaseSystem("casesystem", sandbox.url("casesystem"), page,
                             load_selector_file(Path("selectors/casesystem.yaml")),
@@ -168,7 +168,7 @@ def test_a_case_saved_but_not_parked_is_finished_by_the_next_run(box: Sandbox, c
         result = night(cfg)
         assert result.result.summary.by_state.get("done", 0) == len(oracle)
         assert differences_from_oracle(fresh) == {}
-        audit = [a for a in httpx.get(fresh.url("casesystem", f"/_admin/audit?case_id={case_id}"), timeout=10).json()
+        audit = [a for a in https_get(fresh.url("casesystem", f"/_admin/audit?case_id={case_id}"), timeout=10).json()
                  if a["username"] == "robot"]
         assert [a["new"] for a in audit if a["field"] == "status"] == ["under_behandling", "klar_for_signering"]
     finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.calc.norms import NormTables, load_norms
@@ -15,6 +14,7 @@ from bot.dev.sandbox import Sandbox, sandbox_config, sandbox_environ
 from bot.errors import ErrorCode
 from bot.run.night import Night, RunOptions
 from bot.store import SqliteStore
+from tests.sandbox_proc import https_get
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def test_a_year_without_a_table_stops_the_night_before_the_first_case(sandbox: S
     year = int(period[:4])
     known = load_norms()
     without = NormTables({t.year: t for t in known.tables() if t.year != year})
-    audit_before = len(httpx.get(sandbox.url("casesystem", "/_admin/audit"), timeout=30).json())
+    audit_before = len(https_get(sandbox.url("casesystem", "/_admin/audit"), timeout=30).json())
     store = SqliteStore(tmp_path / "store.db")
     try:
         night = Night(config, store, resolve_all(config, sandbox_environ()), norms=without,
@@ -40,5 +40,5 @@ def test_a_year_without_a_table_stops_the_night_before_the_first_case(sandbox: S
         assert store.get_run("no-table").status == "failed"
     finally:
         store.close()
-    audit_after = httpx.get(sandbox.url("casesystem", "/_admin/audit"), timeout=30).json()
+    audit_after = https_get(sandbox.url("casesystem", "/_admin/audit"), timeout=30).json()
     assert len(audit_after) == audit_before  # nothing written in the case system

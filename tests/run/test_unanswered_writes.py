@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.chaos import CASE_ENV, FAIL_AT_ENV
 from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config
 from bot.run.entry import run_once
 from tests.own_sandbox import own_sandbox, robot_passwords
+from tests.sandbox_proc import shared_client
 
 pytestmark = pytest.mark.browser
 CASES = 3  # each case waits out three unanswered writes
@@ -36,7 +36,7 @@ def test_every_unanswered_write_is_read_back_and_none_is_made_twice(
     assert all(item.attempts == 1 for item in night.items)  # read back, not failed and retried
 
     reference = late_answers.reference()["reference_case"]
-    with httpx.Client(timeout=30) as client:
+    with shared_client(timeout=30) as client:
         audit = client.get(late_answers.url("casesystem", "/_admin/audit")).json()
         for item in night.items:
             case = client.get(late_answers.url("casesystem", f"/_admin/cases/{item.case_id}")).json()
@@ -54,7 +54,7 @@ def test_every_unanswered_write_is_read_back_and_none_is_made_twice(
 def test_a_retry_after_a_save_reads_the_form_first_and_does_not_save_it_again(
         quick_answers: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     robot_passwords(monkeypatch)
-    with httpx.Client(timeout=30) as client:
+    with shared_client(timeout=30) as client:
         work = [c["case_id"] for c in client.get(quick_answers.url("casesystem", "/_admin/inbox")).json()]
         reference = quick_answers.reference()["reference_case"]
         victim = next(c for c in work if c != reference)
@@ -69,7 +69,7 @@ def test_a_retry_after_a_save_reads_the_form_first_and_does_not_save_it_again(
     assert differences_from_oracle(quick_answers) == {}
     item = next(i for i in night.items if i.case_id == victim)
     assert item.attempts == 2 and item.state == "done"
-    with httpx.Client(timeout=30) as client:
+    with shared_client(timeout=30) as client:
         after = {c: client.get(quick_answers.url("casesystem", f"/_admin/cases/{c}")).json() for c in work}
     handled = [c for c in work if after[c]["status"] in ("klar_for_signering", "manuell")]
     steps = {c: after[c]["version"] - before[c] for c in handled}

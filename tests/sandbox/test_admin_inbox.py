@@ -7,10 +7,8 @@ import re
 import sqlite3
 from typing import Any
 
-import httpx
-
 from tests.sandbox.casesystem_helpers import PORTAL, ROBOT, admin, take_case
-from tests.sandbox_proc import Sandbox
+from tests.sandbox_proc import Sandbox, shared_client
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -31,7 +29,7 @@ def _from_database(box: Sandbox) -> list[dict[str, Any]]:
 
 def _save_a_figure(box: Sandbox, case_id: str) -> None:
     """What taking a case on does to it: a saved calculation moves it from 'inkommen' to 'under_behandling'."""
-    with httpx.Client(base_url=box.url(PORTAL), timeout=10, follow_redirects=True) as client:
+    with shared_client(base_url=box.url(PORTAL), timeout=10, follow_redirects=True) as client:
         token = _CSRF.search(client.get("/login").text)[1]  # type: ignore[index]
         client.post("/login", data={"csrf": token, "anvandarnamn": ROBOT[0], "losenord": ROBOT[1], "next": ""})
         form = client.get(f"/arende/{case_id}/berakning").text

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.sandbox_proc import https_get
 
 pytestmark = pytest.mark.browser
 
@@ -346,7 +347,7 @@ def test_maintenance_knob_gives_the_maintenance_page(fresh_sandbox, page, portal
     response = page.goto(fresh_sandbox.url(portal, "/login"))
     assert response is not None and response.status == 503
     expect(page.get_by_role("heading", name="Underhåll pågår")).to_be_visible()
-    assert httpx.get(fresh_sandbox.url(portal, "/healthz"), timeout=5).status_code == 200  # admin stays reachable
+    assert https_get(fresh_sandbox.url(portal, "/healthz"), timeout=5).status_code == 200  # admin stays reachable
 
 
 @pytest.mark.parametrize("portal", AGENCIES)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
@@ -20,7 +19,7 @@ from tests.sandbox.casesystem_helpers import (
     open_in_frame,
     take_case,
 )
-from tests.sandbox_proc import Sandbox
+from tests.sandbox_proc import Sandbox, https_post
 
 pytestmark = pytest.mark.browser
 
@@ -222,7 +221,7 @@ def test_stale_version_is_a_conflict_and_saves_nothing(fresh_sandbox: Sandbox, p
     login(page, fresh_sandbox)
     frame = open_in_frame(page, fresh_sandbox, f"/arende/{case_id}/berakning")
     frame.get_by_label("Hyra/boendekostnad").fill("6 000")
-    touched = httpx.post(fresh_sandbox.url(PORTAL, f"/_admin/cases/{case_id}/touch"), timeout=10)
+    touched = https_post(fresh_sandbox.url(PORTAL, f"/_admin/cases/{case_id}/touch"), timeout=10)
     touched.raise_for_status()
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         frame.get_by_role("button", name="Spara").click()

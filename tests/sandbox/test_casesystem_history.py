@@ -21,7 +21,7 @@ from portals.casesystem.fields import BY_KEY
 from portals.pnr import to_dashed
 from portals.seed.model import Case, Decision
 from tests.sandbox.casesystem_helpers import PORTAL, ROBOT
-from tests.sandbox_proc import Sandbox, start_sandbox
+from tests.sandbox_proc import Sandbox, shared_client, start_sandbox
 
 CASES, SEED, PERIOD = 16, 3, "2026-12"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -95,7 +95,7 @@ def world() -> seed.World:
 
 @pytest.fixture(scope="module")
 def client(box: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=box.url(PORTAL), timeout=10, follow_redirects=True) as http:
+    with shared_client(base_url=box.url(PORTAL), timeout=10, follow_redirects=True) as http:
         token = _CSRF.search(http.get("/login").text)[1]  # type: ignore[index]
         http.post("/login", data={"csrf": token, "anvandarnamn": ROBOT[0], "losenord": ROBOT[1], "next": ""})
         yield http

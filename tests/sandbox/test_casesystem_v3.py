@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from portals.casesystem.fields import BY_KEY, FIELD_KEYS, TOTAL_KEYS, TOTAL_LABELS, compute_totals
 from tests.sandbox.casesystem_helpers import PORTAL, ROBOT
-from tests.sandbox_proc import Sandbox, start_sandbox
+from tests.sandbox_proc import Sandbox, https_get, https_post, shared_client, start_sandbox
 
 CASES, SEED, PERIOD = 14, 11, "2026-03"
 GENERATED = re.compile(r"^f[0-9a-f]{10}$")
@@ -139,7 +139,7 @@ def _login(box: Sandbox, client: httpx.Client, user: tuple[str, str] = ROBOT) ->
 
 @pytest.fixture(scope="module")
 def client(box: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=box.url(PORTAL), timeout=10) as http:
+    with shared_client(base_url=box.url(PORTAL), timeout=10) as http:
         assert _login(box, http).status_code == 303
         yield http
 
@@ -186,7 +186,7 @@ def test_no_v3_page_has_labels_ids_test_attributes_or_table_headers(box: Sandbox
     first = next(c["case_id"] for c in box.admin_get(PORTAL, "/_admin/cases")
                  if c["application_type"] == "Nyansökan" and c["status"] == "inkommen" and c["case_id"] not in _taken)
     cases = [box.reference()["reference_case"], parked, first]
-    pages = {"/login": httpx.get(box.url(PORTAL, "/login")).text, "/": client.get("/").text,
+    pages = {"/login": https_get(box.url(PORTAL, "/login")).text, "/": client.get("/").text,
              "/inkorg": client.get("/inkorg").text, "/inkorg?sok=zzz": client.get("/inkorg?sok=zzz").text}
     pages.update({f"/arende/{c}/{tab}": client.get(f"/arende/{c}/{tab}").text for c in cases for tab in TABS})
     # And a refusal drawn on a tab (the error in the message cell).
@@ -254,7 +254,7 @@ def test_no_v3_page_has_labels_ids_test_attributes_or_table_headers(box: Sandbox
 
 
 def test_agencies_refuse_layout_v3(box: Sandbox) -> None:
-    response = httpx.post(box.url("fk", "/_admin/knobs"), json={"layout": "v3"}, timeout=10)
+    response = https_post(box.url("fk", "/_admin/knobs"), json={"layout": "v3"}, timeout=10)
     assert response.status_code == 400 and "v1 or v2" in response.json()["error"]
 
 
@@ -268,12 +268,12 @@ def test_generated_names_change_on_every_render(box: Sandbox, client: httpx.Clie
     assert len(set(first.values())) == len(FIELD_KEYS)
     assert not set(first.values()) & set(second.values())
     assert first_screen.hidden("nonce") != second_screen.hidden("nonce")
-    logins = [parse(httpx.get(box.url(PORTAL, "/login")).text) for _ in range(2)]
+    logins = [parse(https_get(box.url(PORTAL, "/login")).text) for _ in range(2)]
     assert logins[0].name_right_of("Användarnamn") != logins[1].name_right_of("Användarnamn")
 
 
 def test_login_takes_the_generated_names_and_not_the_plain_ones(box: Sandbox) -> None:
-    with httpx.Client(base_url=box.url(PORTAL), timeout=10) as http:
+    with shared_client(base_url=box.url(PORTAL), timeout=10) as http:
         screen = parse(http.get("/login").text)
         refused = http.post("/login", data={"csrf": screen.hidden("csrf"), "next": "", "nonce": screen.hidden("nonce"),
                                             "anvandarnamn": ROBOT[0], "losenord": ROBOT[1]})

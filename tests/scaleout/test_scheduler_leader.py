@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.dev.sandbox import sandbox_environ, start_sandbox
+from bot.dev.sandbox import sandbox_environ
 from bot.schedule.leader import PostgresLeadership
 from bot.store import open_store
+from tests.sandbox_proc import start_sandbox
 from tests.scaleout.test_worker_processes import CASES, assert_each_case_handed_over_once, host_config
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -17,9 +17,10 @@ import pytest
 
 from bot.chaos import KILL_AT_ENV
 from bot.config import write_config
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.note import NOTE_MARKER_PREFIX
 from bot.store import open_store
+from tests.sandbox_proc import start_sandbox
 
 CASES = 12
 HANDED = ("klar_for_signering", "manuell")

@@ -1,14 +1,17 @@
-"""Local stand-ins the alert tests deliver to: a real SMTP server (aiosmtpd) and a real HTTP webhook receiver."""
+"""Local stand-ins the alert tests deliver to: a real SMTP server (aiosmtpd) and a real HTTP webhook receiver,
+each optionally with TLS (STARTTLS; HTTPS) from a certificate and key given as files."""
 
 from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -31,11 +34,19 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
 
+def server_context(cert: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert[0]), str(cert[1]))
+    return context
+
+
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, starttls: tuple[Path, Path] | None = None) -> None:
+        """`starttls`: (certificate, key) to offer STARTTLS with, and require it."""
         self.mailbox = Mailbox()
         self.port = free_port()
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        tls = {"tls_context": server_context(starttls), "require_starttls": True} if starttls else {}
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **tls)
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()
@@ -52,7 +63,8 @@ class Hook:
 
 
 class WebhookServer:
-    def __init__(self) -> None:
+    def __init__(self, https: tuple[Path, Path] | None = None) -> None:
+        """`https`: (certificate, key) to serve HTTPS with."""
         self.hook = Hook()
         hook = self.hook
 
@@ -68,7 +80,10 @@ class WebhookServer:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        if https is not None:
+            self.server.socket = server_context(https).wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if https is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> WebhookServer:

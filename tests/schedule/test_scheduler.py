@@ -24,12 +24,13 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.config import Config, write_config
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.note import NOTE_MARKER_PREFIX
 from bot.run.entry import run_once
 from bot.schedule.load import load_schedules
 from bot.schedule.runner import NightScheduler
 from bot.store import open_store
+from tests.sandbox_proc import start_sandbox
 from tests.schedule.servers import SmtpServer
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -15,18 +15,18 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 
 from bot.cli import main
 from bot.config import Config, write_config
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.errors import ErrorCode
 from bot.paths import SELECTORS_DIR
 from bot.report.morning import EVENTS_SHEET
 from bot.run.entry import run_once
 from bot.upkeep.record import load_script
+from tests.sandbox_proc import shared_client, start_sandbox
 
 CLICKS = Path(__file__).parent / "v2_clicks"
 PORTALS = ("casesystem", "skv", "fk", "af", "csn")
@@ -141,6 +141,6 @@ def test_rerecording_the_broken_screens_repairs_the_files_and_the_next_night_pas
     assert night.result.drift  # the screens not re-recorded still work by their fallbacks, and say so
     reference = v2_sandbox.reference()["reference_case"]
     assert not [r for r in _robot_audit(v2_sandbox) if r["case_id"] == reference]
-    with httpx.Client() as client:  # the reference case is only ever looked at
+    with shared_client() as client:  # the reference case is only ever looked at
         case = client.get(v2_sandbox.url("casesystem", f"/_admin/cases/{reference}")).json()
     assert case["status"] == "under_behandling"

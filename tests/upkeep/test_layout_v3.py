@@ -17,11 +17,12 @@ import yaml
 
 from bot.cli import main
 from bot.config import Config, write_config
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.paths import SELECTORS_DIR
 from bot.run.entry import run_once
 from bot.selectors.load import load_selector_file
 from bot.selectors.model import Outcome
+from tests.sandbox_proc import start_sandbox
 
 CLICKS = Path(__file__).parent / "v3_clicks" / "casesystem.yaml"
 PNR = re.compile(r"(19|20)\d{6}-?\d{4}")

@@ -1,0 +1,201 @@
+"""Whom the robot trusts over HTTPS, and what is wrong with a server certificate when it does not.
+
+Every HTTP client of the robot (alerts, webhooks, the bench floor, the sandbox's admin calls) verifies against
+`ssl_context(settings)`: the system's trust store plus `tls.ca_bundle`, host names checked. Chromium gets the same
+trust through an NSS database of its own (`bot.browser.trust`). Verification is never switched off: a certificate
+the robot cannot trust stops the night at preflight (TLS_CERTIFICATE) with what was wrong, in words.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from bot.config import TlsSettings
+from bot.errors import ConfigError
+from bot.net import Proxy, connect
+
+Problem = Literal["untrusted", "expired", "not_yet_valid", "wrong_host", "handshake"]
+
+# OpenSSL's verify codes (x509_vfy.h) for what an operator can act on.
+_EXPIRED = {10}  # X509_V_ERR_CERT_HAS_EXPIRED
+_NOT_YET_VALID = {9}  # X509_V_ERR_CERT_NOT_YET_VALID
+_WRONG_HOST = {62, 63, 64}  # HOSTNAME_MISMATCH, EMAIL_MISMATCH, IP_ADDRESS_MISMATCH
+_UNTRUSTED = {2, 18, 19, 20, 21, 27, 28}  # unknown issuer, self-signed, chain not trusted or rejected
+
+
+def ssl_context(settings: TlsSettings | None = None) -> ssl.SSLContext:
+    """A client context trusting the system's store and the configured bundle; certificates and host names are
+    always checked."""
+    context = ssl.create_default_context()  # CERT_REQUIRED, check_hostname, the system's roots
+    bundle = settings.ca_bundle if settings is not None else None
+    if bundle is not None:
+        try:
+            context.load_verify_locations(cafile=str(bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"tls.ca_bundle: {bundle} is not a readable PEM file of CA certificates ({exc})"
+                              ) from exc
+    return context
+
+
+@dataclass(frozen=True)
+class ServerCertificate:
+    """A server's certificate as a TLS handshake found it, and what is wrong with it (None: trusted)."""
+
+    host: str
+    port: int
+    subject: str
+    issuer: str
+    sans: tuple[str, ...]
+    not_before: datetime
+    not_after: datetime
+    problem: Problem | None = None
+    detail: str = ""  # the problem in words, for the operator
+
+    @property
+    def trusted(self) -> bool:
+        return self.problem is None
+
+    def days_left(self, now: datetime | None = None) -> float:
+        return (self.not_after - (now or datetime.now(UTC))).total_seconds() / 86400
+
+    def expires_within(self, days: int, now: datetime | None = None) -> bool:
+        return self.days_left(now) <= days
+
+    def describe(self) -> str:
+        """One line: who the certificate is for, who issued it, until when."""
+        names = ", ".join(self.sans) or self.subject
+        return f"certificate for {names}, issued by {self.issuer}, valid until {self.not_after:%Y-%m-%d}"
+
+
+class HandshakeFailed(ConnectionError):
+    """The server did not complete a TLS handshake for a reason that is not its certificate."""
+
+
+def _name(name: x509.Name) -> str:
+    common = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(common[0].value) if common else name.rfc4514_string()
+
+
+def _sans(cert: x509.Certificate) -> tuple[str, ...]:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return ()
+    return (*(str(ip) for ip in ext.get_values_for_type(x509.IPAddress)), *ext.get_values_for_type(x509.DNSName))
+
+
+def describe_certificate(der: bytes, host: str, port: int, problem: Problem | None = None,
+                         detail: str = "") -> ServerCertificate:
+    cert = x509.load_der_x509_certificate(der)
+    return ServerCertificate(host, port, _name(cert.subject), _name(cert.issuer), _sans(cert),
+                             cert.not_valid_before_utc, cert.not_valid_after_utc, problem, detail)
+
+
+def problem_of(verify_code: int) -> Problem:
+    if verify_code in _EXPIRED:
+        return "expired"
+    if verify_code in _NOT_YET_VALID:
+        return "not_yet_valid"
+    if verify_code in _WRONG_HOST:
+        return "wrong_host"
+    if verify_code in _UNTRUSTED:
+        return "untrusted"
+    return "handshake"
+
+
+def in_words(cert: ServerCertificate, problem: Problem, verify_message: str = "") -> str:
+    """What an operator reads: the problem, with the certificate's own facts that show it."""
+    if problem == "expired":
+        return f"the certificate expired on {cert.not_after:%Y-%m-%d %H:%M} UTC"
+    if problem == "not_yet_valid":
+        return f"the certificate is not valid until {cert.not_before:%Y-%m-%d %H:%M} UTC (check the clock)"
+    if problem == "wrong_host":
+        return (f"the certificate is for {', '.join(cert.sans) or cert.subject}, not {cert.host} "
+                "(wrong host name in the URL, or the wrong certificate on the server)")
+    if problem == "untrusted":
+        return (f"the certificate is signed by {cert.issuer!r}, a CA the robot does not trust "
+                "(not in the system's trust store nor in tls.ca_bundle)")
+    return f"the certificate was refused: {verify_message or 'unknown reason'}"
+
+
+def _peer_certificate(host: str, port: int, timeout: float, proxy: Proxy | None) -> bytes:
+    """The certificate a server presents, read without trusting it, only to say what is wrong with it after the
+    verifying handshake refused it: the handshake is all that happens on this connection, no request is sent."""
+    describe_only = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    describe_only.check_hostname = False
+    describe_only.verify_mode = ssl.CERT_NONE
+    with connect(proxy, host, port, timeout_s=timeout) as sock, \
+            describe_only.wrap_socket(sock, server_hostname=host) as tls:
+        der = tls.getpeercert(binary_form=True)
+    if der is None:
+        raise HandshakeFailed(f"{host}:{port} presented no certificate")
+    return der
+
+
+def check_server(url: str, settings: TlsSettings | None = None, timeout: float = 10.0, *,
+                 proxy: Proxy | None = None) -> ServerCertificate:
+    """A TLS handshake with `url`'s server as the robot's clients make it (through `proxy`'s CONNECT tunnel
+    unless the host goes direct). Returns its certificate, with the problem (untrusted, expired, wrong host, …)
+    in words when the robot would refuse it. Raises OSError when the server cannot be reached at all, and
+    HandshakeFailed when it does not speak TLS properly."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"not an https URL: {url}")
+    host, port = parts.hostname, parts.port or 443
+    context = ssl_context(settings)
+    try:
+        with connect(proxy, host, port, timeout_s=timeout) as sock, \
+                context.wrap_socket(sock, server_hostname=host) as tls:
+            der = tls.getpeercert(binary_form=True)
+    except ssl.SSLCertVerificationError as exc:
+        problem = problem_of(exc.verify_code)
+        der = _peer_certificate(host, port, timeout, proxy)
+        seen = describe_certificate(der, host, port)
+        return describe_certificate(der, host, port, problem, in_words(seen, problem, exc.verify_message))
+    except ssl.SSLError as exc:
+        raise HandshakeFailed(f"no TLS handshake with {host}:{port}: {exc.reason or exc}") from exc
+    if der is None:
+        raise HandshakeFailed(f"{host}:{port} presented no certificate")
+    return describe_certificate(der, host, port)
+
+
+# Chromium's certificate errors (net/base/net_error_list.h) as the same problems.
+CHROMIUM_ERRORS: dict[str, Problem] = {
+    "ERR_CERT_AUTHORITY_INVALID": "untrusted",
+    "ERR_CERT_DATE_INVALID": "expired",
+    "ERR_CERT_COMMON_NAME_INVALID": "wrong_host",
+}
+CHROMIUM_WORDS: dict[str, str] = {
+    "ERR_CERT_AUTHORITY_INVALID": "the certificate is signed by a CA the robot does not trust (not in the "
+                                  "system's trust store nor in tls.ca_bundle)",
+    "ERR_CERT_DATE_INVALID": "the certificate has expired or is not valid yet (or the clock is wrong)",
+    "ERR_CERT_COMMON_NAME_INVALID": "the certificate is for another host name than the portal's URL",
+    "ERR_CERT_INVALID": "the certificate is malformed",
+    "ERR_CERT_REVOKED": "the certificate has been revoked",
+    "ERR_CERT_WEAK_SIGNATURE_ALGORITHM": "the certificate is signed with a weak algorithm",
+    "ERR_CERT_WEAK_KEY": "the certificate's key is too weak",
+    "ERR_CERT_VALIDITY_TOO_LONG": "the certificate's validity period is too long",
+    "ERR_CERT_NAME_CONSTRAINT_VIOLATION": "the certificate breaks its CA's name constraints",
+    "ERR_CERT_CONTAINS_ERRORS": "the certificate contains errors",
+    "ERR_SSL_PROTOCOL_ERROR": "the server's TLS is broken or it does not speak TLS",
+    "ERR_SSL_VERSION_OR_CIPHER_MISMATCH": "the server offers no TLS version or cipher the browser accepts",
+}
+
+
+def chromium_certificate_problem(message: str) -> str | None:
+    """Words for a Chromium certificate error in a Playwright error message (`net::ERR_CERT_…`), or None when
+    the message is about something else."""
+    for code, words in CHROMIUM_WORDS.items():
+        if f"net::{code}" in message:
+            return f"{words} (net::{code})"
+    if "net::ERR_CERT_" in message:
+        code = message.split("net::", 1)[1].split()[0]
+        return f"the browser refused the certificate (net::{code})"
+    return None

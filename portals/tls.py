@@ -1,0 +1,235 @@
+"""The sandbox's TLS material: a test CA, the portals' server certificate signed by it, and the bad certificates
+tests serve on purpose (expired, for another host, from a CA nobody trusts, about to expire).
+
+Made with `cryptography` at sandbox start. ECDSA P-256 keys: quick to make (a sandbox makes several at every
+start) and accepted by Chromium and Python's `ssl` alike. Every private key is written owner-only.
+
+The files, in a folder (`<sandbox data>/tls/` unless a shared CA folder is given):
+  ca.pem, ca-key.pem                    the test CA (the robot's `tls.ca_bundle` in a sandbox config)
+  server.pem, server-key.pem            127.0.0.1, ::1 and localhost, valid from a day ago for a year
+  <kind>.pem, <kind>-key.pem            a bad server certificate of `BAD_KINDS`, made when asked for
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import ipaddress
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+SANDBOX_HOSTS = ("127.0.0.1", "::1", "localhost")
+OTHER_HOST = "portal.example"
+CA_NAME = "casebot sandbox test CA"
+ROGUE_CA_NAME = "casebot untrusted test CA"
+
+# The certificate a portal serves: "good" (the default), or one that must make the robot stop.
+BAD_KINDS = ("expired", "wrong_host", "untrusted", "expiring")
+KINDS = ("good", *BAD_KINDS)
+EXPIRING_DAYS = 10  # "expiring": inside the robot's default 30-day warning, and valid today
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A certificate and its private key, on disk."""
+
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """A CA that signs certificates: its certificate and key in memory, and its files."""
+
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+    files: KeyPair
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Owner-only from the first byte (never world-readable, not even for a moment), then moved into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _write_public(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _save(pair: KeyPair, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> KeyPair:
+    pair.cert.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(pair.cert.parent, 0o700)
+    _write_private(pair.key, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    _write_public(pair.cert, cert.public_bytes(serialization.Encoding.PEM))
+    return pair
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "casebot sandbox"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def make_ca(folder: Path, common_name: str = CA_NAME, *, stem: str = "ca", days: int = 3650) -> Issuer:
+    """A new self-signed CA in `folder` (`<stem>.pem`, `<stem>-key.pem`)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(common_name)
+    start = _now() - timedelta(days=1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False),
+                           critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    files = _save(KeyPair(folder / f"{stem}.pem", folder / f"{stem}-key.pem"), cert, key)
+    return Issuer(cert, key, files)
+
+
+def load_ca(folder: Path, stem: str = "ca") -> Issuer:
+    files = KeyPair(folder / f"{stem}.pem", folder / f"{stem}-key.pem")
+    cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
+    key = serialization.load_pem_private_key(files.key.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{files.key}: not an EC key")
+    return Issuer(cert, key, files)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Several test processes may share one CA folder and start at the same moment: one makes it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def ensure_ca(folder: Path) -> Issuer:
+    """The CA in `folder`, made there first if it has none."""
+    with _locked(folder):
+        if (folder / "ca.pem").exists() and (folder / "ca-key.pem").exists():
+            return load_ca(folder)
+        return make_ca(folder)
+
+
+def _san(hosts: Sequence[str]) -> x509.SubjectAlternativeName:
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return x509.SubjectAlternativeName(names)
+
+
+def issue_server_certificate(issuer: Issuer, pair: KeyPair, hosts: Sequence[str] = SANDBOX_HOSTS, *,
+                             not_before: datetime | None = None, not_after: datetime | None = None) -> KeyPair:
+    """A TLS server certificate for `hosts` (IP addresses as IP SANs, names as DNS SANs), signed by `issuer`.
+    Default validity: from a day ago for a year."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    start = not_before or _now() - timedelta(days=1)
+    end = not_after or start + timedelta(days=365)
+    cert = (x509.CertificateBuilder().subject_name(_name(hosts[0])).issuer_name(issuer.cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(_san(hosts), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False),
+                           critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+                           critical=False)
+            .sign(issuer.key, hashes.SHA256()))
+    return _save(pair, cert, key)
+
+
+def _pair(folder: Path, stem: str) -> KeyPair:
+    return KeyPair(folder / f"{stem}.pem", folder / f"{stem}-key.pem")
+
+
+def expired_certificate(issuer: Issuer, folder: Path) -> KeyPair:
+    """Right host, trusted CA, but it ran out yesterday."""
+    end = _now() - timedelta(days=1)
+    return issue_server_certificate(issuer, _pair(folder, "expired"), not_before=end - timedelta(days=365),
+                                    not_after=end)
+
+
+def wrong_host_certificate(issuer: Issuer, folder: Path) -> KeyPair:
+    """Trusted CA, valid dates, but for another host name than the portal's."""
+    return issue_server_certificate(issuer, _pair(folder, "wrong_host"), (OTHER_HOST,))
+
+
+def untrusted_certificate(folder: Path) -> KeyPair:
+    """Right host and dates, signed by a CA of its own that no robot config trusts."""
+    rogue = make_ca(folder, ROGUE_CA_NAME, stem="rogue-ca")
+    return issue_server_certificate(rogue, _pair(folder, "untrusted"))
+
+
+def expiring_certificate(issuer: Issuer, folder: Path, days: int = EXPIRING_DAYS) -> KeyPair:
+    """Good in every way, but only for `days` more days: the robot warns, and goes on."""
+    return issue_server_certificate(issuer, _pair(folder, "expiring"), not_after=_now() + timedelta(days=days))
+
+
+def bad_certificate(kind: str, issuer: Issuer, folder: Path) -> KeyPair:
+    if kind == "expired":
+        return expired_certificate(issuer, folder)
+    if kind == "wrong_host":
+        return wrong_host_certificate(issuer, folder)
+    if kind == "untrusted":
+        return untrusted_certificate(folder)
+    if kind == "expiring":
+        return expiring_certificate(issuer, folder)
+    raise ValueError(f"unknown certificate kind {kind!r} (one of {', '.join(KINDS)})")
+
+
+@dataclass(frozen=True)
+class SandboxTls:
+    """What the sandbox serves with: the CA a client must trust, and a certificate per kind asked for."""
+
+    ca_file: Path
+    certificates: dict[str, KeyPair]  # kind -> files ("good" always)
+
+    def for_kind(self, kind: str) -> KeyPair:
+        return self.certificates[kind]
+
+
+def sandbox_tls(folder: Path, ca_dir: Path | None = None, kinds: Sequence[str] = ()) -> SandboxTls:
+    """The CA (in `ca_dir` when given and shared between sandboxes, else made in `folder`), a fresh server
+    certificate for the sandbox's hosts, and one certificate per bad kind in `kinds`."""
+    issuer = ensure_ca(ca_dir) if ca_dir is not None else make_ca(folder)
+    certificates = {"good": issue_server_certificate(issuer, _pair(folder, "server"))}
+    for kind in dict.fromkeys(kinds):
+        if kind != "good":
+            certificates[kind] = bad_certificate(kind, issuer, folder)
+    return SandboxTls(issuer.files.cert, certificates)
