@@ -5,7 +5,6 @@ before (schema 5)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,20 +16,6 @@ from tests.clock import FakeClock
 
 LATEST = MIGRATIONS[-1].version
 PREVIOUS = 5  # the release before the console
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'casebot.db'}"
-    else:
-        yield request.getfixturevalue("pg_url")
-
-
-@pytest.fixture
-def store(url: str, clock: FakeClock) -> Iterator[Store]:
-    with open_store(url, clock=clock) as s:
-        yield s
 
 
 # -- audit log ----------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import stat
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,27 +25,6 @@ def cases(n: int, start: int = 1) -> list[NewWorkItem]:
     return [NewWorkItem(f"EB-2024-{i:05d}", PERIOD) for i in range(start, start + n)]
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "state" / "casebot.db"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, db: Path) -> Iterator[str]:
-    """The same suite runs on both backends: what the run loop relies on must hold on either."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{db}"
-    else:
-        yield request.getfixturevalue("pg_url")
-
-
-@pytest.fixture
-def store(url: str, clock: FakeClock) -> Iterator[Store]:
-    with open_store(url, clock=clock) as s:
-        yield s
-
-
-# -- claims -------------------------------------------------------------------------------------------------
 def claim_all(url: str, run_id: str, worker: str, barrier: Any) -> list[str]:
     claimed = []
     with open_store(url) as s:
