@@ -508,33 +508,6 @@ class SchedulesView:
     problem: str | None  # the schedule files could not be read
 
 
-def next_fires(scheduled: Any, now: datetime, count: int = 5) -> tuple[list[datetime], list[SkippedDay]]:
-    """The job's next `count` fires after `now`, leaving out blacked-out dates (as `NightScheduler.next_fire_times`
-    does), and the blacked-out fires passed on the way. Pure: no scheduler is started."""
-    from bot.schedule.model import cron_trigger
-
-    job = scheduled.job
-    trigger = cron_trigger(job.cron, job.timezone)
-    local_now = now.astimezone(trigger.timezone)
-    fires: list[datetime] = []
-    skipped: list[SkippedDay] = []
-    previous = None
-    for _ in range(count * 50):  # a calendar that blacks out every fire must not loop for ever
-        fire = trigger.get_next_fire_time(previous, previous or local_now)
-        if fire is None or len(fires) >= count:
-            break
-        if previous is None and fire <= local_now:
-            previous = fire  # APScheduler may give `now` itself back; the next fire is strictly later
-            continue
-        previous = fire
-        why = scheduled.blacked_out(fire.date())
-        if why is None:
-            fires.append(fire)
-        else:
-            skipped.append(SkippedDay(fire, why))
-    return fires, skipped
-
-
 def schedules_view(config: Config, store: Store, now: datetime, *, schedules_dir: Path | None = None,
                    count: int = 5, fires_shown: int = 10) -> SchedulesView:
     from bot.errors import ConfigError
@@ -545,7 +518,8 @@ def schedules_view(config: Config, store: Store, now: datetime, *, schedules_dir
     try:
         for scheduled in load_schedules(schedules_dir or SCHEDULES_DIR):
             job = scheduled.job
-            fires, skipped = next_fires(scheduled, now, count)
+            fires, passed = scheduled.upcoming(now, count)
+            skipped = [SkippedDay(at, why) for at, why in passed]
             jobs.append(JobLine(job.name, job.cron, job.timezone, job.window.until if job.window else None,
                                 job.limit, scheduled.source.name, fires, skipped))
     except ConfigError as exc:

@@ -24,6 +24,31 @@ class ScheduledJob:
     def blacked_out(self, day: dt.date) -> str | None:
         return self.blackout.get(day)
 
+    def upcoming(self, now: dt.datetime, count: int) -> tuple[list[dt.datetime], list[tuple[dt.datetime, str]]]:
+        """The next `count` fires after `now`, blacked-out dates left out, and the blacked-out fires passed on the
+        way with why. Pure: no scheduler is started (`casebot schedule --list` and the console both ask)."""
+        from bot.schedule.model import cron_trigger
+
+        trigger = cron_trigger(self.job.cron, self.job.timezone)
+        local_now = now.astimezone(trigger.timezone)
+        fires: list[dt.datetime] = []
+        skipped: list[tuple[dt.datetime, str]] = []
+        previous = None
+        for _ in range(count * 50):  # a calendar that blacks out every fire must not loop for ever
+            fire = trigger.get_next_fire_time(previous, previous or local_now)
+            if fire is None or len(fires) >= count:
+                break
+            if previous is None and fire <= local_now:
+                previous = fire  # APScheduler may give `now` itself back; the next fire is strictly later
+                continue
+            previous = fire
+            why = self.blacked_out(fire.date())
+            if why is None:
+                fires.append(fire)
+            else:
+                skipped.append((fire, why))
+        return fires, skipped
+
 
 def load_schedules(folder: Path) -> list[ScheduledJob]:
     """Every enabled job of every schedule file in `folder`; every problem in every file at once."""

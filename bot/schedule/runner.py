@@ -190,21 +190,8 @@ class NightScheduler:
 
     def next_fire_times(self, count: int = 3) -> list[tuple[str, list[dt.datetime]]]:
         """Each job's next `count` fire times, skipping blacked-out dates (what `--list` prints)."""
-        listed = []
-        for scheduled in self.jobs:
-            trigger = cron_trigger(scheduled.job.cron, scheduled.job.timezone)
-            times: list[dt.datetime] = []
-            previous = None
-            now = dt.datetime.now(ZoneInfo(scheduled.job.timezone))
-            while len(times) < count:
-                fire = trigger.get_next_fire_time(previous, previous or now)
-                if fire is None:
-                    break
-                previous = fire
-                if scheduled.blacked_out(fire.date()) is None:
-                    times.append(fire)
-            listed.append((scheduled.name, times))
-        return listed
+        now = dt.datetime.now(dt.UTC)
+        return [(scheduled.name, scheduled.upcoming(now, count)[0]) for scheduled in self.jobs]
 
     def start(self) -> None:
         self.scheduler.start()
