@@ -128,6 +128,41 @@ class RetentionSettings(Settings):
     workers_days: int = Field(7, ge=1)
 
 
+class ClientCertificateSettings(Settings):
+    """The robot's client certificate for a portal that requires one (mutual TLS: an agency's system-to-system
+    access, a "funktionscertifikat"): a PEM certificate and its PEM private key. The key's passphrase, when the key
+    is encrypted, comes from CASEBOT_<PORTAL>_CERT_PASSPHRASE or the OS keyring (`keyring set
+    casebot/<portal>-certificate <username>`), like every password; never from this file. A PKCS#12 (.p12/.pfx)
+    file converts to the two PEM files with openssl (runbooks/CLIENT_CERTIFICATE.md)."""
+
+    cert: ResolvedPath
+    key: ResolvedPath
+    passphrase_env: EnvName | None = None
+    keyring_service: str | None = Field(None, min_length=1)
+    _portal: str = PrivateAttr(default="")
+    _username: str = PrivateAttr(default="")
+
+    @property
+    def name(self) -> str:
+        return f"{self._portal}-certificate"
+
+    @property
+    def what(self) -> str:
+        return f"the client certificate key of portal '{self._portal or '?'}'"
+
+    @property
+    def env_var(self) -> str:
+        return self.passphrase_env or f"CASEBOT_{self._portal.upper()}_CERT_PASSPHRASE"
+
+    @property
+    def service(self) -> str:
+        return self.keyring_service or f"casebot/{self._portal}-certificate"
+
+    @property
+    def username(self) -> str:
+        return self._username
+
+
 class PortalSettings(Settings):
     url: HttpUrl
     username: str = Field(min_length=1)
@@ -137,7 +172,15 @@ class PortalSettings(Settings):
     # web: the portal's pages in Chromium; desktop: its desktop client on an X display (the case system's
     # calculation screen and park action, through `desktop:` below and selectors/<portal>/desktop.yaml).
     channel: Literal["web", "desktop"] = "web"
+    # Mutual TLS: the certificate the robot presents to this portal (an https URL only).
+    client_certificate: ClientCertificateSettings | None = None
     _name: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _client_certificate_needs_https(self) -> PortalSettings:
+        if self.client_certificate is not None and not self.url.startswith("https://"):
+            raise ValueError("a client certificate is presented over TLS only: the url must be https://")
+        return self
 
     @property
     def name(self) -> str:
@@ -168,7 +211,11 @@ class Portals(Settings):
     @model_validator(mode="after")
     def _name_each(self) -> Portals:
         for name in PORTAL_NAMES:
-            getattr(self, name)._name = name
+            portal = getattr(self, name)
+            portal._name = name
+            if portal.client_certificate is not None:
+                portal.client_certificate._portal = name
+                portal.client_certificate._username = portal.username
             if name != "casesystem" and getattr(self, name).channel != "web":
                 raise ValueError(f"{name}: only the case system has a desktop client (channel: web)")
         return self

@@ -60,6 +60,8 @@ class ErrorCode(StrEnum):
     PROXY_FAILED = "PROXY_FAILED"
     TLS_CERTIFICATE = "TLS_CERTIFICATE"
     TLS_EXPIRES_SOON = "TLS_EXPIRES_SOON"
+    CLIENT_CERTIFICATE = "CLIENT_CERTIFICATE"
+    CLIENT_CERTIFICATE_EXPIRES_SOON = "CLIENT_CERTIFICATE_EXPIRES_SOON"
 
     @property
     def info(self) -> CodeInfo:
@@ -148,12 +150,18 @@ CATALOGUE: dict[ErrorCode, CodeInfo] = {
     ErrorCode.TLS_EXPIRES_SOON: CodeInfo(
         "Certifikatet går snart ut / a portal's TLS certificate expires within tls.expiry_warning_days (a warning; "
         "the night goes on)", _S),
+    ErrorCode.CLIENT_CERTIFICATE: CodeInfo(
+        "Robotens klientcertifikat fungerar inte / the robot's client certificate for a portal is missing, "
+        "unreadable, expired or refused by the portal", _S, stops_run=True),
+    ErrorCode.CLIENT_CERTIFICATE_EXPIRES_SOON: CodeInfo(
+        "Klientcertifikatet går snart ut / the robot's client certificate for a portal expires within "
+        "tls.expiry_warning_days (a warning; the night goes on)", _S),
 }
 
 
 # Warnings that something will stop a night on a known date (a certificate running out): each one also goes out
 # as an alert, a night that otherwise went well included.
-EXPIRY_WARNING_CODES = (ErrorCode.TLS_EXPIRES_SOON.value,)
+EXPIRY_WARNING_CODES = (ErrorCode.TLS_EXPIRES_SOON.value, ErrorCode.CLIENT_CERTIFICATE_EXPIRES_SOON.value)
 
 
 def held_codes() -> tuple[str, ...]:

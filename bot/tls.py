@@ -9,7 +9,7 @@ the robot cannot trust stops the night at preflight (TLS_CERTIFICATE) with what 
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from bot.clientcert import ClientCertificate
 from bot.config import TlsSettings
 from bot.errors import ConfigError
 from bot.net import Proxy, connect
@@ -57,6 +58,9 @@ class ServerCertificate:
     not_after: datetime
     problem: Problem | None = None
     detail: str = ""  # the problem in words, for the operator
+    # The server refused the robot as a client (it requires a client certificate the robot did not present, or
+    # does not accept the one it did): in words, "" when it did not.
+    client_refused: str = ""
 
     @property
     def trusted(self) -> bool:
@@ -76,6 +80,43 @@ class ServerCertificate:
 
 class HandshakeFailed(ConnectionError):
     """The server did not complete a TLS handshake for a reason that is not its certificate."""
+
+
+# The TLS alerts a server sends when it refuses the client's certificate (OpenSSL's reason names), in words. With
+# TLS 1.3 they come after the client's side of the handshake is done, at the first read; with TLS 1.2, during it.
+_CLIENT_ALERTS = {
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the portal requires a client certificate",
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED": "the portal refused the client certificate as expired",
+    "TLSV1_ALERT_UNKNOWN_CA": "the portal does not accept the CA that issued the client certificate",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "the portal refused the client certificate as bad",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE": "the portal refused the client certificate as unsupported",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED": "the portal refused the client certificate as revoked",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN": "the portal refused the client certificate",
+    "TLSV1_ALERT_ACCESS_DENIED": "the portal denied access to the client certificate",
+}
+
+
+def client_refusal(exc: ssl.SSLError, presented: ClientCertificate | None) -> str:
+    """Words for a server's refusal of the robot as a client, or "" when `exc` is about something else."""
+    words = _CLIENT_ALERTS.get(str(exc.reason or ""))
+    if words is None:
+        return ""
+    if presented is None:
+        return f"{words}, and the robot has none configured for it (TLS alert {exc.reason})"
+    return f"{words}: the robot presented its {presented.describe()} (TLS alert {exc.reason})"
+
+
+def _refused_after_handshake(tls: ssl.SSLSocket, netloc: str, presented: ClientCertificate | None) -> str:
+    """A HEAD request on the verified connection, to hear a refusal TLS 1.3 sends only after the handshake (a
+    client certificate required, or not accepted). Nothing is read but the answer's first bytes."""
+    try:
+        tls.sendall(f"HEAD / HTTP/1.1\r\nHost: {netloc}\r\nConnection: close\r\n\r\n".encode())
+        tls.recv(1)
+    except ssl.SSLError as exc:
+        return client_refusal(exc, presented)
+    except OSError:
+        return ""  # a server that closes without a word: not a certificate matter, the screen walk will tell
+    return ""
 
 
 def _name(name: x509.Name) -> str:
@@ -140,30 +181,38 @@ def _peer_certificate(host: str, port: int, timeout: float, proxy: Proxy | None)
 
 
 def check_server(url: str, settings: TlsSettings | None = None, timeout: float = 10.0, *,
-                 proxy: Proxy | None = None) -> ServerCertificate:
+                 proxy: Proxy | None = None, client: ClientCertificate | None = None) -> ServerCertificate:
     """A TLS handshake with `url`'s server as the robot's clients make it (through `proxy`'s CONNECT tunnel
-    unless the host goes direct). Returns its certificate, with the problem (untrusted, expired, wrong host, …)
-    in words when the robot would refuse it. Raises OSError when the server cannot be reached at all, and
-    HandshakeFailed when it does not speak TLS properly."""
+    unless the host goes direct, presenting `client` when the portal has a client certificate), then a HEAD
+    request. Returns the server's certificate, with the problem (untrusted, expired, wrong host, …) in words when
+    the robot would refuse it, and `client_refused` when the server refused the robot as a client. Raises OSError
+    when the server cannot be reached at all, and HandshakeFailed when it does not speak TLS properly."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise ValueError(f"not an https URL: {url}")
     host, port = parts.hostname, parts.port or 443
     context = ssl_context(settings)
+    if client is not None:
+        client.load_into(context)
     try:
         with connect(proxy, host, port, timeout_s=timeout) as sock, \
                 context.wrap_socket(sock, server_hostname=host) as tls:
             der = tls.getpeercert(binary_form=True)
+            refused = _refused_after_handshake(tls, parts.netloc, client)
     except ssl.SSLCertVerificationError as exc:
         problem = problem_of(exc.verify_code)
         der = _peer_certificate(host, port, timeout, proxy)
         seen = describe_certificate(der, host, port)
         return describe_certificate(der, host, port, problem, in_words(seen, problem, exc.verify_message))
     except ssl.SSLError as exc:
-        raise HandshakeFailed(f"no TLS handshake with {host}:{port}: {exc.reason or exc}") from exc
+        refused = client_refusal(exc, client)
+        if not refused:
+            raise HandshakeFailed(f"no TLS handshake with {host}:{port}: {exc.reason or exc}") from exc
+        # TLS 1.2: the refusal came during the handshake, after the server's certificate was verified.
+        der = _peer_certificate(host, port, timeout, proxy)
     if der is None:
         raise HandshakeFailed(f"{host}:{port} presented no certificate")
-    return describe_certificate(der, host, port)
+    return replace(describe_certificate(der, host, port), client_refused=refused)
 
 
 # Chromium's certificate errors (net/base/net_error_list.h) as the same problems.

@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
                            help="a test CA folder shared with other sandboxes (default: a new CA in DIR/tls)")
             p.add_argument("--certificate", action="append", default=[], metavar="PORTAL=KIND",
                            help="serve PORTAL with a bad certificate: expired, wrong_host, untrusted or expiring")
+            p.add_argument("--client-auth", action="append", default=[], metavar="PORTAL",
+                           help="PORTAL requires a client certificate from the sandbox's client CA (mutual TLS, "
+                                "as the agencies' system-to-system services do); the robot's is DIR/tls/client.pem")
         if name == "up":
             p.add_argument("--reseed", action="store_true")
     args = parser.parse_args(argv)
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(certificates) != len(args.certificate):
             parser.error("--certificate takes PORTAL=KIND")
         asyncio.run(server.serve(args.data, args.host, args.port_base, args.quiet, ca_dir=args.ca_dir,
-                                 certificates=certificates))
+                                 certificates=certificates, client_auth=args.client_auth))
     return 0
 
 

@@ -8,6 +8,9 @@ The files, in a folder (`<sandbox data>/tls/` unless a shared CA folder is given
   ca.pem, ca-key.pem                    the test CA (the robot's `tls.ca_bundle` in a sandbox config)
   server.pem, server-key.pem            127.0.0.1, ::1 and localhost, valid from a day ago for a year
   <kind>.pem, <kind>-key.pem            a bad server certificate of `BAD_KINDS`, made when asked for
+  client-ca.pem, client-ca-key.pem      the CA the portals that require a client certificate accept
+  client.pem, client-key.pem            the robot's client certificate, its key encrypted with
+                                        CLIENT_PASSPHRASE (a "funktionscertifikat" as an agency issues one)
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ ROGUE_CA_NAME = "casebot untrusted test CA"
 BAD_KINDS = ("expired", "wrong_host", "untrusted", "expiring")
 KINDS = ("good", *BAD_KINDS)
 EXPIRING_DAYS = 10  # "expiring": inside the robot's default 30-day warning, and valid today
+CLIENT_CA_NAME = "casebot sandbox client CA"
+CLIENT_NAME = "casebot robot (sandbox)"
+# The sandbox's published training passphrase for the robot's client key, like its training passwords.
+CLIENT_PASSPHRASE = "klient-pass"
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,15 @@ def _write_public(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _save(pair: KeyPair, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> KeyPair:
+def _save(pair: KeyPair, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey,
+          passphrase: str | None = None) -> KeyPair:
     pair.cert.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(pair.cert.parent, 0o700)
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.NoEncryption() if passphrase is None
+        else serialization.BestAvailableEncryption(passphrase.encode()))
     _write_private(pair.key, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+                                               encryption))
     _write_public(pair.cert, cert.public_bytes(serialization.Encoding.PEM))
     return pair
 
@@ -133,12 +144,17 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def ensure_ca(folder: Path) -> Issuer:
-    """The CA in `folder`, made there first if it has none."""
+def ensure_ca(folder: Path, stem: str = "ca", common_name: str = CA_NAME) -> Issuer:
+    """The CA `stem` in `folder`, made there first if it has none."""
     with _locked(folder):
-        if (folder / "ca.pem").exists() and (folder / "ca-key.pem").exists():
-            return load_ca(folder)
-        return make_ca(folder)
+        if (folder / f"{stem}.pem").exists() and (folder / f"{stem}-key.pem").exists():
+            return load_ca(folder, stem)
+        return make_ca(folder, common_name, stem=stem)
+
+
+def ensure_client_ca(folder: Path) -> Issuer:
+    """The CA whose client certificates the portals requiring one accept, in `folder`."""
+    return ensure_ca(folder, "client-ca", CLIENT_CA_NAME)
 
 
 def _san(hosts: Sequence[str]) -> x509.SubjectAlternativeName:
@@ -172,6 +188,29 @@ def issue_server_certificate(issuer: Issuer, pair: KeyPair, hosts: Sequence[str]
                            critical=False)
             .sign(issuer.key, hashes.SHA256()))
     return _save(pair, cert, key)
+
+
+def issue_client_certificate(issuer: Issuer, pair: KeyPair, common_name: str = CLIENT_NAME, *,
+                             passphrase: str | None = CLIENT_PASSPHRASE, not_before: datetime | None = None,
+                             not_after: datetime | None = None) -> KeyPair:
+    """A TLS client certificate (extended key usage clientAuth) signed by `issuer`, its key encrypted with
+    `passphrase` (None: unencrypted). Default validity: from a day ago for a year."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    start = not_before or _now() - timedelta(days=1)
+    end = not_after or start + timedelta(days=365)
+    cert = (x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(issuer.cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False),
+                           critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+                           critical=False)
+            .sign(issuer.key, hashes.SHA256()))
+    return _save(pair, cert, key, passphrase)
 
 
 def _pair(folder: Path, stem: str) -> KeyPair:
@@ -213,23 +252,56 @@ def bad_certificate(kind: str, issuer: Issuer, folder: Path) -> KeyPair:
     raise ValueError(f"unknown certificate kind {kind!r} (one of {', '.join(KINDS)})")
 
 
+# Client certificates tests present on purpose: "expired" and "expiring" from the client CA, "untrusted" from a CA
+# of its own the portals do not accept.
+CLIENT_KINDS = ("good", "expired", "expiring", "untrusted")
+
+
+def client_certificate(kind: str, client_ca: Issuer, folder: Path,
+                       passphrase: str | None = CLIENT_PASSPHRASE) -> KeyPair:
+    """A client certificate of `kind` in `folder` (`client-<kind>.pem`; the good one `client.pem`)."""
+    pair = _pair(folder, "client" if kind == "good" else f"client-{kind}")
+    if kind == "good":
+        return issue_client_certificate(client_ca, pair, passphrase=passphrase)
+    if kind == "expired":
+        end = _now() - timedelta(days=1)
+        return issue_client_certificate(client_ca, pair, passphrase=passphrase,
+                                        not_before=end - timedelta(days=365), not_after=end)
+    if kind == "expiring":
+        return issue_client_certificate(client_ca, pair, passphrase=passphrase,
+                                        not_after=_now() + timedelta(days=EXPIRING_DAYS))
+    if kind == "untrusted":
+        rogue = make_ca(folder, ROGUE_CA_NAME, stem="rogue-client-ca")
+        return issue_client_certificate(rogue, pair, passphrase=passphrase)
+    raise ValueError(f"unknown client certificate kind {kind!r} (one of {', '.join(CLIENT_KINDS)})")
+
+
 @dataclass(frozen=True)
 class SandboxTls:
-    """What the sandbox serves with: the CA a client must trust, and a certificate per kind asked for."""
+    """What the sandbox serves with: the CA a client must trust, a certificate per kind asked for, and for portals
+    that require a client certificate, the CA they accept and the robot's certificate from it."""
 
     ca_file: Path
     certificates: dict[str, KeyPair]  # kind -> files ("good" always)
+    client_ca_file: Path | None = None
+    client: KeyPair | None = None
 
     def for_kind(self, kind: str) -> KeyPair:
         return self.certificates[kind]
 
 
-def sandbox_tls(folder: Path, ca_dir: Path | None = None, kinds: Sequence[str] = ()) -> SandboxTls:
+def sandbox_tls(folder: Path, ca_dir: Path | None = None, kinds: Sequence[str] = (), *,
+                client_auth: bool = False) -> SandboxTls:
     """The CA (in `ca_dir` when given and shared between sandboxes, else made in `folder`), a fresh server
-    certificate for the sandbox's hosts, and one certificate per bad kind in `kinds`."""
+    certificate for the sandbox's hosts, and one certificate per bad kind in `kinds`. `client_auth`: also the
+    client CA (beside the CA) and a fresh client certificate for the robot in `folder`."""
     issuer = ensure_ca(ca_dir) if ca_dir is not None else make_ca(folder)
     certificates = {"good": issue_server_certificate(issuer, _pair(folder, "server"))}
     for kind in dict.fromkeys(kinds):
         if kind != "good":
             certificates[kind] = bad_certificate(kind, issuer, folder)
-    return SandboxTls(issuer.files.cert, certificates)
+    if not client_auth:
+        return SandboxTls(issuer.files.cert, certificates)
+    client_ca = ensure_client_ca(ca_dir if ca_dir is not None else folder)
+    return SandboxTls(issuer.files.cert, certificates, client_ca.files.cert,
+                      client_certificate("good", client_ca, folder))

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from loguru import logger
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from bot.browser.trust import browser_env
+from bot.clientcert import BrowserCertificates
 from bot.net import Proxy, chromium_proxy
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -85,9 +86,32 @@ async def launch_chromium(pw: Playwright, headless: bool = True, block_images: b
                                     proxy=chromium_proxy(proxy))
 
 
+@contextlib.contextmanager
+def driver_trusts(ca_bundle: Path | None) -> Iterator[None]:
+    """For a context with client certificates Playwright's Node driver makes the TLS connection to the portal
+    itself (the browser's goes to Node), so Node must trust what Chromium and the robot's HTTP clients trust: the
+    system's store (`--use-system-ca`) and `tls.ca_bundle` (NODE_EXTRA_CA_CERTS). Node reads both when it starts,
+    from the environment Playwright copies from this process's, so they are set around the driver's start only."""
+    if ca_bundle is None:
+        yield
+        return
+    before = {name: os.environ.get(name) for name in ("NODE_EXTRA_CA_CERTS", "NODE_OPTIONS")}
+    os.environ["NODE_EXTRA_CA_CERTS"] = str(ca_bundle)
+    os.environ["NODE_OPTIONS"] = f"{before['NODE_OPTIONS'] or ''} --use-system-ca".strip()
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @dataclass
 class Chromium:
-    """A running Chromium and the Playwright that drives it: `relaunch` replaces a browser that crashed."""
+    """A running Chromium and the Playwright that drives it: `relaunch` replaces a browser that crashed.
+    `client_certificates`: portal -> Playwright's `client_certificates` for that portal's contexts."""
 
     playwright: Playwright
     browser: Browser
@@ -95,6 +119,7 @@ class Chromium:
     block_images: bool = True
     home: Path | None = None
     proxy: Proxy | None = None
+    client_certificates: BrowserCertificates = field(default_factory=dict)
 
     async def relaunch(self) -> None:
         self.browser = await launch_chromium(self.playwright, headless=self.headless, block_images=self.block_images,
@@ -103,12 +128,17 @@ class Chromium:
 
 @asynccontextmanager
 async def running_chromium(*, headless: bool = True, block_images: bool = True,
-                           home: Path | None = None, proxy: Proxy | None = None) -> AsyncIterator[Chromium]:
-    """Playwright and the machine's Chromium, started for the block and stopped after it, whatever happened."""
-    async with async_playwright() as pw:
+                           home: Path | None = None, proxy: Proxy | None = None, ca_bundle: Path | None = None,
+                           client_certificates: BrowserCertificates | None = None
+                           ) -> AsyncIterator[Chromium]:
+    """Playwright and the machine's Chromium, started for the block and stopped after it, whatever happened.
+    `ca_bundle`: `tls.ca_bundle`, for the driver's own TLS (`driver_trusts`)."""
+    async with contextlib.AsyncExitStack() as stack:
+        with driver_trusts(ca_bundle):
+            pw = await stack.enter_async_context(async_playwright())
         chromium = Chromium(pw, await launch_chromium(pw, headless=headless, block_images=block_images, home=home,
                                                       proxy=proxy),
-                            headless, block_images, home, proxy)
+                            headless, block_images, home, proxy, dict(client_certificates or {}))
         try:
             yield chromium
         finally:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Page
+from loguru import logger
+from playwright.async_api import Browser, BrowserContext, Page, Route
 
 from bot.browser.artifacts import make_private, private_dir
 from bot.browser.launch import running_chromium
-from bot.net import Proxy
+from bot.browser.trust import browser_home
+from bot.clientcert import BrowserCertificates, browser_options, load_client_certificates
+from bot.config import Config
+from bot.net import Proxy, resolve_proxy
 
 
 def _safe_name(text: str) -> str:
@@ -35,14 +40,28 @@ class WorkerBrowser:
     worker_id: str
     artifacts_dir: Path | None
     default_timeout_ms: int = 15_000
+    # portal -> Playwright's `client_certificates` (`bot.clientcert.browser_options`): that portal's contexts
+    # present the robot's client certificate.
+    client_certificates: BrowserCertificates = field(default_factory=dict)
     contexts: dict[str, BrowserContext] = field(default_factory=dict)
     pages: dict[str, Page] = field(default_factory=dict)
     _tracing: bool = False
 
     @classmethod
     async def open(cls, browser: Browser, worker_id: str, artifacts_dir: Path | None,
-                   default_timeout_ms: int = 15_000) -> WorkerBrowser:
-        return cls(browser, worker_id, artifacts_dir, default_timeout_ms)
+                   default_timeout_ms: int = 15_000,
+                   client_certificates: BrowserCertificates | None = None) -> WorkerBrowser:
+        return cls(browser, worker_id, artifacts_dir, default_timeout_ms, dict(client_certificates or {}))
+
+    async def _new_context(self, portal: str) -> BrowserContext:
+        certificates = self.client_certificates.get(portal)
+        if not certificates:
+            return await self.browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm",
+                                                  accept_downloads=True)
+        context = await self.browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm",
+                                                 accept_downloads=True, client_certificates=certificates)
+        await keep_to_origins(context, portal, [c.get("origin", "") for c in certificates])
+        return context
 
     async def page(self, portal: str, lane: int = 0) -> Page:
         """The portal's page; `lane` > 0: another page in the same context (the same login), for work side by
@@ -52,8 +71,7 @@ class WorkerBrowser:
         if page is None or page.is_closed():
             context = self.contexts.get(portal)
             if context is None:
-                context = await self.browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm",
-                                                         accept_downloads=True)
+                context = await self._new_context(portal)
                 context.set_default_timeout(self.default_timeout_ms)
                 self.contexts[portal] = context
             page = await context.new_page()
@@ -130,15 +148,49 @@ class WorkerBrowser:
                 await context.close()
 
 
+async def keep_to_origins(context: BrowserContext, portal: str, origins: list[str]) -> None:
+    """A context with client certificates reaches its portal through Playwright's driver, which checks the portal's
+    certificate; for that, Playwright tells the browser to accept any certificate in the whole context. So the
+    context is kept to the portal's own origin: a request anywhere else (a redirect to a login service, a script
+    from another host) is refused before it leaves, and said, rather than sent unchecked."""
+    others = re.compile("^(?!" + "|".join(re.escape(o) + r"(?:[/?#]|$)" for o in origins) + ")")
+
+    async def refuse(route: Route) -> None:
+        parts = urlsplit(route.request.url)
+        logger.warning("{}: refused a request to {}://{} from the portal's client-certificate context: its "
+                       "certificate would not be checked there (runbooks/CLIENT_CERTIFICATE.md)", portal,
+                       parts.scheme, parts.netloc)
+        await route.abort("blockedbyclient")
+
+    await context.route(others, refuse)
+
+
 @asynccontextmanager
 async def lone_worker(worker_id: str, *, default_timeout_ms: int, headless: bool = True,
-                      block_media: bool = True, home: Path | None = None,
-                      proxy: Proxy | None = None) -> AsyncIterator[WorkerBrowser]:
+                      block_media: bool = True, home: Path | None = None, proxy: Proxy | None = None,
+                      ca_bundle: Path | None = None,
+                      client_certificates: BrowserCertificates | None = None
+                      ) -> AsyncIterator[WorkerBrowser]:
     """A browser of its own with one worker's contexts, for a job outside the night (the screen check, the
-    recorder): nothing kept on failure, everything closed after. `proxy`: `bot.net.resolve_proxy(config.proxy)`."""
-    async with running_chromium(headless=headless, block_images=block_media, home=home, proxy=proxy) as chromium:
-        worker = await WorkerBrowser.open(chromium.browser, worker_id, None, default_timeout_ms=default_timeout_ms)
+    recorder): nothing kept on failure, everything closed after. `proxy`: `bot.net.resolve_proxy(config.proxy)`;
+    `ca_bundle` and `client_certificates` as for `running_chromium`."""
+    async with running_chromium(headless=headless, block_images=block_media, home=home, proxy=proxy,
+                                ca_bundle=ca_bundle) as chromium:
+        worker = await WorkerBrowser.open(chromium.browser, worker_id, None, default_timeout_ms=default_timeout_ms,
+                                          client_certificates=client_certificates)
         try:
             yield worker
         finally:
             await worker.close()
+
+
+def config_worker(config: Config, worker_id: str, *, headless: bool = True, block_media: bool = True,
+                  environ: Mapping[str, str] | None = None) -> AbstractAsyncContextManager[WorkerBrowser]:
+    """`lone_worker` reaching the portals as the night does: through the configured proxy, trusting
+    `tls.ca_bundle`, presenting the portals' client certificates (raises CLIENT_CERTIFICATE when one cannot be
+    used, CREDENTIALS_MISSING when the proxy's password is not found)."""
+    clients = load_client_certificates(config, environ)
+    return lone_worker(worker_id, default_timeout_ms=int(config.timeouts.page_s * 1000), headless=headless,
+                       block_media=block_media, proxy=resolve_proxy(config.proxy, environ),
+                       home=browser_home(config.tls, config.data_dir), ca_bundle=config.tls.ca_bundle,
+                       client_certificates=browser_options(config, clients))

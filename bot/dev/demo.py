@@ -18,6 +18,8 @@ from bot.config import write_config
 from bot.dev.sandbox import differences_from_oracle, sandbox_config, sandbox_environ, start_sandbox
 from bot.run.entry import progress_bar, run_once, summary_lines
 
+CLIENT_AUTH = ("fk",)
+
 
 def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, keep: bool = False,
              period: str | None = None) -> int:
@@ -28,16 +30,20 @@ def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, ke
     month = period or date.today().strftime("%Y-%m")
     print(f"casebot demo: starting the sandbox with {cases} synthetic applications for {month} (seed {seed}) in "
           f"{home / 'sandbox'}", flush=True)
-    sandbox = start_sandbox(home / "sandbox", cases=cases, seed=seed, period=period)
+    # Försäkringskassan's side requires the robot's client certificate, as the agencies' system-to-system service
+    # for ekonomiskt bistånd does.
+    sandbox = start_sandbox(home / "sandbox", cases=cases, seed=seed, period=period, client_auth=CLIENT_AUTH)
     try:
         for name, url in sandbox.urls.items():
             print(f"  {name:<11} {url}", flush=True)
         print(f"  {'test CA':<11} {sandbox.ca_file} (HTTPS: import it into a browser to open the portals)", flush=True)
+        print(f"  {'client cert':<11} {sandbox.client_pair[0]} ({', '.join(CLIENT_AUTH)} requires it: mutual TLS)",
+              flush=True)
         config = sandbox_config(robot_home, sandbox, workers=workers)
         config_file = write_config(config, robot_home / "config.yaml")
         started = time.monotonic()
-        night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ()}, console_level="WARNING",
-                                     on_progress=_show_progress))
+        night = asyncio.run(run_once(config, environ={**os.environ, **sandbox_environ(sandbox)},
+                                     console_level="WARNING", on_progress=_show_progress))
         print(flush=True)
         elapsed = time.monotonic() - started
         print("\n".join(summary_lines(night)))
@@ -51,7 +57,7 @@ def run_demo(home: Path, *, cases: int = 50, seed: int = 1, workers: int = 2, ke
         if keep:
             print("sandbox still running (caseworker login handlaggare1 / hl-pass); Ctrl-C stops it", flush=True)
             print(f"robot config: {config_file} (passwords: " +
-                  " ".join(f"{k}={v}" for k, v in sandbox_environ().items()) + ")", flush=True)
+                  " ".join(f"{k}={v}" for k, v in sandbox_environ(sandbox).items()) + ")", flush=True)
             try:
                 while True:
                     time.sleep(3600)

@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -62,6 +63,8 @@ class Sandbox:
     ca_dir: Path | None = None  # a CA folder shared with other sandboxes; None: the data folder's own
     # Portals serving a bad certificate on purpose (portal -> kind): their admin routes cannot be reached either.
     certificates: dict[str, str] = field(default_factory=dict)
+    # Portals that require a client certificate (mutual TLS): the robot's, and the admin calls', is `client_pair`.
+    client_auth: tuple[str, ...] = ()
 
     @property
     def ca_file(self) -> Path:
@@ -72,9 +75,23 @@ class Sandbox:
     def tls(self) -> TlsSettings:
         return TlsSettings(ca_bundle=self.ca_file)
 
+    @property
+    def client_pair(self) -> tuple[Path, Path]:
+        """The robot's client certificate and key the sandbox made (key passphrase: `CLIENT_PASSPHRASE`)."""
+        return self.data_dir / "tls" / "client.pem", self.data_dir / "tls" / "client-key.pem"
+
+    def client_certificate(self) -> dict[str, str]:
+        """The robot's `portals.<name>.client_certificate` for a portal of `client_auth`."""
+        cert, key = self.client_pair
+        return {"cert": str(cert), "key": str(key)}
+
     @cached_property
     def ssl_context(self) -> ssl.SSLContext:
-        return ssl_context(self.tls)
+        context = ssl_context(self.tls)
+        if self.client_auth:  # presented only to the portals that ask for one
+            cert, key = self.client_pair
+            context.load_cert_chain(str(cert), str(key), password=CLIENT_PASSPHRASE)
+        return context
 
     def http_client(self, **options: Any) -> httpx.Client:
         """An HTTP client that verifies the portals' certificates against the sandbox's CA."""
@@ -163,12 +180,14 @@ def _answers(sandbox: Sandbox, portal: str) -> bool:
 
 def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | None = None,
                   timeout_s: float = 60.0, port_base: int | None = None, *, ca_dir: Path | None = None,
-                  certificates: dict[str, str] | None = None, _attempt: int = 1) -> Sandbox:
+                  certificates: dict[str, str] | None = None, client_auth: Sequence[str] = (),
+                  _attempt: int = 1) -> Sandbox:
     """Seed `data_dir` afresh and serve it over HTTPS; returns once every portal answers its health check.
     `period`: the application month (default: the current month, as a municipality would see it today).
     `ca_dir`: a test CA folder shared between sandboxes (made there if missing; default: a new CA in the data
     folder). `certificates`: portal -> a bad certificate it serves instead ("expired", "wrong_host",
-    "untrusted", "expiring"), for tests of what the robot does then."""
+    "untrusted", "expiring"), for tests of what the robot does then. `client_auth`: portals that require the
+    client certificate the sandbox makes for the robot (mutual TLS)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if ca_dir is None:  # the server makes a new CA: wait for that one, not an earlier sandbox's
         ca_file_of(data_dir).unlink(missing_ok=True)
@@ -179,11 +198,13 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | 
         [sys.executable, "-m", "portals", "up", "--reseed", "--data", str(data_dir), "--cases", str(cases),
          "--seed", str(seed), *(["--period", period] if period else []), "--port-base", str(base), "--quiet",
          *(["--ca-dir", str(ca_dir)] if ca_dir is not None else []),
-         *(arg for portal, kind in bad.items() for arg in ("--certificate", f"{portal}={kind}"))],
+         *(arg for portal, kind in bad.items() for arg in ("--certificate", f"{portal}={kind}")),
+         *(arg for portal in client_auth for arg in ("--client-auth", portal))],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     sandbox = Sandbox(data_dir, base, process,
-                      {name: f"https://127.0.0.1:{base + i}" for i, name in enumerate(PORTAL_NAMES)}, ca_dir, bad)
+                      {name: f"https://127.0.0.1:{base + i}" for i, name in enumerate(PORTAL_NAMES)}, ca_dir, bad,
+                      tuple(client_auth))
     deadline = time.monotonic() + timeout_s
     pending = set(PORTAL_NAMES)
     while pending:
@@ -192,7 +213,7 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | 
             if port_base is None and _attempt < 3 and "address already in use" in output:
                 # Another process took one of the free ports between the pick and the bind: pick again.
                 return start_sandbox(data_dir, cases, seed, period, timeout_s, None, ca_dir=ca_dir,
-                                     certificates=certificates, _attempt=_attempt + 1)
+                                     certificates=certificates, client_auth=client_auth, _attempt=_attempt + 1)
             raise RuntimeError(f"sandbox exited with {process.returncode}: {output}")
         if time.monotonic() > deadline:
             sandbox.stop()
@@ -209,6 +230,7 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | 
 SANDBOX_USERS = {"casesystem": "robot", "skv": "kommun", "fk": "kommun", "af": "kommun", "csn": "kommun"}
 SANDBOX_PASSWORDS = {"casesystem": "robot-pass", "skv": "skv-pass", "fk": "fk-pass", "af": "af-pass",
                      "csn": "csn-pass"}
+CLIENT_PASSPHRASE = "klient-pass"  # of the client certificate's key the sandbox makes for the robot
 
 
 def sandbox_config(home: Path, sandbox: Sandbox | int = 8100, *, desktop_display: str | None = None,
@@ -220,8 +242,12 @@ def sandbox_config(home: Path, sandbox: Sandbox | int = 8100, *, desktop_display
     if not isinstance(sandbox, int):
         overrides.setdefault("preflight", sandbox.reference())
         overrides.setdefault("tls", {"ca_bundle": str(sandbox.ca_file)})
-    portals = {name: {"url": f"https://127.0.0.1:{port_base + i}", "username": SANDBOX_USERS[name]}
-               for i, name in enumerate(PORTAL_NAMES)}
+    portals: dict[str, dict[str, Any]] = {
+        name: {"url": f"https://127.0.0.1:{port_base + i}", "username": SANDBOX_USERS[name]}
+        for i, name in enumerate(PORTAL_NAMES)}
+    if not isinstance(sandbox, int):
+        for name in sandbox.client_auth:
+            portals[name]["client_certificate"] = sandbox.client_certificate()
     if desktop_display is not None:  # the case system's calculation screen and park through its desktop client
         portals["casesystem"]["channel"] = "desktop"
         overrides.setdefault("desktop", {"display": desktop_display})
@@ -230,8 +256,12 @@ def sandbox_config(home: Path, sandbox: Sandbox | int = 8100, *, desktop_display
         update={"source": home.resolve() / "config.yaml"})
 
 
-def sandbox_environ() -> dict[str, str]:
-    return {f"CASEBOT_{name.upper()}_PASSWORD": password for name, password in SANDBOX_PASSWORDS.items()}
+def sandbox_environ(sandbox: Sandbox | None = None) -> dict[str, str]:
+    """The training accounts' passwords, and for the portals of `sandbox` that require a client certificate, the
+    passphrase of the key the sandbox made for the robot."""
+    return {**{f"CASEBOT_{name.upper()}_PASSWORD": password for name, password in SANDBOX_PASSWORDS.items()},
+            **{f"CASEBOT_{name.upper()}_CERT_PASSPHRASE": CLIENT_PASSPHRASE
+               for name in (sandbox.client_auth if sandbox is not None else ())}}
 
 
 # What the sandbox's case system shows for each outcome once the robot is done.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,11 +26,12 @@ from playwright.async_api import Error as PlaywrightError
 
 from bot.browser import profile
 from bot.browser.artifacts import purge_artifacts
-from bot.browser.launch import running_chromium
+from bot.browser.launch import Chromium, running_chromium
 from bot.browser.trust import browser_home
 from bot.calc import load_guidelines, load_norms
 from bot.calc.guidelines import Guidelines
 from bot.calc.norms import NormTables
+from bot.clientcert import ClientCertificate, browser_options, load_client_certificates
 from bot.config import Config
 from bot.desktop.channel import DesktopChannel
 from bot.drivers.casesystem import IN_PROGRESS, NEW
@@ -59,6 +61,8 @@ class Night:
         # The proxy's password, like the portals', from `environ` (default: the process's) or the keyring.
         self.proxy = resolve_proxy(config.proxy, environ)
         self.home: Path | None = None  # the browser's HOME, whose NSS database trusts tls.ca_bundle
+        self.environ = environ
+        self.clients: dict[str, ClientCertificate] = {}  # portal -> the robot's client certificate for it
         self.shift = Shift(
             config, store, passwords,
             selectors=selectors if selectors is not None else load_all(config.selectors_dir or SELECTORS_DIR),
@@ -70,8 +74,7 @@ class Night:
         self._init()
         if (self._passwords_worth_trying() and self._open_desktop() and await self._proxy_ok()
                 and self._certificates_ok()):
-            async with running_chromium(headless=self.shift.options.headless, proxy=self.proxy,
-                                        home=self.home) as self.shift.chromium:
+            async with self._chromium() as self.shift.chromium:
                 first = await self._check_screens_and_get_work()
                 if first is not None:
                     await self._work(first)
@@ -81,12 +84,18 @@ class Night:
         """Work a run another process opened (and will close). Returns when nothing is left to claim, the run was
         closed, or a stop error (wrong password, …) makes going on useless."""
         self.shift.run_id = run.id
-        if self._passwords_worth_trying() and self._open_desktop() and self._browser_trust():
-            async with running_chromium(headless=self.shift.options.headless, proxy=self.proxy,
-                                        home=self.home) as self.shift.chromium:
+        if (self._passwords_worth_trying() and self._open_desktop() and self._client_certificates_ok()
+                and self._browser_trust()):
+            async with self._chromium() as self.shift.chromium:
                 await self._work(None)
         self._remember_refusal()
         return RunResult(run.id, self.shift.store.run_summary(run.id), self.shift.stop_error, self.shift.drift)
+
+    def _chromium(self) -> AbstractAsyncContextManager[Chromium]:
+        config = self.shift.config
+        return running_chromium(headless=self.shift.options.headless, proxy=self.proxy, home=self.home,
+                                ca_bundle=config.tls.ca_bundle,
+                                client_certificates=browser_options(config, self.clients))
 
     # -- init -----------------------------------------------------------------------------------------
     def _init(self) -> None:
@@ -147,8 +156,10 @@ class Night:
         expired, another host) stops the night here, naming the portal and the problem (TLS_CERTIFICATE); one
         about to expire is a warning for the report and the alert."""
         shift = self.shift
+        if not self._client_certificates_ok():
+            return False
         try:
-            checks = check_certificates(shift.config, proxy=self.proxy)
+            checks = check_certificates(shift.config, proxy=self.proxy, clients=self.clients)
         except CasebotError as exc:  # an unreadable tls.ca_bundle
             shift.stop_night(exc, step="preflight", what="stopping before any login")
             return False
@@ -157,6 +168,17 @@ class Night:
             shift.stop_night(failure, step="preflight", what="stopping before any login")
             return False
         return self._browser_trust()
+
+    def _client_certificates_ok(self) -> bool:
+        """The robot's own client certificates, read and checked before any connection: one it cannot use (a
+        missing file, a wrong passphrase, expired) stops the night here as CLIENT_CERTIFICATE, naming the portal
+        and what is wrong."""
+        try:
+            self.clients = load_client_certificates(self.shift.config, self.environ)
+        except CasebotError as exc:
+            self.shift.stop_night(exc, step="preflight", what="a client certificate cannot be used")
+            return False
+        return True
 
     def _browser_trust(self) -> bool:
         """Chromium's own NSS database trusting `tls.ca_bundle`; False (the night stopped) when it cannot be made."""

@@ -201,7 +201,8 @@ class Worker:
 async def _open_browser(shift: Shift, wid: str) -> WorkerBrowser:
     assert shift.chromium is not None, "the night starts the browser before its workers"
     return await WorkerBrowser.open(shift.chromium.browser, wid, shift.config.data_dir / "artifacts",
-                                    default_timeout_ms=int(shift.config.timeouts.page_s * 1000))
+                                    default_timeout_ms=int(shift.config.timeouts.page_s * 1000),
+                                    client_certificates=shift.chromium.client_certificates)
 
 
 async def _drivers_for(shift: Shift, browser: WorkerBrowser) -> Drivers:

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from loguru import logger
 
-from bot.browser.trust import browser_home
-from bot.browser.worker import lone_worker
+from bot.browser.worker import config_worker
+from bot.clientcert import ClientCertificate
 from bot.config import PORTAL_NAMES, Config
 from bot.drivers.base import Driver
 from bot.drivers.portal_drivers import make_driver, reference_of
 from bot.errors import ErrorCode, SystemException
-from bot.net import Proxy, resolve_proxy
+from bot.net import Proxy
 from bot.selectors.model import SelectorFile
 from bot.store.base import Store
 from bot.tls import HandshakeFailed, ServerCertificate, check_server
@@ -35,9 +35,7 @@ async def check_drivers(drivers: Sequence[Driver], config: Config) -> list[Porta
 async def check_selectors(config: Config, passwords: Mapping[str, str], selectors: Mapping[str, SelectorFile],
                           portals: Sequence[str] = PORTAL_NAMES, *, headless: bool = True) -> list[PortalCheck]:
     """`casebot check-selectors`: a browser of its own, one context per portal, nothing written anywhere."""
-    async with lone_worker("preflight", default_timeout_ms=int(config.timeouts.page_s * 1000),
-                           headless=headless, proxy=resolve_proxy(config.proxy),
-                           home=browser_home(config.tls, config.data_dir)) as worker:
+    async with config_worker(config, "preflight", headless=headless) as worker:
         drivers = [make_driver(config, name, await worker.page(name), passwords[name], selectors[name])
                    for name in portals]
         return await check_drivers(drivers, config)
@@ -88,61 +86,93 @@ def record_preflight(store: Store, run_id: str, results: Sequence[PortalCheck]) 
 # -- certificates ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CertificateCheck:
-    """One portal's TLS handshake at preflight: the certificate it presented, or why there was none to judge."""
+    """One portal's TLS handshake at preflight: the certificate it presented, or why there was none to judge, and
+    the robot's client certificate for it, if it has one."""
 
     portal: str
     url: str
     certificate: ServerCertificate | None = None
     unreachable: str = ""  # the server could not be reached: not a certificate problem (the walk reports it)
+    client: ClientCertificate | None = None
 
     @property
     def refused(self) -> bool:
         return self.certificate is not None and not self.certificate.trusted
 
+    @property
+    def client_refused(self) -> bool:
+        """The portal refused the robot as a client (its server certificate was fine)."""
+        return self.certificate is not None and self.certificate.trusted and bool(self.certificate.client_refused)
+
     def expiring(self, days: int) -> bool:
         return self.certificate is not None and self.certificate.trusted and self.certificate.expires_within(days)
+
+    def client_expiring(self, days: int) -> bool:
+        return self.client is not None and self.client.expires_within(days)
 
     def words(self) -> str:
         assert self.certificate is not None
         return f"{self.portal} ({self.url}): {self.certificate.detail}; {self.certificate.describe()}"
 
+    def client_words(self) -> str:
+        assert self.certificate is not None
+        hint = "" if self.client is not None else f": set portals.{self.portal}.client_certificate"
+        return f"{self.portal} ({self.url}): {self.certificate.client_refused}{hint}"
 
-def check_certificates(config: Config, portals: Sequence[str] = PORTAL_NAMES, *,
-                       proxy: Proxy | None = None) -> list[CertificateCheck]:
+
+def check_certificates(config: Config, portals: Sequence[str] = PORTAL_NAMES, *, proxy: Proxy | None = None,
+                       clients: Mapping[str, ClientCertificate] | None = None) -> list[CertificateCheck]:
     """A TLS handshake with every https portal, trusting what the robot's clients and Chromium trust, and the way
-    they reach it (`proxy`: `bot.net.resolve_proxy(config.proxy)`). Plain http portals (a closed test network)
-    have no certificate to check."""
+    they reach it (`proxy`: `bot.net.resolve_proxy(config.proxy)`), presenting the portal's client certificate
+    when it has one (`clients`: `bot.clientcert.load_client_certificates`). Plain http portals (a closed test
+    network) have no certificate to check."""
     checks = []
     for name in portals:
         url = config.portals[name].url
         if not url.startswith("https://"):
             continue
+        client = (clients or {}).get(name)
         try:
-            checks.append(CertificateCheck(name, url, check_server(url, config.tls, TLS_TIMEOUT_S, proxy=proxy)))
+            checks.append(CertificateCheck(name, url, check_server(url, config.tls, TLS_TIMEOUT_S, proxy=proxy,
+                                                                   client=client), client=client))
         except HandshakeFailed as exc:
-            checks.append(CertificateCheck(name, url, unreachable=str(exc)))
+            checks.append(CertificateCheck(name, url, unreachable=str(exc), client=client))
         except OSError as exc:
-            checks.append(CertificateCheck(name, url, unreachable=f"{type(exc).__name__}: {exc}"))
+            checks.append(CertificateCheck(name, url, unreachable=f"{type(exc).__name__}: {exc}", client=client))
     return checks
 
 
 def certificate_failure(checks: Sequence[CertificateCheck]) -> SystemException | None:
-    """TLS_CERTIFICATE naming every portal whose certificate the robot refuses, and why; None when none."""
+    """TLS_CERTIFICATE naming every portal whose certificate the robot refuses, and why; else CLIENT_CERTIFICATE
+    naming every portal that refused the robot's client certificate (or wanted one it does not have); None when
+    neither."""
     refused = [c for c in checks if c.refused]
-    if not refused:
-        return None
-    return SystemException(ErrorCode.TLS_CERTIFICATE, "; ".join(c.words() for c in refused), step="preflight",
-                           portal=refused[0].portal)
+    if refused:
+        return SystemException(ErrorCode.TLS_CERTIFICATE, "; ".join(c.words() for c in refused), step="preflight",
+                               portal=refused[0].portal)
+    refused = [c for c in checks if c.client_refused]
+    if refused:
+        return SystemException(ErrorCode.CLIENT_CERTIFICATE, "; ".join(c.client_words() for c in refused),
+                               step="preflight", portal=refused[0].portal, retryable=False)
+    return None
 
 
 def record_certificates(store: Store, run_id: str, checks: Sequence[CertificateCheck],
                         warning_days: int) -> SystemException | None:
     """Put the certificate check into the run's events (a refused certificate an error, one expiring within
-    `warning_days` a warning) and say whether the night must stop."""
+    `warning_days` a warning: the portals' and the robot's own) and say whether the night must stop."""
     for check in checks:
         cert = check.certificate
+        if check.client is not None and check.client_expiring(warning_days):
+            record_client_expiry(store, run_id, check.client)
         if cert is None:
             logger.warning("preflight: no TLS handshake with {} ({}): {}", check.portal, check.url, check.unreachable)
+        elif check.client_refused:
+            store.record_event(run_id, "ERROR", f"client certificate refused at preflight: {check.client_words()}",
+                               code=ErrorCode.CLIENT_CERTIFICATE.value,
+                               data={"step": "preflight", "runbook": ErrorCode.CLIENT_CERTIFICATE.runbook,
+                                     "portal": check.portal, "problem": "refused_by_portal",
+                                     "configured": check.client is not None})
         elif check.refused:
             store.record_event(run_id, "ERROR", f"certificate refused at preflight: {check.words()}",
                                code=ErrorCode.TLS_CERTIFICATE.value,
@@ -161,3 +191,24 @@ def record_certificates(store: Store, run_id: str, checks: Sequence[CertificateC
     if failure is None:
         logger.info("preflight: {} portal certificate(s) trusted", sum(1 for c in checks if c.certificate))
     return failure
+
+
+def record_client_expiry(store: Store, run_id: str, client: ClientCertificate) -> None:
+    """CLIENT_CERTIFICATE_EXPIRES_SOON for the robot's own certificate: renewing it takes an order to the
+    agency, so the warning starts as early as the portals' own."""
+    days = int(client.days_left())
+    store.record_event(run_id, "WARNING", f"client certificate expires soon: {client.portal}: {client.describe()}, "
+                       f"expires on {client.not_after:%Y-%m-%d} ({days} days)",
+                       code=ErrorCode.CLIENT_CERTIFICATE_EXPIRES_SOON.value,
+                       data={"step": "preflight", "runbook": ErrorCode.CLIENT_CERTIFICATE_EXPIRES_SOON.runbook,
+                             "portal": client.portal, "not_after": client.not_after.isoformat(),
+                             "days_left": days, "subject": client.subject})
+
+
+def record_client_problem(store: Store, run_id: str, error: SystemException) -> None:
+    """A client certificate the robot cannot use (missing, unreadable, wrong passphrase, expired), found before
+    any connection: an error event naming the portal."""
+    store.record_event(run_id, "ERROR", f"client certificate unusable at preflight: {error.message}",
+                       code=ErrorCode.CLIENT_CERTIFICATE.value,
+                       data={"step": "preflight", "runbook": ErrorCode.CLIENT_CERTIFICATE.runbook,
+                             "portal": error.portal, "problem": "unusable"})

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.browser.trust import browser_home
-from bot.browser.worker import lone_worker
+from bot.browser.worker import config_worker
 from bot.config import Config
 from bot.drivers.portal_drivers import make_driver, reference_of
-from bot.net import resolve_proxy
 from bot.selectors.load import load_selector_file
 from bot.selectors.model import SelectorFile
 from bot.upkeep.record import Recorder, RecordingScript, record_portal
@@ -22,9 +20,7 @@ async def record_in_browser(config: Config, portal: str, screens: Sequence[str],
     selectors = load_selector_file(selector_path) if selector_path.exists() else SelectorFile.model_construct(
         portal=portal, layout=layout or "v1", recorded=None, stable_attributes=[], screens={})
     # Media are not blocked: an admin recording a screen should see it as a caseworker does.
-    async with lone_worker("recorder", default_timeout_ms=int(config.timeouts.page_s * 1000), headless=headless,
-                           block_media=False, proxy=resolve_proxy(config.proxy),
-                           home=browser_home(config.tls, config.data_dir)) as worker:
+    async with config_worker(config, "recorder", headless=headless, block_media=False) as worker:
         driver = make_driver(config, portal, await worker.page(portal), password, selectors)
         return await record_portal(driver, reference_of(config), screens, script=script,
                                    interactive=script is None, say=say)
