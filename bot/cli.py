@@ -96,18 +96,28 @@ def cmd_check_selectors(args: argparse.Namespace) -> int:
     broken or a portal could not be walked, so a scheduler or a script can act on it."""
     import asyncio
 
+    from bot.clientcert import load_client_certificates
     from bot.config import PORTAL_NAMES, load_config
     from bot.credentials import resolve_all
+    from bot.net import resolve_proxy
     from bot.paths import SELECTORS_DIR
     from bot.selectors.load import load_all
     from bot.upkeep.check import format_checks
-    from bot.upkeep.preflight import check_selectors
+    from bot.upkeep.preflight import certificate_failure, check_certificates, check_selectors, format_certificates
 
     portals = [args.portal] if args.portal else list(PORTAL_NAMES)
     try:
         config = load_config(args.config)
         selectors = load_all(config.selectors_dir or SELECTORS_DIR)
         passwords = resolve_all(config, only=portals)
+        # The certificates first, as the night's preflight does: a refused one would fail every screen anyway.
+        checks = check_certificates(config, portals, proxy=resolve_proxy(config.proxy),
+                                    clients=load_client_certificates(config))
+        if checks:
+            print(format_certificates(checks, config.tls.expiry_warning_days))
+        refused = certificate_failure(checks)
+        if refused is not None:
+            return _print_failure(refused)
         results = asyncio.run(check_selectors(config, passwords, selectors, portals, headless=not args.headed))
     except CasebotError as exc:
         return _print_failure(exc)

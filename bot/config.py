@@ -30,6 +30,11 @@ portals:
     layout: v1
     channel: web                # or desktop: its calculation screen and park through the desktop client
   skv: {url: http://127.0.0.1:8101, username: kommun}
+  fk:
+    url: https://ssbtek.fk.example
+    username: kommun
+    client_certificate: {cert: /etc/casebot/fk.pem, key: /etc/casebot/fk-key.pem}  # mutual TLS; the key's
+                                # passphrase: CASEBOT_FK_CERT_PASSPHRASE or keyring casebot/fk-certificate
   ...
 ```
 

@@ -123,10 +123,12 @@ def env_names(config: Config) -> list[tuple[str, str]]:
     for place, name, value in _walk(config, ""):
         if not isinstance(value, str) or name == "source":
             continue
-        if name.endswith("env_var"):
+        if name.endswith("env_var") and place.endswith(".client_certificate"):
+            found.setdefault(value, f"{place}: the key's passphrase (leave it empty for a key that is not encrypted)")
+        elif name.endswith("env_var"):
             if _needs_login(place, config):
                 found.setdefault(value, f"{place}: {name.removesuffix('env_var').strip('_') or 'password'}")
-        elif name.endswith("_env"):
+        elif name.endswith("_env") and not place.endswith(".client_certificate"):
             found.setdefault(value, f"{place}: {name.removesuffix('_env').replace('_', ' ')}")
     proxy = getattr(config, "proxy", None)
     if getattr(proxy, "from_environment", False):

@@ -248,3 +248,19 @@ def chromium_certificate_problem(message: str) -> str | None:
         code = message.split("net::", 1)[1].split()[0]
         return f"the browser refused the certificate (net::{code})"
     return None
+
+
+# Playwright's driver answers for a context with client certificates (it makes the portal's TLS connection
+# itself): when that connection fails, the browser gets a 503 page with this prefix and Node's reason.
+INTERCEPTOR_ERROR = "Playwright client-certificate error:"
+
+
+def interceptor_problem(body: str) -> tuple[Literal["server", "client"], str] | None:
+    """What Playwright's client-certificate page says went wrong: the portal's certificate ("server": Node did not
+    trust it) or the robot's ("client": the portal sent a TLS alert refusing it), in Node's words; None when the
+    page is not that one."""
+    start = body.find(INTERCEPTOR_ERROR)
+    if start < 0:
+        return None
+    reason = body[start + len(INTERCEPTOR_ERROR):].split("<", 1)[0].strip()
+    return ("client" if "alert" in reason.lower() else "server"), reason

@@ -170,8 +170,8 @@ def _answers(sandbox: Sandbox, portal: str) -> bool:
     certificate on purpose (which no verifying client accepts), that it listens."""
     if portal in sandbox.certificates:
         return _listening(sandbox.port_base + PORTAL_NAMES.index(portal))
-    if not sandbox.ca_file.exists():  # the server writes it before it listens
-        return False
+    if not sandbox.ca_file.exists() or (sandbox.client_auth and not all(p.exists() for p in sandbox.client_pair)):
+        return False  # the server writes them before it listens
     try:
         return sandbox.get(portal, "/healthz", timeout=1).status_code == 200
     except httpx.HTTPError:
@@ -191,6 +191,8 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | 
     data_dir.mkdir(parents=True, exist_ok=True)
     if ca_dir is None:  # the server makes a new CA: wait for that one, not an earlier sandbox's
         ca_file_of(data_dir).unlink(missing_ok=True)
+    for made in ("client.pem", "client-key.pem"):  # and its new client certificate
+        (data_dir / "tls" / made).unlink(missing_ok=True)
     base = port_base if port_base is not None else free_port_base()
     bad = dict(certificates or {})
     log = open(data_dir / "sandbox.log", "wb")  # noqa: SIM115 - lives as long as the process

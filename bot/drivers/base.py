@@ -23,7 +23,7 @@ from bot.net import proxy_problem
 from bot.selectors.model import NAVIGATION, SelectorFile
 from bot.selectors.page_js import RECORDS_JS
 from bot.selectors.resolve import ElementNotFound, Resolution, Scope, column_keys, resolve
-from bot.tls import chromium_certificate_problem
+from bot.tls import chromium_certificate_problem, interceptor_problem
 
 T = TypeVar("T")
 
@@ -159,6 +159,7 @@ class Driver:
                 raise self.fail(ErrorCode.TLS_CERTIFICATE, f"the browser refused the certificate of {self.base_url}: "
                                 f"{refused}") from exc
             raise self.fail(ErrorCode.PORTAL_DOWN, f"cannot reach {path}: {first_line}") from exc
+        await self._check_client_tls(response, path)
         self.check_response(response, path)
         if path != LOGIN_PATH and self.on_login_page():
             raise SessionExpired()
@@ -248,6 +249,25 @@ class Driver:
             raise self.fail(ErrorCode.PORTAL_SLOW, f"{unknown.message}; the system does not show {what}, so it was "
                                                    "not taken: safe to send again")
         logger.info("{}: {} got no answer in time, but the system shows it: taken", self.portal, what)
+
+    async def _check_client_tls(self, response: Response | None, path: str) -> None:
+        """A portal reached with a client certificate: Playwright's driver makes its TLS connection, and when that
+        fails the browser shows the driver's 503 page, not the portal's. Said as the certificate problem it is,
+        not as a portal that is down."""
+        if response is None or response.status != 503 or response.headers.get("retry-after"):
+            return
+        try:
+            found = interceptor_problem(await response.text())
+        except PlaywrightError:
+            return
+        if found is None:
+            return
+        side, reason = found
+        if side == "client":
+            raise self.fail(ErrorCode.CLIENT_CERTIFICATE, f"{self.base_url} refused the robot's client certificate "
+                            f"opening {path}: {reason}")
+        raise self.fail(ErrorCode.TLS_CERTIFICATE, f"the certificate of {self.base_url} was refused opening {path}: "
+                        f"{reason}")
 
     def check_response(self, response: Response | None, what: str) -> None:
         if response is None:

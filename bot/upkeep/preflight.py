@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from loguru import logger
 
@@ -205,10 +206,29 @@ def record_client_expiry(store: Store, run_id: str, client: ClientCertificate) -
                              "days_left": days, "subject": client.subject})
 
 
-def record_client_problem(store: Store, run_id: str, error: SystemException) -> None:
-    """A client certificate the robot cannot use (missing, unreadable, wrong passphrase, expired), found before
-    any connection: an error event naming the portal."""
-    store.record_event(run_id, "ERROR", f"client certificate unusable at preflight: {error.message}",
-                       code=ErrorCode.CLIENT_CERTIFICATE.value,
-                       data={"step": "preflight", "runbook": ErrorCode.CLIENT_CERTIFICATE.runbook,
-                             "portal": error.portal, "problem": "unusable"})
+def _until(not_after: datetime, days: int) -> str:
+    left = int((not_after - datetime.now(UTC)).total_seconds() // 86400)
+    text = f"valid until {not_after:%Y-%m-%d} ({left} days)"
+    return f"{text}, EXPIRES SOON" if left <= days else text
+
+
+def format_certificates(checks: Sequence[CertificateCheck], warning_days: int) -> str:
+    """`casebot check-selectors`' certificate lines: per https portal, its certificate and the robot's own for it,
+    each as the night's preflight would judge it."""
+    lines = ["certificates:"]
+    for check in checks:
+        cert = check.certificate
+        if cert is None:
+            lines.append(f"  {check.portal:<11} no TLS handshake: {check.unreachable}")
+            continue
+        server = (f"REFUSED: {cert.detail}" if check.refused
+                  else f"trusted, issued by {cert.issuer}, {_until(cert.not_after, warning_days)}")
+        lines.append(f"  {check.portal:<11} server {server}")
+        if check.client is not None or cert.client_refused:
+            client = "" if check.client is None else (f"{check.client.subject!r}, "
+                                                      f"{_until(check.client.not_after, warning_days)}")
+            verdict = (f"REFUSED: {cert.client_refused}" if cert.client_refused
+                       else "not judged (the server certificate was refused first)" if check.refused
+                       else "accepted")
+            lines.append(f"  {'':<11} client {client + ': ' if client else ''}{verdict}")
+    return "\n".join(lines)

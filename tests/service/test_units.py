@@ -23,6 +23,7 @@ from bot.service import (
     env_names,
     env_template,
     plan_for,
+    readable_paths,
     units,
     verify_units,
     write_units,
@@ -165,6 +166,25 @@ def test_the_env_template_names_every_secret_of_the_config_and_no_value(tmp_path
     path = _config(with_proxy, extra="proxy: {from_environment: true}\n")
     assert {"HTTPS_PROXY", "NO_PROXY"} <= set(dict(env_names(load_config(path))))
     assert "CASEBOT_PROXY_PASSWORD" not in dict(env_names(load_config(path)))
+    # A portal's client certificate: its key's passphrase, under the portal's default name or the admin's.
+    with_cert = tmp_path / "c"
+    with_cert.mkdir()
+    path = _config(with_cert)
+    path.write_text(path.read_text().replace(
+        'fk: {url: "http://127.0.0.1:8102", username: kommun}',
+        'fk: {url: "https://fk.kommun.example", username: kommun,\n'
+        '       client_certificate: {cert: /etc/casebot/fk.pem, key: /etc/casebot/fk-key.pem}}').replace(
+        'af: {url: "http://127.0.0.1:8103", username: kommun}',
+        'af: {url: "https://af.kommun.example", username: kommun,\n'
+        '       client_certificate: {cert: /etc/casebot/af.pem, key: /etc/casebot/af-key.pem, '
+        'passphrase_env: AF_KEY_PASS}}'), encoding="utf-8")
+    names = dict(env_names(load_config(path)))
+    assert names["CASEBOT_FK_CERT_PASSPHRASE"] == ("portals.fk.client_certificate: the key's passphrase (leave it "
+                                                   "empty for a key that is not encrypted)")
+    assert "AF_KEY_PASS" in names
+    # The unit may read the certificate and key where the config says they are.
+    assert {"/etc/casebot/fk.pem", "/etc/casebot/fk-key.pem"} <= {str(p) for p in readable_paths(
+        load_config(path), (sys.prefix,))}
     # A relay without a login has no password to hold.
     no_login = (tmp_path / "b")
     no_login.mkdir()
