@@ -1,5 +1,7 @@
 """The outbound proxy, through a real one (Debian's tinyproxy, started by the tests with a Basic login and a log):
-a night on a small sandbox goes through it and prepares every case as the oracle expects; a wrong proxy password
+a night on a small sandbox goes through it and prepares every case as the oracle expects (Försäkringskassan
+requiring the robot's client certificate, as on a municipal network: Playwright's driver makes that portal's
+connection, through the same proxy); a wrong proxy password
 or a proxy that is not there stops the night at preflight with PROXY_FAILED, the password in no log; a host in
 no_proxy goes direct, in the browser and in the HTTP client alike; the webhook alert goes through it too."""
 
@@ -16,7 +18,7 @@ import pytest
 from bot.alerts import Alert, alert_for, send_alert
 from bot.browser.launch import running_chromium
 from bot.config import PORTAL_NAMES, AlertSettings, Config, ProxySettings, load_config
-from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
+from bot.dev.sandbox import CLIENT_PASSPHRASE, Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.errors import ConfigError, ErrorCode, SystemException
 from bot.net import (
     Proxy,
@@ -39,7 +41,7 @@ pytestmark = pytest.mark.browser
 
 CASES = 4
 WRONG = "Fel-lösen-7Qz"
-box = own_sandbox(CASES, seed=11)
+box = own_sandbox(CASES, seed=11, client_auth=("fk",))
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,8 @@ def robot_config(home: Path, sandbox: Sandbox, proxy_url: str, **proxy: object) 
 
 
 def environ(proxy_password: str) -> dict[str, str]:
-    return {**sandbox_environ(), "CASEBOT_PROXY_PASSWORD": proxy_password}
+    return {**sandbox_environ(), "CASEBOT_PROXY_PASSWORD": proxy_password,
+            "CASEBOT_FK_CERT_PASSPHRASE": CLIENT_PASSPHRASE}
 
 
 def night(config: Config, proxy_password: str) -> NightReport:
