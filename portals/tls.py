@@ -167,27 +167,37 @@ def _san(hosts: Sequence[str]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(names)
 
 
-def issue_server_certificate(issuer: Issuer, pair: KeyPair, hosts: Sequence[str] = SANDBOX_HOSTS, *,
-                             not_before: datetime | None = None, not_after: datetime | None = None) -> KeyPair:
-    """A TLS server certificate for `hosts` (IP addresses as IP SANs, names as DNS SANs), signed by `issuer`.
+def _issue(issuer: Issuer, pair: KeyPair, subject: str, usage: x509.ObjectIdentifier,
+           names: x509.SubjectAlternativeName | None, not_before: datetime | None, not_after: datetime | None,
+           passphrase: str | None = None) -> KeyPair:
+    """An end-entity certificate for `usage` (serverAuth or clientAuth) signed by `issuer`, with a new key.
     Default validity: from a day ago for a year."""
     key = ec.generate_private_key(ec.SECP256R1())
     start = not_before or _now() - timedelta(days=1)
     end = not_after or start + timedelta(days=365)
-    cert = (x509.CertificateBuilder().subject_name(_name(hosts[0])).issuer_name(issuer.cert.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(end)
-            .add_extension(_san(hosts), critical=False)
+    builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(issuer.cert.subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(start).not_valid_after(end))
+    if names is not None:
+        builder = builder.add_extension(names, critical=False)
+    cert = (builder
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False,
                                          content_commitment=False, key_encipherment=False, data_encipherment=False,
                                          key_agreement=False, encipher_only=False, decipher_only=False),
                            critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
                            critical=False)
             .sign(issuer.key, hashes.SHA256()))
-    return _save(pair, cert, key)
+    return _save(pair, cert, key, passphrase)
+
+
+def issue_server_certificate(issuer: Issuer, pair: KeyPair, hosts: Sequence[str] = SANDBOX_HOSTS, *,
+                             not_before: datetime | None = None, not_after: datetime | None = None) -> KeyPair:
+    """A TLS server certificate for `hosts` (IP addresses as IP SANs, names as DNS SANs), signed by `issuer`.
+    Default validity: from a day ago for a year."""
+    return _issue(issuer, pair, hosts[0], ExtendedKeyUsageOID.SERVER_AUTH, _san(hosts), not_before, not_after)
 
 
 def issue_client_certificate(issuer: Issuer, pair: KeyPair, common_name: str = CLIENT_NAME, *,
@@ -195,22 +205,8 @@ def issue_client_certificate(issuer: Issuer, pair: KeyPair, common_name: str = C
                              not_after: datetime | None = None) -> KeyPair:
     """A TLS client certificate (extended key usage clientAuth) signed by `issuer`, its key encrypted with
     `passphrase` (None: unencrypted). Default validity: from a day ago for a year."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    start = not_before or _now() - timedelta(days=1)
-    end = not_after or start + timedelta(days=365)
-    cert = (x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(issuer.cert.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False,
-                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False),
-                           critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-                           critical=False)
-            .sign(issuer.key, hashes.SHA256()))
-    return _save(pair, cert, key, passphrase)
+    return _issue(issuer, pair, common_name, ExtendedKeyUsageOID.CLIENT_AUTH, None, not_before, not_after,
+                  passphrase)
 
 
 def _pair(folder: Path, stem: str) -> KeyPair:

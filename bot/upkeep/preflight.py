@@ -181,13 +181,9 @@ def record_certificates(store: Store, run_id: str, checks: Sequence[CertificateC
                                      "portal": check.portal, "problem": cert.problem,
                                      "not_after": cert.not_after.isoformat(), "issuer": cert.issuer})
         elif check.expiring(warning_days):
-            days = int(cert.days_left())
-            store.record_event(run_id, "WARNING", f"certificate expires soon: {check.portal} ({check.url}): "
-                               f"{cert.describe()}, expires on {cert.not_after:%Y-%m-%d} ({days} days)",
-                               code=ErrorCode.TLS_EXPIRES_SOON.value,
-                               data={"step": "preflight", "runbook": ErrorCode.TLS_EXPIRES_SOON.runbook,
-                                     "portal": check.portal, "not_after": cert.not_after.isoformat(),
-                                     "days_left": days})
+            _record_expiry(store, run_id, ErrorCode.TLS_EXPIRES_SOON, check.portal,
+                           f"certificate expires soon: {check.portal} ({check.url}): {cert.describe()}",
+                           cert.not_after)
     failure = certificate_failure(checks)
     if failure is None:
         logger.info("preflight: {} portal certificate(s) trusted", sum(1 for c in checks if c.certificate))
@@ -197,13 +193,18 @@ def record_certificates(store: Store, run_id: str, checks: Sequence[CertificateC
 def record_client_expiry(store: Store, run_id: str, client: ClientCertificate) -> None:
     """CLIENT_CERTIFICATE_EXPIRES_SOON for the robot's own certificate: renewing it takes an order to the
     agency, so the warning starts as early as the portals' own."""
-    days = int(client.days_left())
-    store.record_event(run_id, "WARNING", f"client certificate expires soon: {client.portal}: {client.describe()}, "
-                       f"expires on {client.not_after:%Y-%m-%d} ({days} days)",
-                       code=ErrorCode.CLIENT_CERTIFICATE_EXPIRES_SOON.value,
-                       data={"step": "preflight", "runbook": ErrorCode.CLIENT_CERTIFICATE_EXPIRES_SOON.runbook,
-                             "portal": client.portal, "not_after": client.not_after.isoformat(),
-                             "days_left": days, "subject": client.subject})
+    _record_expiry(store, run_id, ErrorCode.CLIENT_CERTIFICATE_EXPIRES_SOON, client.portal,
+                   f"client certificate expires soon: {client.portal}: {client.describe()}", client.not_after,
+                   subject=client.subject)
+
+
+def _record_expiry(store: Store, run_id: str, code: ErrorCode, portal: str, words: str, not_after: datetime,
+                   **data: str) -> None:
+    """A warning event for a certificate that runs out within the warning period: `words`, and its date."""
+    days = int((not_after - datetime.now(UTC)).total_seconds() / 86400)
+    store.record_event(run_id, "WARNING", f"{words}, expires on {not_after:%Y-%m-%d} ({days} days)", code=code.value,
+                       data={"step": "preflight", "runbook": code.runbook, "portal": portal,
+                             "not_after": not_after.isoformat(), "days_left": days, **data})
 
 
 def _until(not_after: datetime, days: int) -> str:

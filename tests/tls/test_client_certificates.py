@@ -5,7 +5,6 @@ such before any connection; what only the portal can judge is said from the TLS 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,19 +19,14 @@ from bot.masking import mask_text
 from bot.tls import check_server, interceptor_problem
 from bot.upkeep.preflight import certificate_failure, check_certificates
 from portals import tls as material
-from tests.sandbox_proc import shared_ca_dir, start_sandbox
+from tests.own_sandbox import own_sandbox
+from tests.sandbox_proc import shared_ca_dir
 
 PASS = {"CASEBOT_FK_CERT_PASSPHRASE": CLIENT_PASSPHRASE}
 
 
-@pytest.fixture(scope="module")
-def mtls_box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    """Försäkringskassan requires a client certificate from the sandbox's client CA; the others do not."""
-    box = start_sandbox(tmp_path_factory.mktemp("mtls"), cases=2, seed=3, client_auth=("fk",))
-    try:
-        yield box
-    finally:
-        box.stop()
+# Försäkringskassan requires a client certificate from the sandbox's client CA; the others do not.
+mtls_box = own_sandbox(2, seed=3, client_auth=("fk",))
 
 
 def _settings(cert: Path, key: Path, **extra: object) -> ClientCertificateSettings:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +27,13 @@ from bot.report.morning import EVENTS_SHEET
 from bot.run.entry import NightReport, run_once
 from bot.selectors.load import load_all
 from portals import tls as material
-from tests.sandbox_proc import shared_ca_dir, start_sandbox, trusted_home
+from tests.own_sandbox import own_sandbox
+from tests.sandbox_proc import shared_ca_dir, trusted_home
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def mtls_box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = start_sandbox(tmp_path_factory.mktemp("mtls-night"), cases=6, seed=8, client_auth=("fk",))
-    try:
-        yield box
-    finally:
-        box.stop()
+mtls_box = own_sandbox(6, seed=8, client_auth=("fk",))
 
 
 def _config(home: Path, box: Sandbox, client: dict[str, str] | None | str = "sandbox") -> Config:
