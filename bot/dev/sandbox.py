@@ -207,24 +207,41 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | 
     sandbox = Sandbox(data_dir, base, process,
                       {name: f"https://127.0.0.1:{base + i}" for i, name in enumerate(PORTAL_NAMES)}, ca_dir, bad,
                       tuple(client_auth))
+    try:
+        _wait_until_up(sandbox, data_dir, timeout_s)
+    except _AddressTaken:
+        if port_base is None and _attempt < 3:
+            # Another process took one of the free ports between the pick and the bind: pick again.
+            return start_sandbox(data_dir, cases, seed, period, timeout_s, None, ca_dir=ca_dir,
+                                 certificates=certificates, client_auth=client_auth, _attempt=_attempt + 1)
+        raise
+    except BaseException:
+        sandbox.stop()  # never leave a half-started sandbox serving behind an error
+        raise
+    return sandbox
+
+
+class _AddressTaken(RuntimeError):
+    pass
+
+
+def _wait_until_up(sandbox: Sandbox, data_dir: Path, timeout_s: float) -> None:
+    process = sandbox.process
+    assert process is not None
     deadline = time.monotonic() + timeout_s
     pending = set(PORTAL_NAMES)
     while pending:
         if process.poll() is not None:
             output = (data_dir / "sandbox.log").read_text()[-3000:]
-            if port_base is None and _attempt < 3 and "address already in use" in output:
-                # Another process took one of the free ports between the pick and the bind: pick again.
-                return start_sandbox(data_dir, cases, seed, period, timeout_s, None, ca_dir=ca_dir,
-                                     certificates=certificates, client_auth=client_auth, _attempt=_attempt + 1)
+            if "address already in use" in output:
+                raise _AddressTaken(f"sandbox exited with {process.returncode}: {output}")
             raise RuntimeError(f"sandbox exited with {process.returncode}: {output}")
         if time.monotonic() > deadline:
-            sandbox.stop()
             raise RuntimeError(f"sandbox not up after {timeout_s}s: {(data_dir / 'sandbox.log').read_text()[-3000:]}")
         for name in list(pending):
             if _answers(sandbox, name):
                 pending.discard(name)
         time.sleep(0.1)
-    return sandbox
 
 
 # The sandbox's published training accounts (docs/contract.md): synthetic, valid only against the sandbox. The demo
