@@ -89,23 +89,21 @@ async def launch_chromium(pw: Playwright, headless: bool = True, block_images: b
 @contextlib.contextmanager
 def driver_trusts(ca_bundle: Path | None) -> Iterator[None]:
     """For a context with client certificates Playwright's Node driver makes the TLS connection to the portal
-    itself (the browser's goes to Node), so Node must trust what Chromium and the robot's HTTP clients trust: the
-    system's store (`--use-system-ca`) and `tls.ca_bundle` (NODE_EXTRA_CA_CERTS). Node reads both when it starts,
-    from the environment Playwright copies from this process's, so they are set around the driver's start only."""
+    itself (the browser's goes to Node), so Node must trust what Chromium trusts: its built-in roots (Node's are
+    Mozilla's, as Chromium's are close to) and `tls.ca_bundle`, through NODE_EXTRA_CA_CERTS. Node reads it when it
+    starts, from the environment Playwright copies from this process's, so it is set around the driver's start."""
     if ca_bundle is None:
         yield
         return
-    before = {name: os.environ.get(name) for name in ("NODE_EXTRA_CA_CERTS", "NODE_OPTIONS")}
+    before = os.environ.get("NODE_EXTRA_CA_CERTS")
     os.environ["NODE_EXTRA_CA_CERTS"] = str(ca_bundle)
-    os.environ["NODE_OPTIONS"] = f"{before['NODE_OPTIONS'] or ''} --use-system-ca".strip()
     try:
         yield
     finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        if before is None:
+            os.environ.pop("NODE_EXTRA_CA_CERTS", None)
+        else:
+            os.environ["NODE_EXTRA_CA_CERTS"] = before
 
 
 @dataclass
