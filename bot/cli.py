@@ -92,8 +92,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check_selectors(args: argparse.Namespace) -> int:
-    """Walk every screen read-only and resolve every selector: ok / healed / broken. Exit 1 when anything is
-    broken or a portal could not be walked, so a scheduler or a script can act on it."""
+    """Check every https portal's certificate (and the robot's client certificate for it), then walk every screen
+    read-only and resolve every selector: ok / healed / broken. Exit 1 when anything is broken or a portal could
+    not be walked, 2 when nothing could be checked (a password missing, a certificate refused), so a scheduler or a
+    script can act on it."""
     import asyncio
 
     from bot.clientcert import load_client_certificates
