@@ -537,7 +537,8 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_console_user(args: argparse.Namespace) -> int:
-    """Console accounts: add, list, remove, set-role. Each change goes into the audit log under the OS user."""
+    """Console accounts: add, list, remove, set-role, disable, enable. Each change goes into the audit log under the
+    OS user."""
     import getpass
 
     from bot.console import auth
@@ -558,6 +559,12 @@ def cmd_console_user(args: argparse.Namespace) -> int:
                 print(f"casebot: no console user {args.name}", file=sys.stderr)
                 return 1
             print(f"{args.name}: removed")
+            return 0
+        if args.user_command in ("disable", "enable"):
+            if auth.set_disabled(store, args.name, args.user_command == "disable", by) is None:
+                print(f"casebot: no console user {args.name}", file=sys.stderr)
+                return 1
+            print(f"{args.name}: {args.user_command}d")
             return 0
         if args.user_command == "set-role":
             if auth.set_role(store, args.name, args.role, by) is None:
@@ -797,6 +804,11 @@ def build_parser() -> argparse.ArgumentParser:
     q = users.add_parser("remove", help="remove an account")
     q.add_argument("name")
     q.add_argument("--config", required=True, help="the robot's YAML config file")
+    for verb, what in (("disable", "refuse an account's logins and end its sessions, keeping it"),
+                       ("enable", "let a disabled account log in again")):
+        q = users.add_parser(verb, help=what)
+        q.add_argument("name")
+        q.add_argument("--config", required=True, help="the robot's YAML config file")
     q = users.add_parser("set-role", help="change an account's role")
     q.add_argument("name")
     q.add_argument("--role", required=True, choices=("operations", "admin", "viewer"))

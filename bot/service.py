@@ -354,9 +354,9 @@ def unit_text(plan: ServicePlan, unit: Unit) -> str:
         "KillSignal=SIGTERM",
     ]
     if unit.command == "console":
-        lines += ["# A night started from the console runs in this unit: stopping the console kills it "
-                  "(SIGKILL); its cases",
-                  "# continue from their last checkpoint in the next run. Stop the console between nights."]
+        lines += ["# \"Start a night\" asks the running scheduler, and the night runs in casebot-scheduler.service.",
+                  "# Only with no scheduler running does the console start it in this unit, where stopping the",
+                  "# console kills it (its cases continue from their last checkpoint in the next run)."]
     lines += [
         f"# timeouts.case_s ({plan.stop_timeout_s - STOP_MARGIN_S} s) bounds a step; {STOP_MARGIN_S} s more for "
         "the report and the browsers.",

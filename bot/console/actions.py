@@ -99,11 +99,31 @@ def reap_children() -> None:
             _children.remove(child)
 
 
-def start_night(store: Store, config: Config, now: datetime) -> ActionResult:
+def start_night(store: Store, config: Config, now: datetime, who: str = "?") -> ActionResult:
+    """A night now: asked of the running scheduler, so that it runs in the scheduler's process and service and
+    survives a restart of the console (`bot.schedule.requests`); started by the console itself when no scheduler
+    is running."""
+    from bot.schedule.pause import describe_pause, scheduler_paused
+    from bot.schedule.requests import live_scheduler, night_request, request_night
+
     reap_children()
     why = night_going_on(store, config, now)
     if why is not None:
         return ActionResult("refused: night going on", f"Not started: {why}.")
+    scheduler = live_scheduler(store, now)
+    if scheduler is not None:
+        paused = scheduler_paused(store)
+        if paused is not None:
+            return ActionResult("refused: paused", f"Not started: the scheduler is {describe_pause(paused)}. "
+                                                   "Resume it first.")
+        waiting = night_request(store)
+        if waiting is not None:
+            return ActionResult("refused: already requested", f"Not started: {waiting.get('by', '?')} asked for a "
+                                f"night at {waiting.get('at', '?')}, and the scheduler is about to start it.")
+        request_night(store, who, now)
+        return ActionResult("ok", f"The scheduler ({scheduler.get('owner', '?')}) was asked to start a night: it "
+                                  "runs in the scheduler's service and shows here once it has opened its run.",
+                            detail={"requested_of": scheduler.get("owner", "?")})
     try:
         pid, out = spawn_night(config, now)
     except (OSError, ValueError, RuntimeError) as exc:
@@ -142,12 +162,13 @@ def retry_case(store: Store, config: Config, now: datetime, item_id: int, when: 
         return ActionResult("refused: not failed", f"{item.case_id} has not failed ({item.state}): nothing to retry.",
                             target, detail)
     if when == "now":
-        night = start_night(store, config, now)
+        night = start_night(store, config, now, who)
         detail.update(night.detail)
         if not night.ok:
             return ActionResult(night.result, f"{message}; but {night.flash[0].lower()}{night.flash[1:]}", target,
                                 detail)
-        message += f"; a night was started now (process {night.detail['pid']})"
+        message += (f"; a night was started now (process {night.detail['pid']})" if "pid" in night.detail
+                    else f"; the scheduler ({night.detail['requested_of']}) was asked to start a night now")
     return ActionResult("ok", message + ".", target, detail)
 
 
@@ -264,7 +285,8 @@ async def retry_route(request: Request) -> Response:
 
 async def start_night_route(request: Request) -> Response:
     state = console_state(request)
-    outcome = await run_in_threadpool(start_night, state.store(), state.config, state.clock())
+    outcome = await run_in_threadpool(start_night, state.store(), state.config, state.clock(),
+                                      request.state.user.name)
     return await _finish(request, "start_night", outcome, "/")
 
 

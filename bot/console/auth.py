@@ -220,6 +220,19 @@ def remove_user(store: Any, name: str, by: str) -> bool:
     return removed
 
 
+def set_disabled(store: Any, name: str, disabled: bool, by: str) -> Any:
+    """Disable an account (its sessions end at their next request: the store is read on every one) or enable it
+    again, keeping its role and password. The account, or None when there is no such account."""
+    action = "user_disabled" if disabled else "user_enabled"
+    user = store.console_user(name)
+    if user is None:
+        store.record_audit(by, CLI_ROLE, action, target=name, result="failed: no such user")
+        return None
+    changed = store.save_console_user(name, user.role, user.password_hash, disabled=disabled)
+    store.record_audit(by, CLI_ROLE, action, target=name, detail={"was": "disabled" if user.disabled else "active"})
+    return changed
+
+
 def set_role(store: Any, name: str, role: str, by: str) -> Any:
     """The account with its new role, or None when there is no such account."""
     if role not in ROLES:

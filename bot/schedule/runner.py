@@ -13,6 +13,9 @@ What guards a fire, in order:
 - the run itself starts with the preflight check (portals reachable, every selector), before any case;
 - the window: from `window.until` no new case is taken; the case in hand is finished, the rest left for next time.
 
+A night the console asks for (`requests.py`) is taken by the leading scheduler within `look_every_s` and run under
+the same guards, recorded as job `console`.
+
 SIGTERM/SIGINT stop the scheduler: the run in hand stops after its current step (checkpointed), and the process
 exits cleanly. The next run continues that run.
 
@@ -47,11 +50,14 @@ from bot.schedule.leader import Leadership, leadership_for
 from bot.schedule.load import ScheduledJob, window_end
 from bot.schedule.model import cron_trigger
 from bot.schedule.pause import describe_pause, scheduler_paused
+from bot.schedule.requests import LOOK_EVERY_S, beat, take_night_request
 from bot.store import open_store
 from bot.store.sql import default_owner
 
 LOCK_NAME = "run.lock"
 SCHEDULER_LOG_ID = "scheduler"
+LOOK_JOB = "look-for-requests"
+REQUESTED_JOB = "console"  # the job name a requested night is recorded under
 
 
 @dataclass
@@ -96,6 +102,7 @@ class NightScheduler:
     fires: list[FireRecord] = field(default_factory=list)
     stop_requested: threading.Event = field(default_factory=threading.Event)
     leadership: Leadership | None = None  # None: by the store (PostgreSQL elects, SQLite has one host)
+    look_every_s: float = LOOK_EVERY_S  # how often the console's requests are looked for (`requests.py`)
     _busy: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -106,6 +113,9 @@ class NightScheduler:
             job = scheduled.job
             self.scheduler.add_job(self.fire, cron_trigger(job.cron, job.timezone), args=[scheduled], id=job.name,
                                    name=job.name, misfire_grace_time=job.misfire_grace_s, coalesce=job.coalesce)
+        self.scheduler.add_job(self.look_for_request, "interval", seconds=self.look_every_s, id=LOOK_JOB,
+                               name=LOOK_JOB, next_run_time=dt.datetime.now(dt.UTC), coalesce=True,
+                               misfire_grace_time=None)
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
 
     # -- one fire -------------------------------------------------------------------------------------------
@@ -115,35 +125,59 @@ class NightScheduler:
         holiday = scheduled.blacked_out(now.date())
         if holiday is not None:
             return self._record(FireRecord(job.name, now, "blackout", f"{now.date()}: {holiday}"))
+        until = window_end(now, job.window.until) if job.window else None
+        return self._start_night(job.name, now, limit=job.limit, until=until)
+
+    def _start_night(self, name: str, now: dt.datetime, *, limit: int | None, until: dt.datetime | None,
+                     why: str = "") -> FireRecord:
+        """A night, unless the pause, another host's leadership or a run going on says not now."""
         paused = self._paused()
         if paused is not None:
-            return self._record(FireRecord(job.name, now, "paused", describe_pause(paused)))
+            return self._record(FireRecord(name, now, "paused", describe_pause(paused)))
         assert self.leadership is not None
         if not self.leadership.claim():
-            return self._record(FireRecord(job.name, now, "not_leader", f"another host's scheduler leads; "
+            return self._record(FireRecord(name, now, "not_leader", f"another host's scheduler leads; "
                                            f"{default_owner()} stands by"))
         if not self._busy.acquire(blocking=False):
-            return self._record(FireRecord(job.name, now, "busy", "another run is going on in this scheduler"))
+            return self._record(FireRecord(name, now, "busy", "another run is going on in this scheduler"))
         try:
             with host_run_lock(self.config.data_dir) as held:
                 if not held:
-                    return self._record(FireRecord(job.name, now, "busy",
+                    return self._record(FireRecord(name, now, "busy",
                                                    "another casebot process on this host holds the run lock"))
-                until = window_end(now, job.window.until) if job.window else None
-                logger.info("schedule {}: starting the night{}", job.name,
+                logger.info("schedule {}: starting the night{}{}", name, why,
                             f", no new case after {until:%Y-%m-%d %H:%M}" if until else "")
                 try:
-                    night = asyncio.run(run_once(self.config, environ=self.environ, limit=job.limit,
+                    night = asyncio.run(run_once(self.config, environ=self.environ, limit=limit,
                                                  console=self.console, stop_taking_at=until,
                                                  stop=self.stop_requested))
                 finally:
                     self.log_to_scheduler_file()  # a run logs to its own file, then closes it
                 notify(night, self.config.alerts, self.environ, proxy=self.config.proxy,
                        tls=self.config.tls)
-                return self._record(FireRecord(job.name, now, "ran", f"run {night.result.run_id}: "
-                                                                     f"{night.result.summary.run.status}", night))
+                return self._record(FireRecord(name, now, "ran", f"run {night.result.run_id}: "
+                                                                 f"{night.result.summary.run.status}{why}", night))
         finally:
             self._busy.release()
+
+    # -- a night the console asked for ----------------------------------------------------------------------
+    def look_for_request(self) -> None:
+        """Say this scheduler is here, and (the leader only) take a night the console asked for: it runs as a job
+        of its own, so the looking goes on while it runs."""
+        try:
+            with open_store(self.config.store_url) as store:
+                beat(store, default_owner())
+                assert self.leadership is not None
+                request = take_night_request(store) if self.leadership.claim() else None
+        except Exception as exc:  # noqa: BLE001 - the next look tries again; fires do not depend on it
+            logger.warning("schedule: could not look for a requested night ({})", exc)
+            return
+        if request is not None:
+            self.scheduler.add_job(self.run_request, args=[request], name=REQUESTED_JOB, misfire_grace_time=None)
+
+    def run_request(self, request: Mapping[str, object]) -> FireRecord:
+        return self._start_night(REQUESTED_JOB, dt.datetime.now(dt.UTC).astimezone(), limit=None, until=None,
+                                 why=f" (requested by {request.get('by', '?')} at {request.get('at', '?')})")
 
     def _paused(self) -> dict[str, object] | None:
         """The pause switch; a store that cannot be read does not stop the night here (the run itself opens the
@@ -172,6 +206,8 @@ class NightScheduler:
         return record
 
     def _missed(self, event: JobExecutionEvent) -> None:
+        if event.job_id == LOOK_JOB:
+            return  # a look put off by a busy pool is not a night missed: the next one comes in seconds
         logger.warning("schedule {}: the fire due at {} was missed by more than its misfire grace; not run",
                        event.job_id, event.scheduled_run_time)
         self._store_event(f"schedule {event.job_id}: fire due at {event.scheduled_run_time} missed", "SCHEDULE_MISSED",

@@ -214,6 +214,11 @@ class Store(ABC):
     def control(self, key: str) -> str | None: ...
 
     @abstractmethod
+    def take_control(self, key: str) -> str | None:
+        """Remove the switch and return its value, in one step: of several processes taking it at once, one gets
+        the value and the others None."""
+
+    @abstractmethod
     def save_console_user(self, name: str, role: str, password_hash: str, *,
                           disabled: bool = False) -> ConsoleUser:
         """Add the account, or replace its role, hash and disabled flag (its creation time stays)."""

@@ -557,6 +557,11 @@ class SqlStore(Store):
         rows = self._read("SELECT value FROM controls WHERE key = ?", (key,))
         return str(rows[0]["value"]) if rows else None
 
+    def take_control(self, key: str) -> str | None:
+        with self._write() as conn:
+            row = conn.execute("DELETE FROM controls WHERE key = ? RETURNING value", (key,)).fetchone()
+        return None if row is None else str(row["value"])
+
     def save_console_user(self, name: str, role: str, password_hash: str, *,
                           disabled: bool = False) -> ConsoleUser:
         if role not in CONSOLE_ROLES:

@@ -386,6 +386,11 @@ def test_console_user_cli_adds_lists_changes_and_removes_with_audit_rows(tmp_pat
     assert _casebot("console-user", "set-role", "kari", "--role", "admin", "--config", config).returncode == 0
     listed = _casebot("console-user", "list", "--config", config)
     assert re.search(r"^kari\s+admin\s+active", listed.stdout, re.MULTILINE)
+    assert _casebot("console-user", "disable", "kari", "--config", config).returncode == 0
+    listed = _casebot("console-user", "list", "--config", config)
+    assert re.search(r"^kari\s+admin\s+disabled", listed.stdout, re.MULTILINE)
+    assert _casebot("console-user", "enable", "kari", "--config", config).returncode == 0
+    assert _casebot("console-user", "disable", "nobody", "--config", config).returncode == 1
     db = Path(console_config(tmp_path).store_url[len("sqlite:///"):])
     with SqliteStore(db) as store:
         user = store.console_user("kari")
@@ -395,9 +400,11 @@ def test_console_user_cli_adds_lists_changes_and_removes_with_audit_rows(tmp_pat
     assert _casebot("console-user", "remove", "kari", "--config", config).returncode == 1
     with SqliteStore(db) as store:
         assert store.console_user("kari") is None
-        rows = [(r.action, r.who, r.target, r.result) for r in reversed(store.audit_log(10))]
+        rows = [(r.action, r.who, r.target, r.result) for r in reversed(store.audit_log(20))]
     me = getpass.getuser()
     assert rows == [("user_added", me, "kari", "ok"), ("user_role_changed", me, "kari", "ok"),
+                    ("user_disabled", me, "kari", "ok"), ("user_enabled", me, "kari", "ok"),
+                    ("user_disabled", me, "nobody", "failed: no such user"),
                     ("user_removed", me, "kari", "ok"), ("user_removed", me, "kari", "failed: no such user")]
 
 

@@ -58,6 +58,16 @@ def test_a_control_is_set_replaced_and_removed(store: Store, url: str) -> None:
     assert store.control("other") == "x"
 
 
+
+def test_a_control_taken_is_gone_for_every_other_taker(store: Store, url: str) -> None:
+    store.set_control("scheduler.night_requested", '{"by": "drift1"}')
+    with open_store(url) as elsewhere:
+        # Two schedulers looking at once: one takes the request, the other finds nothing.
+        assert elsewhere.take_control("scheduler.night_requested") == '{"by": "drift1"}'
+        assert store.take_control("scheduler.night_requested") is None
+    assert store.control("scheduler.night_requested") is None
+    assert store.take_control("never.set") is None
+
 # -- accounts -----------------------------------------------------------------------------------------------
 def test_console_users_are_added_replaced_listed_and_removed(store: Store, clock: FakeClock) -> None:
     added = store.save_console_user("drift1", "operations", "$argon2id$one")
