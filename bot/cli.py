@@ -299,6 +299,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     from bot.errors import runbook_for
     from bot.schedule.pause import describe_pause, scheduler_paused
+    from bot.schedule.requests import live_scheduler
     from bot.status import worker_lines
 
     try:
@@ -337,6 +338,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         paused = scheduler_paused(store)
         if paused is not None:
             print(f"scheduler: PAUSED, {describe_pause(paused)} (casebot schedule --resume)")
+        heard = live_scheduler(store)
+        print(f"scheduler: running on {heard.get('owner', '?')}, last heard from at {heard.get('at', '?')}"
+              if heard is not None else "scheduler: none heard from in the last 30 s (no scheduled night starts "
+                                        "until `casebot schedule` runs)")
         held = store.held_items()
         if held:
             print(f"\nheld for an operator (not taken until released with `casebot retry CASE`): {len(held)}")

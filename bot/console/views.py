@@ -506,6 +506,7 @@ class SchedulesView:
     skipped: list[FireLine]  # newest first
     fired: list[FireLine]  # newest first
     problem: str | None  # the schedule files could not be read
+    heard: dict[str, str] | None = None  # the scheduler's last heartbeat (owner, at); None: none running
 
 
 def schedules_view(config: Config, store: Store, now: datetime, *, schedules_dir: Path | None = None,
@@ -529,7 +530,7 @@ def schedules_view(config: Config, store: Store, now: datetime, *, schedules_dir
     skipped_fires = [_fire_line(e) for e in events if e.code in ("SCHEDULE_SKIPPED", "SCHEDULE_MISSED")]
     ran = [_fire_line(e) for e in events if e.code == "SCHEDULE_FIRED"]
     return SchedulesView(jobs, _paused(store), _newest(skipped_fires, fires_shown), _newest(ran, fires_shown),
-                         problem)
+                         problem, _heard(store, now))
 
 
 def _newest(lines: list[FireLine], limit: int) -> list[FireLine]:
@@ -544,6 +545,13 @@ def _fire_line(event: Event) -> FireLine:
     outcome = str(data.get("outcome") or ("missed" if event.code == "SCHEDULE_MISSED" else "?"))
     detail = mask_text(str(data.get("detail") or event.message))
     return FireLine(at, data.get("job"), outcome, detail, data.get("run_id") or event.run_id)
+
+
+def _heard(store: Store, now: datetime) -> dict[str, str] | None:
+    from bot.schedule.requests import live_scheduler
+
+    heartbeat = live_scheduler(store, now)
+    return None if heartbeat is None else {"owner": str(heartbeat.get("owner", "?")), "at": str(heartbeat["at"])}
 
 
 def _paused(store: Store) -> PauseInfo | None:

@@ -12,6 +12,7 @@ import pytest
 
 from bot.console import views
 from bot.schedule.pause import pause_scheduler
+from bot.schedule.requests import beat
 from bot.store import SqliteStore, Store
 from tests.console.seed import PNRS, Seeded, seed, write_schedules
 
@@ -206,6 +207,13 @@ def test_schedules_next_fires_blackouts_skips_and_pause(fresh: tuple[Seeded, Sto
     pause_scheduler(store, "drift1", "patchning av databasen", now=seeded.clock.now)
     paused = views.schedules_view(seeded.config, store, seeded.clock.now, schedules_dir=folder).paused
     assert paused is not None and (paused.by, paused.reason) == ("drift1", "patchning av databasen")
+    # Whether a scheduler is there to take the fires: its heartbeat, and silence once it is 30 s old.
+    assert view.heard is None
+    beat(store, "robot1:4711", seeded.clock.now)
+    heard = views.schedules_view(seeded.config, store, seeded.clock.now, schedules_dir=folder).heard
+    assert heard is not None and heard["owner"] == "robot1:4711"
+    later = seeded.clock.now + timedelta(seconds=31)
+    assert views.schedules_view(seeded.config, store, later, schedules_dir=folder).heard is None
 
 
 def test_a_broken_schedule_file_is_shown_not_raised(seeded_once: Seeded, store: Store, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from bot.schedule.leader import Leadership
 from bot.schedule.load import ScheduledJob
 from bot.schedule.model import Job
 from bot.schedule.pause import PAUSE_KEY, describe_pause, pause_scheduler, resume_scheduler, scheduler_paused
+from bot.schedule.requests import beat
 from bot.schedule.runner import NightScheduler, host_run_lock
 from bot.store import Event, SqliteStore, open_store
 
@@ -158,7 +159,13 @@ def test_casebot_schedule_pause_and_resume(config: Config, tmp_path: Path,
         assert state is not None and state["reason"] == "patchning 22-23"
         store.open_run({})  # so that status lists a run and goes on to the scheduler's lines
     assert main(["status", "--config", str(path)]) == 0
-    assert f"scheduler: PAUSED, paused by {state['by']}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"scheduler: PAUSED, paused by {state['by']}" in out
+    assert "scheduler: none heard from in the last 30 s" in out  # no `casebot schedule` is running here
+    with open_store(config.store_url) as store:
+        beat(store, "robot1:4711")
+    assert main(["status", "--config", str(path)]) == 0
+    assert "scheduler: running on robot1:4711, last heard from at" in capsys.readouterr().out
     assert main(["schedule", "--config", str(path), "--resume"]) == 0
     assert "scheduler resumed" in capsys.readouterr().out
     assert main(["schedule", "--config", str(path), "--resume"]) == 1
