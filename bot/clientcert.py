@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from cryptography.x509.oid import NameOID
 from loguru import logger
 
+from bot.certinfo import Validity, common_name
 from bot.config import ClientCertificateSettings, Config
 from bot.credentials import find_password
 from bot.errors import ErrorCode, SystemException
@@ -39,7 +39,7 @@ BrowserCertificates: TypeAlias = "dict[str, list[BrowserCertificate]]"
 
 
 @dataclass(frozen=True)
-class ClientCertificate:
+class ClientCertificate(Validity):
     """A client certificate the robot can present: its files, the key's passphrase, and what it says."""
 
     portal: str
@@ -50,12 +50,6 @@ class ClientCertificate:
     issuer: str
     not_before: datetime
     not_after: datetime
-
-    def days_left(self, now: datetime | None = None) -> float:
-        return (self.not_after - (now or datetime.now(UTC))).total_seconds() / 86400
-
-    def expires_within(self, days: int, now: datetime | None = None) -> bool:
-        return self.days_left(now) <= days
 
     def describe(self) -> str:
         return (f"client certificate {self.subject!r} ({self.cert}), issued by {self.issuer!r}, valid until "
@@ -90,11 +84,6 @@ def _read(path: Path, what: str, portal: str) -> bytes:
     except OSError as exc:
         raise _fail(portal, f"cannot read the client certificate's {what} {path}: {exc.strerror or exc} (the robot's "
                             "user must be able to read it)") from exc
-
-
-def _name(name: x509.Name) -> str:
-    common = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(common[0].value) if common else name.rfc4514_string()
 
 
 def _key_is_encrypted(data: bytes) -> bool:
@@ -156,8 +145,8 @@ def load_client_certificate(portal: str, settings: ClientCertificateSettings,
     own = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     given = key.public_key().public_bytes(serialization.Encoding.DER,
                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    found = ClientCertificate(portal, settings.cert, settings.key, passphrase, _name(cert.subject),
-                              _name(cert.issuer), cert.not_valid_before_utc, cert.not_valid_after_utc)
+    found = ClientCertificate(portal, settings.cert, settings.key, passphrase, common_name(cert.subject),
+                              common_name(cert.issuer), cert.not_valid_before_utc, cert.not_valid_after_utc)
     if own != given:
         raise _fail(portal, f"the key {settings.key} is not the key of the {found.describe()} (a renewed "
                             "certificate installed without its new key, or the other way round)")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.x509.oid import NameOID
 
+from bot.certinfo import Validity, common_name
 from bot.clientcert import ClientCertificate
 from bot.config import TlsSettings
 from bot.errors import ConfigError
@@ -46,7 +46,7 @@ def ssl_context(settings: TlsSettings | None = None) -> ssl.SSLContext:
 
 
 @dataclass(frozen=True)
-class ServerCertificate:
+class ServerCertificate(Validity):
     """A server's certificate as a TLS handshake found it, and what is wrong with it (None: trusted)."""
 
     host: str
@@ -65,12 +65,6 @@ class ServerCertificate:
     @property
     def trusted(self) -> bool:
         return self.problem is None
-
-    def days_left(self, now: datetime | None = None) -> float:
-        return (self.not_after - (now or datetime.now(UTC))).total_seconds() / 86400
-
-    def expires_within(self, days: int, now: datetime | None = None) -> bool:
-        return self.days_left(now) <= days
 
     def describe(self) -> str:
         """One line: who the certificate is for, who issued it, until when."""
@@ -119,11 +113,6 @@ def _refused_after_handshake(tls: ssl.SSLSocket, netloc: str, presented: ClientC
     return ""
 
 
-def _name(name: x509.Name) -> str:
-    common = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(common[0].value) if common else name.rfc4514_string()
-
-
 def _sans(cert: x509.Certificate) -> tuple[str, ...]:
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -135,7 +124,7 @@ def _sans(cert: x509.Certificate) -> tuple[str, ...]:
 def describe_certificate(der: bytes, host: str, port: int, problem: Problem | None = None,
                          detail: str = "") -> ServerCertificate:
     cert = x509.load_der_x509_certificate(der)
-    return ServerCertificate(host, port, _name(cert.subject), _name(cert.issuer), _sans(cert),
+    return ServerCertificate(host, port, common_name(cert.subject), common_name(cert.issuer), _sans(cert),
                              cert.not_valid_before_utc, cert.not_valid_after_utc, problem, detail)
 
 

@@ -19,7 +19,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("bot.triage", "bot.note"),  # pure: which cases a human must see; the decision and the note
     ("bot.config", "bot.credentials", "bot.selectors", "bot.store", "bot.browser", "bot.tls",
      "bot.net",  # the outbound proxy, for the browser and the HTTP clients
-     "bot.clientcert"),  # the robot's client certificates, for the browser and the preflight's handshake
+     "bot.clientcert",  # the robot's client certificates, for the browser and the preflight's handshake
+     "bot.certinfo"),  # a certificate's names and dates, for both
     ("bot.drivers",),
     ("bot.desktop",),  # the pixel channel, a case-system channel beside the web driver
     ("bot.upkeep", "bot.report", "bot.insights"),  # the screen check and the recorder; the morning report and

@@ -6,13 +6,15 @@ a refused certificate or a changed screen stops here instead, naming the portals
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from loguru import logger
 
 from bot.browser.worker import config_worker
+from bot.certinfo import days_until
 from bot.clientcert import ClientCertificate
 from bot.config import PORTAL_NAMES, Config
 from bot.drivers.base import Driver
@@ -34,9 +36,11 @@ async def check_drivers(drivers: Sequence[Driver], config: Config) -> list[Porta
 
 
 async def check_selectors(config: Config, passwords: Mapping[str, str], selectors: Mapping[str, SelectorFile],
-                          portals: Sequence[str] = PORTAL_NAMES, *, headless: bool = True) -> list[PortalCheck]:
-    """`casebot check-selectors`: a browser of its own, one context per portal, nothing written anywhere."""
-    async with config_worker(config, "preflight", headless=headless) as worker:
+                          portals: Sequence[str] = PORTAL_NAMES, *, headless: bool = True,
+                          clients: Mapping[str, ClientCertificate] | None = None) -> list[PortalCheck]:
+    """`casebot check-selectors`: a browser of its own, one context per portal, nothing written anywhere.
+    `clients`: the client certificates, when already loaded (else `config_worker` loads them)."""
+    async with config_worker(config, "preflight", headless=headless, clients=clients) as worker:
         drivers = [make_driver(config, name, await worker.page(name), passwords[name], selectors[name])
                    for name in portals]
         return await check_drivers(drivers, config)
@@ -201,14 +205,14 @@ def record_client_expiry(store: Store, run_id: str, client: ClientCertificate) -
 def _record_expiry(store: Store, run_id: str, code: ErrorCode, portal: str, words: str, not_after: datetime,
                    **data: str) -> None:
     """A warning event for a certificate that runs out within the warning period: `words`, and its date."""
-    days = int((not_after - datetime.now(UTC)).total_seconds() / 86400)
+    days = int(days_until(not_after))
     store.record_event(run_id, "WARNING", f"{words}, expires on {not_after:%Y-%m-%d} ({days} days)", code=code.value,
                        data={"step": "preflight", "runbook": code.runbook, "portal": portal,
                              "not_after": not_after.isoformat(), "days_left": days, **data})
 
 
 def _until(not_after: datetime, days: int) -> str:
-    left = int((not_after - datetime.now(UTC)).total_seconds() // 86400)
+    left = math.floor(days_until(not_after))
     text = f"valid until {not_after:%Y-%m-%d} ({left} days)"
     return f"{text}, EXPIRES SOON" if left <= days else text
 
