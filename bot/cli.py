@@ -113,14 +113,15 @@ def cmd_check_selectors(args: argparse.Namespace) -> int:
         selectors = load_all(config.selectors_dir or SELECTORS_DIR)
         passwords = resolve_all(config, only=portals)
         # The certificates first, as the night's preflight does: a refused one would fail every screen anyway.
-        checks = check_certificates(config, portals, proxy=resolve_proxy(config.proxy),
-                                    clients=load_client_certificates(config))
+        clients = load_client_certificates(config)
+        checks = check_certificates(config, portals, proxy=resolve_proxy(config.proxy), clients=clients)
         if checks:
             print(format_certificates(checks, config.tls.expiry_warning_days))
         refused = certificate_failure(checks)
         if refused is not None:
             return _print_failure(refused)
-        results = asyncio.run(check_selectors(config, passwords, selectors, portals, headless=not args.headed))
+        results = asyncio.run(check_selectors(config, passwords, selectors, portals, headless=not args.headed,
+                                              clients=clients))
     except CasebotError as exc:
         return _print_failure(exc)
     print(format_checks(results, all_rows=not args.problems))

@@ -17,7 +17,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Route
 from bot.browser.artifacts import make_private, private_dir
 from bot.browser.launch import running_chromium
 from bot.browser.trust import browser_home
-from bot.clientcert import BrowserCertificates, browser_options, load_client_certificates
+from bot.clientcert import BrowserCertificates, ClientCertificate, browser_options, load_client_certificates
 from bot.config import Config
 from bot.net import Proxy, resolve_proxy
 
@@ -54,13 +54,11 @@ class WorkerBrowser:
         return cls(browser, worker_id, artifacts_dir, default_timeout_ms, dict(client_certificates or {}))
 
     async def _new_context(self, portal: str) -> BrowserContext:
-        certificates = self.client_certificates.get(portal)
-        if not certificates:
-            return await self.browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm",
-                                                  accept_downloads=True)
+        certificates = self.client_certificates.get(portal) or None
         context = await self.browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm",
                                                  accept_downloads=True, client_certificates=certificates)
-        await keep_to_origins(context, portal, [c.get("origin", "") for c in certificates])
+        if certificates:
+            await keep_to_origins(context, portal, [c.get("origin", "") for c in certificates])
         return context
 
     async def page(self, portal: str, lane: int = 0) -> Page:
@@ -185,11 +183,15 @@ async def lone_worker(worker_id: str, *, default_timeout_ms: int, headless: bool
 
 
 def config_worker(config: Config, worker_id: str, *, headless: bool = True, block_media: bool = True,
-                  environ: Mapping[str, str] | None = None) -> AbstractAsyncContextManager[WorkerBrowser]:
+                  environ: Mapping[str, str] | None = None,
+                  clients: Mapping[str, ClientCertificate] | None = None
+                  ) -> AbstractAsyncContextManager[WorkerBrowser]:
     """`lone_worker` reaching the portals as the night does: through the configured proxy, trusting
-    `tls.ca_bundle`, presenting the portals' client certificates (raises CLIENT_CERTIFICATE when one cannot be
-    used, CREDENTIALS_MISSING when the proxy's password is not found)."""
-    clients = load_client_certificates(config, environ)
+    `tls.ca_bundle`, presenting the portals' client certificates (`clients`, when the caller has loaded them already;
+    else loaded here: raises CLIENT_CERTIFICATE when one cannot be used, CREDENTIALS_MISSING when the proxy's password
+    is not found)."""
+    if clients is None:
+        clients = load_client_certificates(config, environ)
     return lone_worker(worker_id, default_timeout_ms=int(config.timeouts.page_s * 1000), headless=headless,
                        block_media=block_media, proxy=resolve_proxy(config.proxy, environ),
                        home=browser_home(config.tls, config.data_dir), ca_bundle=config.tls.ca_bundle,
