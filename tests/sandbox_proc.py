@@ -21,8 +21,13 @@ from bot.dev.sandbox import start_sandbox as _start_sandbox
 from bot.tls import ssl_context
 from portals.tls import ensure_ca
 
-__all__ = ["PORTAL_NAMES", "Sandbox", "free_port_base", "https_get", "https_post", "shared_async_client",
+__all__ = ["PORTAL_NAMES", "Sandbox", "free_port", "free_port_base", "https_get", "https_post", "shared_async_client",
            "shared_ca_dir", "shared_client", "shared_tls", "start_sandbox", "trusted_home"]
+
+
+def free_port() -> int:
+    """A free port on 127.0.0.1 for a server a test starts."""
+    return free_port_base(1)
 
 
 @functools.cache

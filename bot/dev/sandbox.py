@@ -54,6 +54,11 @@ def ca_file_of(data_dir: Path, ca_dir: Path | None = None) -> Path:
     return (ca_dir if ca_dir is not None else data_dir / "tls") / "ca.pem"
 
 
+def client_pair_of(data_dir: Path) -> tuple[Path, Path]:
+    """Where the sandbox's server writes the robot's client certificate and its key (`portals.tls`)."""
+    return data_dir / "tls" / "client.pem", data_dir / "tls" / "client-key.pem"
+
+
 @dataclass
 class Sandbox:
     data_dir: Path
@@ -78,7 +83,7 @@ class Sandbox:
     @property
     def client_pair(self) -> tuple[Path, Path]:
         """The robot's client certificate and key the sandbox made (key passphrase: `CLIENT_PASSPHRASE`)."""
-        return self.data_dir / "tls" / "client.pem", self.data_dir / "tls" / "client-key.pem"
+        return client_pair_of(self.data_dir)
 
     def client_certificate(self) -> dict[str, str]:
         """The robot's `portals.<name>.client_certificate` for a portal of `client_auth`."""
@@ -191,8 +196,8 @@ def start_sandbox(data_dir: Path, cases: int = 30, seed: int = 7, period: str | 
     data_dir.mkdir(parents=True, exist_ok=True)
     if ca_dir is None:  # the server makes a new CA: wait for that one, not an earlier sandbox's
         ca_file_of(data_dir).unlink(missing_ok=True)
-    for made in ("client.pem", "client-key.pem"):  # and its new client certificate
-        (data_dir / "tls" / made).unlink(missing_ok=True)
+    for made in client_pair_of(data_dir):  # and its new client certificate
+        made.unlink(missing_ok=True)
     base = port_base if port_base is not None else free_port_base()
     bad = dict(certificates or {})
     log = open(data_dir / "sandbox.log", "wb")  # noqa: SIM115 - lives as long as the process

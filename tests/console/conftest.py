@@ -3,7 +3,6 @@ move (session expiry) and accounts made the way `casebot console-user add` makes
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from bot.console.app import create_app
 from bot.console.auth import add_user
 from bot.dev.sandbox import sandbox_config
 from bot.store import SqliteStore, Store, open_store
+from tests.sandbox_proc import free_port
 
 # Accounts every served console has (passwords long enough for `check_new_password`).
 USERS = {"drift": ("operations", "drift-password-1"), "admin": ("admin", "admin-password-1"),
@@ -38,13 +38,6 @@ class MovableClock:
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

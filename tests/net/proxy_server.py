@@ -15,15 +15,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.sandbox_proc import free_port
+
 USER = "casebot-proxy"
 PASSWORD = "Px-9f3K-hemligt"  # the tests look for this text in every log
 REQUEST = re.compile(r"Request \(file descriptor \d+\): (\S+) (\S+) HTTP/")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

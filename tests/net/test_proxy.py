@@ -18,7 +18,7 @@ import pytest
 from bot.alerts import Alert, alert_for, send_alert
 from bot.browser.launch import running_chromium
 from bot.config import PORTAL_NAMES, AlertSettings, Config, ProxySettings, load_config
-from bot.dev.sandbox import CLIENT_PASSPHRASE, Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
+from bot.dev.sandbox import Sandbox, differences_from_oracle, sandbox_config, sandbox_environ
 from bot.errors import ConfigError, ErrorCode, SystemException
 from bot.net import (
     Proxy,
@@ -34,8 +34,9 @@ from bot.net import (
     resolve_proxy,
 )
 from bot.run.entry import NightReport, run_once
-from tests.net.proxy_server import PASSWORD, USER, Receiver, Tinyproxy, free_port, receiver, tinyproxy
+from tests.net.proxy_server import PASSWORD, USER, Receiver, Tinyproxy, receiver, tinyproxy
 from tests.own_sandbox import own_sandbox
+from tests.sandbox_proc import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -60,13 +61,12 @@ def robot_config(home: Path, sandbox: Sandbox, proxy_url: str, **proxy: object) 
     return sandbox_config(home, sandbox, workers=1, proxy={"url": proxy_url, "username": USER, **proxy})
 
 
-def environ(proxy_password: str) -> dict[str, str]:
-    return {**sandbox_environ(), "CASEBOT_PROXY_PASSWORD": proxy_password,
-            "CASEBOT_FK_CERT_PASSPHRASE": CLIENT_PASSPHRASE}
+def environ(sandbox: Sandbox, proxy_password: str) -> dict[str, str]:
+    return {**sandbox_environ(sandbox), "CASEBOT_PROXY_PASSWORD": proxy_password}
 
 
-def night(config: Config, proxy_password: str) -> NightReport:
-    return asyncio.run(run_once(config, environ=environ(proxy_password), console=False))
+def night(config: Config, sandbox: Sandbox, proxy_password: str) -> NightReport:
+    return asyncio.run(run_once(config, environ=environ(sandbox, proxy_password), console=False))
 
 
 def portal_port(sandbox: Sandbox, portal: str) -> int:
@@ -88,7 +88,7 @@ def everything_written(config: Config, report: NightReport, proxy: Tinyproxy) ->
 @pytest.fixture(scope="module")
 def proxied(box: Sandbox, proxy: Tinyproxy, tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, NightReport]:
     config = robot_config(tmp_path_factory.mktemp("robot"), box, proxy.url)
-    return config, night(config, PASSWORD)
+    return config, night(config, box, PASSWORD)
 
 
 def test_a_night_through_the_proxy_prepares_every_case_as_the_oracle_expects(
@@ -119,7 +119,7 @@ def test_the_proxy_password_is_in_no_log(proxy: Tinyproxy, proxied: tuple[Config
 def test_a_wrong_proxy_password_stops_the_night_at_preflight(box: Sandbox, proxy: Tinyproxy, tmp_path: Path) -> None:
     config = robot_config(tmp_path, box, proxy.url)
     audit_before = len(box.admin_get("casesystem", "/_admin/audit"))  # type: ignore[arg-type]
-    report = night(config, WRONG)
+    report = night(config, box, WRONG)
     stopped = report.result.stopped_by
     assert report.exit_code == 2 and stopped is not None
     assert stopped.code is ErrorCode.PROXY_FAILED and stopped.step == "preflight", stopped
@@ -136,7 +136,7 @@ def test_a_wrong_proxy_password_stops_the_night_at_preflight(box: Sandbox, proxy
 
 def test_an_unreachable_proxy_stops_the_night_at_preflight(box: Sandbox, tmp_path: Path) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
-    report = night(robot_config(tmp_path, box, nowhere), PASSWORD)
+    report = night(robot_config(tmp_path, box, nowhere), box, PASSWORD)
     stopped = report.result.stopped_by
     assert stopped is not None and stopped.code is ErrorCode.PROXY_FAILED, stopped
     assert f"cannot reach the proxy {nowhere}" in stopped.message

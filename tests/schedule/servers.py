@@ -4,7 +4,6 @@ each optionally with TLS (STARTTLS; HTTPS) from a certificate and key given as f
 from __future__ import annotations
 
 import json
-import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -16,11 +15,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.sandbox_proc import free_port
 
 
 @dataclass
